@@ -1,0 +1,1151 @@
+//! Working days in Asia/Jakarta (WIB), for the "14 hari kerja" deadline.
+//!
+//! Holidays are data, never code: Islamic holidays can move after the
+//! government's isbat session and each year's list is published only in the
+//! autumn before, so staff edit TOML files (see `config/libur-nasional-2026.toml`).
+//! Everything here is pure except [`load`], which reads those files.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Utc, Weekday};
+use serde::{Deserialize, Serialize};
+
+/// Western Indonesian Time, UTC+07:00.
+///
+/// Indonesia has not observed daylight saving time since 1964, so a fixed
+/// offset is exact for every date the daemon deals with and spares us a
+/// time-zone database that would have to be shipped and kept up to date.
+pub const WIB: FixedOffset = match FixedOffset::east_opt(7 * 3600) {
+    Some(offset) => offset,
+    // Evaluated at compile time: an out-of-range constant fails the build,
+    // it can never panic at run time.
+    None => panic!("UTC+07:00 is a valid offset"),
+};
+
+/// The same as [`WIB`], for callers that prefer a function.
+pub fn wib() -> FixedOffset {
+    WIB
+}
+
+/// `t` as a WIB wall-clock time. (Formatting the result panics only within
+/// seven hours of chrono's maximum date, year 262143; use [`local_date`]
+/// where the instant is untrusted input.)
+pub fn to_wib(t: DateTime<Utc>) -> DateTime<FixedOffset> {
+    t.with_timezone(&WIB)
+}
+
+/// The calendar date in WIB at instant `t`; a complaint received at
+/// 20:00 UTC already belongs to the next day in Bondowoso.
+pub fn local_date(t: DateTime<Utc>) -> NaiveDate {
+    // `date_naive()` on the converted value would panic within seven hours
+    // of chrono's maximum; the checked form makes this total.
+    t.naive_utc()
+        .checked_add_offset(WIB)
+        .map_or(NaiveDate::MAX, |local| local.date())
+}
+
+/// Longest run of consecutive non-working days the deadline search accepts
+/// (ten years). Only a calendar without any working weekday can hit it, but
+/// without a cap such a calendar would make the search loop for ever.
+pub const MAX_SEARCH_DAYS: u32 = 3653;
+
+/// What kind of day off a [`Holiday`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HolidayKind {
+    /// Libur nasional, set by the joint ministerial decree (SKB).
+    National,
+    /// Cuti bersama (collective leave), set by the same decree.
+    CutiBersama,
+    /// A day off decided locally (district or puskesmas).
+    Local,
+}
+
+impl HolidayKind {
+    /// The spelling used in the holiday files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HolidayKind::National => "national",
+            HolidayKind::CutiBersama => "cuti_bersama",
+            HolidayKind::Local => "local",
+        }
+    }
+
+    /// The Indonesian label shown to complainants and staff.
+    pub fn label_id(self) -> &'static str {
+        match self {
+            HolidayKind::National => "libur nasional",
+            HolidayKind::CutiBersama => "cuti bersama",
+            HolidayKind::Local => "libur lokal",
+        }
+    }
+
+    fn from_file_str(s: &str) -> Option<HolidayKind> {
+        match s {
+            "national" => Some(HolidayKind::National),
+            "cuti_bersama" => Some(HolidayKind::CutiBersama),
+            "local" => Some(HolidayKind::Local),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for HolidayKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One day off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holiday {
+    pub date: NaiveDate,
+    pub name: String,
+    pub kind: HolidayKind,
+}
+
+/// The parsed content of one holiday file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HolidayFile {
+    /// Where the text came from (usually the path), for messages.
+    pub origin: String,
+    /// `Some(y)` when the file declares that it covers the whole year `y`.
+    pub year: Option<i32>,
+    pub holidays: Vec<Holiday>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CalendarError {
+    #[error(
+        "calendar.working_days is empty: list at least one working weekday \
+         (for example Monday to Friday, plus Saturday if the puskesmas opens then)"
+    )]
+    NoWorkingDays,
+    #[error(
+        "{}: cannot read holiday file: {io}; check the path in the configuration",
+        path.display()
+    )]
+    Read { path: PathBuf, io: std::io::Error },
+    /// A holiday file that cannot be used; `detail` names the entry or key
+    /// and says how to fix it.
+    #[error("{origin}: {detail}")]
+    Invalid { origin: String, detail: String },
+    #[error(
+        "no working day found within {days} days after {from}; \
+         check calendar.working_days and the holiday files"
+    )]
+    SearchLimit { from: NaiveDate, days: u32 },
+    #[error("the date after {from} cannot be represented")]
+    OutOfRange { from: NaiveDate },
+}
+
+/// A deadline computed by [`Calendar::add_working_days`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deadline {
+    /// The end (23:59:59 WIB) of the last working day of the period.
+    pub at: DateTime<Utc>,
+    /// Years the count went through for which no holiday file declares
+    /// `year = Y`: only weekends and non-working weekdays were skipped there,
+    /// so the deadline may be too early and the caller must warn loudly.
+    pub uncovered_years: Vec<i32>,
+}
+
+impl Deadline {
+    /// [`Deadline::at`] as WIB wall-clock time, for messages.
+    pub fn at_wib(&self) -> DateTime<FixedOffset> {
+        to_wib(self.at)
+    }
+}
+
+/// Working weekdays plus the loaded holidays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Calendar {
+    /// Indexed by `Weekday::num_days_from_monday`.
+    working: [bool; 7],
+    /// One entry per date; when several files name the same date the first
+    /// loaded wins, which only matters for the name shown.
+    holidays: BTreeMap<NaiveDate, Holiday>,
+    covered_years: BTreeSet<i32>,
+}
+
+impl Calendar {
+    /// Builds a calendar without validating it. With no working weekday at
+    /// all the deadline search gives up after [`MAX_SEARCH_DAYS`]; use
+    /// [`Calendar::try_new`] for configuration coming from staff.
+    pub fn new(working_days: &[Weekday], files: Vec<HolidayFile>) -> Calendar {
+        let mut working = [false; 7];
+        for day in working_days {
+            working[day.num_days_from_monday() as usize] = true;
+        }
+        let mut holidays = BTreeMap::new();
+        let mut covered_years = BTreeSet::new();
+        for file in files {
+            if let Some(year) = file.year {
+                covered_years.insert(year);
+            }
+            for holiday in file.holidays {
+                holidays.entry(holiday.date).or_insert(holiday);
+            }
+        }
+        Calendar {
+            working,
+            holidays,
+            covered_years,
+        }
+    }
+
+    /// Like [`Calendar::new`], but rejects an empty `calendar.working_days`.
+    pub fn try_new(
+        working_days: &[Weekday],
+        files: Vec<HolidayFile>,
+    ) -> Result<Calendar, CalendarError> {
+        if working_days.is_empty() {
+            return Err(CalendarError::NoWorkingDays);
+        }
+        Ok(Calendar::new(working_days, files))
+    }
+
+    /// Same as the free function [`load`].
+    pub fn load(working_days: &[Weekday], paths: &[PathBuf]) -> Result<Calendar, CalendarError> {
+        load(working_days, paths)
+    }
+
+    /// The configured working weekdays, Monday first.
+    pub fn working_weekdays(&self) -> Vec<Weekday> {
+        ALL_WEEKDAYS
+            .iter()
+            .copied()
+            .filter(|d| self.working[d.num_days_from_monday() as usize])
+            .collect()
+    }
+
+    fn is_working_weekday(&self, day: Weekday) -> bool {
+        self.working[day.num_days_from_monday() as usize]
+    }
+
+    /// A working weekday that is not a holiday.
+    pub fn is_working_day(&self, date: NaiveDate) -> bool {
+        self.is_working_weekday(date.weekday()) && !self.holidays.contains_key(&date)
+    }
+
+    /// The holiday on `date`, whatever weekday it falls on.
+    pub fn holiday(&self, date: NaiveDate) -> Option<&Holiday> {
+        self.holidays.get(&date)
+    }
+
+    /// All loaded holidays in date order.
+    pub fn holidays(&self) -> impl Iterator<Item = &Holiday> + '_ {
+        self.holidays.values()
+    }
+
+    /// Whether some loaded file declares `year = Y`, i.e. the national
+    /// holidays of that year are known.
+    pub fn covers_year(&self, year: i32) -> bool {
+        self.covered_years.contains(&year)
+    }
+
+    /// The years declared by the loaded files, ascending.
+    pub fn covered_years(&self) -> Vec<i32> {
+        self.covered_years.iter().copied().collect()
+    }
+
+    /// The end of the `n`-th working day after the WIB date of `start`.
+    ///
+    /// Day 1 is the first working day AFTER the local date of `start` (the
+    /// day of receipt never counts, even when it is a working day); the
+    /// result is 23:59:59 WIB of day `n`, as UTC. `n = 0` gives the end of
+    /// the day of `start` itself.
+    ///
+    /// Never fails: if no working day can be found (a calendar built with
+    /// [`Calendar::new`] without working weekdays, or dates beyond chrono's
+    /// range) the search stops where it had to and returns the end of the
+    /// last day reached. Use [`Calendar::try_add_working_days`] to see that.
+    pub fn add_working_days(&self, start: DateTime<Utc>, n: u32) -> Deadline {
+        let walk = self.walk(start, n);
+        Deadline {
+            at: end_of_day_utc(walk.last).unwrap_or(DateTime::<Utc>::MAX_UTC),
+            uncovered_years: walk.uncovered_years,
+        }
+    }
+
+    /// Like [`Calendar::add_working_days`], but reports a search that had to
+    /// stop instead of returning the day it stopped at.
+    pub fn try_add_working_days(
+        &self,
+        start: DateTime<Utc>,
+        n: u32,
+    ) -> Result<Deadline, CalendarError> {
+        let walk = self.walk(start, n);
+        if let Some(err) = walk.stopped {
+            return Err(err);
+        }
+        let at = end_of_day_utc(walk.last).ok_or(CalendarError::OutOfRange { from: walk.last })?;
+        Ok(Deadline {
+            at,
+            uncovered_years: walk.uncovered_years,
+        })
+    }
+
+    fn walk(&self, start: DateTime<Utc>, n: u32) -> Walk {
+        let mut date = local_date(start);
+        let mut remaining = n;
+        let mut uncovered = BTreeSet::new();
+        let mut idle_days = 0u32;
+        let mut stopped = None;
+        while remaining > 0 {
+            let Some(next) = date.succ_opt() else {
+                stopped = Some(CalendarError::OutOfRange { from: date });
+                break;
+            };
+            date = next;
+            if !self.covers_year(date.year()) {
+                uncovered.insert(date.year());
+            }
+            if self.is_working_day(date) {
+                remaining -= 1;
+                idle_days = 0;
+            } else {
+                idle_days += 1;
+                if idle_days >= MAX_SEARCH_DAYS {
+                    stopped = Some(CalendarError::SearchLimit {
+                        from: local_date(start),
+                        days: MAX_SEARCH_DAYS,
+                    });
+                    break;
+                }
+            }
+        }
+        Walk {
+            last: date,
+            uncovered_years: uncovered.into_iter().collect(),
+            stopped,
+        }
+    }
+
+    /// Working days left until `due`, or overdue (negative), seen at `now`.
+    ///
+    /// Let `today` and `due_day` be the WIB dates of `now` and `due`.
+    /// - `now <= due`: the number of working days in `[today, due_day)`,
+    ///   i.e. today counts when it is a working day, the due day itself does
+    ///   not. So it is 0 on the due day, and also when no working day lies
+    ///   between today and the due day (e.g. Saturday for a Monday deadline);
+    ///   1 on the last working day before the due day.
+    /// - `now > due`: minus the number of working days in `(due_day, today]`.
+    ///   So it is 0 on the rest of the due day, -1 on the first working day
+    ///   after it (and on the non-working days that follow), and so on.
+    ///
+    /// Computed arithmetically, so any span is fine and nothing can loop.
+    pub fn working_days_left(&self, now: DateTime<Utc>, due: DateTime<Utc>) -> i64 {
+        let today = local_date(now);
+        let due_day = local_date(due);
+        if now <= due {
+            self.count_working_days(today, due_day)
+        } else {
+            match (due_day.succ_opt(), today.succ_opt()) {
+                (Some(from), Some(to)) => -self.count_working_days(from, to),
+                // Only at the very end of chrono's range; nothing to count there.
+                _ => 0,
+            }
+        }
+    }
+
+    /// Working days in `[from, to)`; 0 when `to <= from`.
+    pub fn count_working_days(&self, from: NaiveDate, to: NaiveDate) -> i64 {
+        let total = (to - from).num_days();
+        if total <= 0 {
+            return 0;
+        }
+        let per_week = self.working.iter().filter(|w| **w).count() as i64;
+        let mut count = total / 7 * per_week;
+        // The remaining partial week: at most six weekdays after the full
+        // weeks, found by weekday arithmetic instead of date stepping.
+        let first_rest = (from.weekday().num_days_from_monday() as i64 + total / 7 * 7) % 7;
+        for i in 0..total % 7 {
+            if self.working[((first_rest + i) % 7) as usize] {
+                count += 1;
+            }
+        }
+        let holidays_on_working_days = self
+            .holidays
+            .range(from..to)
+            .filter(|(date, _)| self.is_working_weekday(date.weekday()))
+            .count() as i64;
+        count - holidays_on_working_days
+    }
+}
+
+struct Walk {
+    last: NaiveDate,
+    uncovered_years: Vec<i32>,
+    stopped: Option<CalendarError>,
+}
+
+const ALL_WEEKDAYS: [Weekday; 7] = [
+    Weekday::Mon,
+    Weekday::Tue,
+    Weekday::Wed,
+    Weekday::Thu,
+    Weekday::Fri,
+    Weekday::Sat,
+    Weekday::Sun,
+];
+
+/// 23:59:59 WIB on `date`, as UTC; `None` only at the edge of chrono's range.
+fn end_of_day_utc(date: NaiveDate) -> Option<DateTime<Utc>> {
+    let local = date.and_hms_opt(23, 59, 59)?;
+    WIB.from_local_datetime(&local)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Reads the holiday files at `paths` (the only I/O of this module) and
+/// builds the calendar. An empty `working_days` is rejected.
+pub fn load(working_days: &[Weekday], paths: &[PathBuf]) -> Result<Calendar, CalendarError> {
+    if working_days.is_empty() {
+        return Err(CalendarError::NoWorkingDays);
+    }
+    let mut files = Vec::with_capacity(paths.len());
+    for path in paths {
+        let text = std::fs::read_to_string(path).map_err(|io| CalendarError::Read {
+            path: path.clone(),
+            io,
+        })?;
+        files.push(parse_holiday_file(&text, &path.display().to_string())?);
+    }
+    Calendar::try_new(working_days, files)
+}
+
+const DATE_FIX: &str = "write it as YYYY-MM-DD without quotes, e.g. date = 2026-03-19";
+const KIND_FIX: &str = "use kind = \"national\", \"cuti_bersama\" or \"local\"";
+
+/// Parses the text of one holiday file; `origin` (usually the path) is only
+/// used in error messages, which name the entry or key and the fix.
+pub fn parse_holiday_file(text: &str, origin: &str) -> Result<HolidayFile, CalendarError> {
+    let invalid = |detail: String| CalendarError::Invalid {
+        origin: origin.to_string(),
+        detail,
+    };
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| invalid(describe_toml_error(text, &e)))?;
+
+    let mut year = None;
+    let mut entries: &[toml::Value] = &[];
+    for (key, value) in &table {
+        match key.as_str() {
+            "year" => year = Some(parse_year(value).map_err(&invalid)?),
+            "holiday" => match value {
+                toml::Value::Array(items) => entries = items,
+                toml::Value::Table(_) => {
+                    return Err(invalid(
+                        "[holiday] must be written [[holiday]] (double brackets), once before every entry"
+                            .to_string(),
+                    ))
+                }
+                _ => {
+                    return Err(invalid(
+                        "key `holiday` must be a list of [[holiday]] entries".to_string(),
+                    ))
+                }
+            },
+            other => {
+                return Err(invalid(format!(
+                    "unknown key `{other}`; a holiday file has only `year = YYYY` and [[holiday]] entries"
+                )))
+            }
+        }
+    }
+
+    let mut holidays: Vec<Holiday> = Vec::with_capacity(entries.len());
+    for (index, value) in entries.iter().enumerate() {
+        let number = index + 1;
+        let holiday = parse_entry(value, number, year).map_err(&invalid)?;
+        if let Some(previous) = holidays.iter().position(|h| h.date == holiday.date) {
+            return Err(invalid(format!(
+                "holiday #{number}: date {} is already listed as holiday #{}; \
+                 keep one entry for the day (join the names if two holidays coincide)",
+                holiday.date,
+                previous + 1
+            )));
+        }
+        holidays.push(holiday);
+    }
+
+    Ok(HolidayFile {
+        origin: origin.to_string(),
+        year,
+        holidays,
+    })
+}
+
+fn parse_year(value: &toml::Value) -> Result<i32, String> {
+    match value {
+        toml::Value::Integer(y) if (1900..=9999).contains(y) => Ok(*y as i32),
+        _ => Err(format!(
+            "key `year`: expected a year such as year = 2026 (no quotes), found {value}"
+        )),
+    }
+}
+
+fn parse_entry(value: &toml::Value, number: usize, year: Option<i32>) -> Result<Holiday, String> {
+    let toml::Value::Table(entry) = value else {
+        return Err(format!(
+            "holiday #{number}: expected a [[holiday]] entry with date, name and kind"
+        ));
+    };
+    for key in entry.keys() {
+        if !matches!(key.as_str(), "date" | "name" | "kind") {
+            return Err(format!(
+                "holiday #{number}: unknown key `{key}`; an entry has only date, name and kind"
+            ));
+        }
+    }
+
+    let date = match entry.get("date") {
+        None => return Err(format!("holiday #{number}: missing key `date`; {DATE_FIX}")),
+        Some(v) => parse_date(v).map_err(|found| {
+            format!("holiday #{number}: date {found} is not a valid date; {DATE_FIX}")
+        })?,
+    };
+    if let Some(y) = year {
+        if date.year() != y {
+            return Err(format!(
+                "holiday #{number}: date {date} is not in {y}, the year this file declares \
+                 (year = {y}); fix the date or move the entry to the file for {}",
+                date.year()
+            ));
+        }
+    }
+
+    let name = match entry.get("name") {
+        Some(toml::Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
+        Some(_) => {
+            return Err(format!(
+                "holiday #{number} ({date}): key `name` must be non-empty text in quotes, \
+                 e.g. name = \"Hari Lahir Pancasila\""
+            ))
+        }
+        None => {
+            return Err(format!(
+                "holiday #{number} ({date}): missing key `name`; add e.g. name = \"Hari Lahir Pancasila\""
+            ))
+        }
+    };
+
+    let kind = match entry.get("kind") {
+        Some(toml::Value::String(s)) => HolidayKind::from_file_str(s.trim()).ok_or_else(|| {
+            format!("holiday #{number} ({date}): kind \"{s}\" is not known; {KIND_FIX}")
+        })?,
+        Some(other) => {
+            return Err(format!(
+                "holiday #{number} ({date}): kind {other} is not known; {KIND_FIX}"
+            ))
+        }
+        None => {
+            return Err(format!(
+                "holiday #{number} ({date}): missing key `kind`; {KIND_FIX}"
+            ))
+        }
+    };
+
+    Ok(Holiday { date, name, kind })
+}
+
+/// A TOML local date (`2026-03-19`), or the same text quoted. On failure
+/// returns what was found, for the message.
+fn parse_date(value: &toml::Value) -> Result<NaiveDate, String> {
+    match value {
+        toml::Value::Datetime(dt) => match (dt.date, dt.time, dt.offset) {
+            (Some(d), None, None) => {
+                NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+                    .ok_or_else(|| dt.to_string())
+            }
+            _ => Err(dt.to_string()),
+        },
+        toml::Value::String(s) => parse_iso_date(s.trim()).ok_or_else(|| s.clone()),
+        other => Err(other.to_string()),
+    }
+}
+
+/// Exactly `YYYY-MM-DD`; chrono's `%m`/`%d` would also take single digits.
+fn parse_iso_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    let shape_ok = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape_ok {
+        return None;
+    }
+    let year = s.get(0..4)?.parse().ok()?;
+    let month = s.get(5..7)?.parse().ok()?;
+    let day = s.get(8..10)?.parse().ok()?;
+    NaiveDate::from_ymd_opt(year, month, day)
+}
+
+/// Turns a TOML syntax error into one line naming the line, the
+/// `[[holiday]]` entry it is in and the offending text. The TOML parser
+/// itself rejects impossible dates such as 2026-02-30, so this is also
+/// where most date typos are reported.
+fn describe_toml_error(text: &str, err: &toml::de::Error) -> String {
+    let message = err.message().trim().trim_end_matches('.');
+    let Some(span) = err.span() else {
+        return format!("not valid TOML: {message}");
+    };
+    let start = floor_char_boundary(text, span.start.min(text.len()));
+    let end = floor_char_boundary(text, span.end.clamp(start, text.len()));
+    let before = &text[..start];
+    let line = before.matches('\n').count() + 1;
+    let entry = before
+        .lines()
+        .filter(|l| l.replace([' ', '\t'], "").starts_with("[[holiday]]"))
+        .count();
+    let location = if entry > 0 {
+        format!("line {line}, holiday #{entry}")
+    } else {
+        format!("line {line}")
+    };
+    let found = text[start..end].lines().next().unwrap_or("").trim();
+    let found = if found.is_empty() {
+        String::new()
+    } else {
+        format!(" (at `{found}`)")
+    };
+    let fix = if message.contains("date") || message.contains("month") || message.contains("day") {
+        DATE_FIX
+    } else {
+        "check the TOML syntax: text in double quotes, dates as YYYY-MM-DD, one [[holiday]] per entry"
+    };
+    format!("{location}: {message}{found}; {fix}")
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE_2026: &str = include_str!("../config/libur-nasional-2026.toml");
+    const LOCAL_EXAMPLE: &str = include_str!("../config/libur-lokal.toml");
+    const MON_FRI: [Weekday; 5] = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+    ];
+    const MON_SAT: [Weekday; 6] = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+    ];
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    /// An instant given as WIB wall-clock time.
+    fn wib_at(y: i32, m: u32, day: u32, h: u32, min: u32) -> DateTime<Utc> {
+        WIB.with_ymd_and_hms(y, m, day, h, min, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn rfc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn file_2026() -> HolidayFile {
+        parse_holiday_file(FILE_2026, "config/libur-nasional-2026.toml").unwrap()
+    }
+
+    fn cal_2026() -> Calendar {
+        Calendar::try_new(&MON_FRI, vec![file_2026()]).unwrap()
+    }
+
+    fn err_text(text: &str) -> String {
+        parse_holiday_file(text, "config/x.toml")
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn wib_is_utc_plus_seven() {
+        assert_eq!(WIB.local_minus_utc(), 7 * 3600);
+        assert_eq!(wib(), WIB);
+        assert_eq!(
+            to_wib(rfc("2026-03-12T03:00:00Z")).to_rfc3339(),
+            "2026-03-12T10:00:00+07:00"
+        );
+    }
+
+    #[test]
+    fn local_date_switches_at_17_utc() {
+        assert_eq!(local_date(rfc("2026-03-12T16:59:59Z")), d(2026, 3, 12));
+        assert_eq!(local_date(rfc("2026-03-12T17:00:00Z")), d(2026, 3, 13));
+    }
+
+    #[test]
+    fn file_2026_has_17_national_and_8_cuti_bersama() {
+        let file = file_2026();
+        assert_eq!(file.year, Some(2026));
+        let count = |k| file.holidays.iter().filter(|h| h.kind == k).count();
+        assert_eq!(count(HolidayKind::National), 17);
+        assert_eq!(count(HolidayKind::CutiBersama), 8);
+        assert_eq!(count(HolidayKind::Local), 0);
+        assert_eq!(file.holidays.len(), 25);
+    }
+
+    #[test]
+    fn file_2026_lists_every_date_of_the_decree() {
+        let national = [
+            (1, 1),
+            (1, 16),
+            (2, 17),
+            (3, 19),
+            (3, 21),
+            (3, 22),
+            (4, 3),
+            (4, 5),
+            (5, 1),
+            (5, 14),
+            (5, 27),
+            (5, 31),
+            (6, 1),
+            (6, 16),
+            (8, 17),
+            (8, 25),
+            (12, 25),
+        ];
+        let cuti = [
+            (2, 16),
+            (3, 18),
+            (3, 20),
+            (3, 23),
+            (3, 24),
+            (5, 15),
+            (5, 28),
+            (12, 24),
+        ];
+        let cal = cal_2026();
+        for (kind, dates) in [
+            (HolidayKind::National, &national[..]),
+            (HolidayKind::CutiBersama, &cuti[..]),
+        ] {
+            for &(m, day) in dates {
+                let h = cal
+                    .holiday(d(2026, m, day))
+                    .unwrap_or_else(|| panic!("2026-{m:02}-{day:02} missing"));
+                assert_eq!(h.kind, kind, "{}", h.date);
+                assert!(!h.name.is_empty());
+                assert!(!cal.is_working_day(h.date));
+            }
+        }
+        assert_eq!(cal.holidays().count(), national.len() + cuti.len());
+        assert_eq!(
+            cal.holiday(d(2026, 3, 19)).unwrap().name,
+            "Hari Suci Nyepi Tahun Baru Saka 1948"
+        );
+    }
+
+    #[test]
+    fn local_example_file_parses_empty() {
+        let file = parse_holiday_file(LOCAL_EXAMPLE, "config/libur-lokal.toml").unwrap();
+        assert_eq!(file.year, None);
+        assert!(file.holidays.is_empty());
+    }
+
+    #[test]
+    fn working_day_basics() {
+        let cal = cal_2026();
+        assert!(cal.is_working_day(d(2026, 3, 12))); // Thursday
+        assert!(!cal.is_working_day(d(2026, 3, 14))); // Saturday
+        assert!(!cal.is_working_day(d(2026, 3, 15))); // Sunday
+        assert!(!cal.is_working_day(d(2026, 3, 18))); // cuti bersama
+        assert!(cal.holiday(d(2026, 3, 12)).is_none());
+        assert!(cal.covers_year(2026));
+        assert!(!cal.covers_year(2027));
+        assert_eq!(cal.covered_years(), vec![2026]);
+        assert_eq!(cal.working_weekdays(), MON_FRI.to_vec());
+    }
+
+    #[test]
+    fn fourteen_working_days_over_lebaran_2026() {
+        // Thu 12 March 10:00 WIB. Skipped: 18 (cuti), 19 (Nyepi), 20 (cuti),
+        // 21-22 (weekend, Idul Fitri), 23-24 (cuti), 28-29 weekend, 3 April
+        // (Good Friday), 4-5 weekend (Easter).
+        let cal = cal_2026();
+        let deadline = cal.add_working_days(wib_at(2026, 3, 12, 10, 0), 14);
+        assert_eq!(deadline.at_wib().to_rfc3339(), "2026-04-09T23:59:59+07:00");
+        assert_eq!(deadline.at, rfc("2026-04-09T16:59:59Z"));
+        assert!(deadline.uncovered_years.is_empty());
+        assert_eq!(
+            cal.try_add_working_days(wib_at(2026, 3, 12, 10, 0), 14)
+                .unwrap(),
+            deadline
+        );
+    }
+
+    #[test]
+    fn add_working_days_table() {
+        let cal = cal_2026();
+        let cases = [
+            // (start, n, expected due in WIB)
+            ("2026-03-12T03:00:00Z", 1, "2026-03-13T23:59:59+07:00"),
+            ("2026-03-12T03:00:00Z", 3, "2026-03-17T23:59:59+07:00"),
+            ("2026-03-12T03:00:00Z", 4, "2026-03-25T23:59:59+07:00"),
+            // n = 0: end of the day of receipt.
+            ("2026-03-12T03:00:00Z", 0, "2026-03-12T23:59:59+07:00"),
+            // Received on a Saturday: day 1 is Monday.
+            ("2026-03-14T01:00:00Z", 1, "2026-03-16T23:59:59+07:00"),
+            // Received on a holiday: day 1 is the next working day.
+            ("2026-03-19T01:00:00Z", 1, "2026-03-25T23:59:59+07:00"),
+            // 21:00 UTC on Friday 13 March is already Saturday 04:00 WIB.
+            ("2026-03-13T21:00:00Z", 1, "2026-03-16T23:59:59+07:00"),
+            // 16:59 UTC on Friday is still Friday 23:59 WIB.
+            ("2026-03-13T16:59:00Z", 1, "2026-03-16T23:59:59+07:00"),
+            // Thursday 12 March 16:59 UTC = 23:59 WIB, still the 12th.
+            ("2026-03-12T16:59:00Z", 1, "2026-03-13T23:59:59+07:00"),
+            // Christmas: 24 (cuti) and 25 (national) skipped.
+            ("2026-12-22T03:00:00Z", 2, "2026-12-28T23:59:59+07:00"),
+        ];
+        for (start, n, expected) in cases {
+            let got = cal.add_working_days(rfc(start), n);
+            assert_eq!(got.at_wib().to_rfc3339(), expected, "start {start}, n {n}");
+        }
+    }
+
+    #[test]
+    fn evening_utc_receipt_counts_from_next_wib_day() {
+        let cal = cal_2026();
+        // Wednesday 11 March 20:00 UTC is Thursday 12 March 03:00 WIB, so
+        // the result equals a receipt on Thursday morning.
+        let evening = cal.add_working_days(rfc("2026-03-11T20:00:00Z"), 14);
+        let morning = cal.add_working_days(wib_at(2026, 3, 12, 10, 0), 14);
+        assert_eq!(evening, morning);
+        // Whereas 16:00 UTC is still Wednesday 23:00 WIB: one day earlier.
+        let wednesday = cal.add_working_days(rfc("2026-03-11T16:00:00Z"), 14);
+        assert_eq!(wednesday.at_wib().to_rfc3339(), "2026-04-08T23:59:59+07:00");
+    }
+
+    #[test]
+    fn saturday_can_be_a_working_day() {
+        let cal = Calendar::try_new(&MON_SAT, vec![file_2026()]).unwrap();
+        assert!(cal.is_working_day(d(2026, 3, 14)));
+        assert!(!cal.is_working_day(d(2026, 3, 15)));
+        // Saturday 21 March is Idul Fitri, so still a day off.
+        assert!(!cal.is_working_day(d(2026, 3, 21)));
+        // Fri 13 March: day 1 = Sat 14, day 2 = Mon 16.
+        let due = cal.add_working_days(wib_at(2026, 3, 13, 9, 0), 2);
+        assert_eq!(due.at_wib().to_rfc3339(), "2026-03-16T23:59:59+07:00");
+        // From 12 March: 13,14,16,17 | 25,26,27,28,30,31 | 1,2,4,6 -> 6 April.
+        let due = cal.add_working_days(wib_at(2026, 3, 12, 10, 0), 14);
+        assert_eq!(due.at_wib().to_rfc3339(), "2026-04-06T23:59:59+07:00");
+    }
+
+    #[test]
+    fn local_day_off_is_skipped() {
+        let local = parse_holiday_file(
+            "[[holiday]]\ndate = 2026-03-13\nname = \"Rapat kerja puskesmas\"\nkind = \"local\"\n",
+            "config/libur-lokal.toml",
+        )
+        .unwrap();
+        let cal = Calendar::try_new(&MON_FRI, vec![file_2026(), local]).unwrap();
+        let h = cal.holiday(d(2026, 3, 13)).unwrap();
+        assert_eq!(h.kind, HolidayKind::Local);
+        assert_eq!(h.kind.label_id(), "libur lokal");
+        // A local file without `year` does not make a year covered.
+        assert_eq!(cal.covered_years(), vec![2026]);
+        let due = cal.add_working_days(wib_at(2026, 3, 12, 10, 0), 14);
+        assert_eq!(due.at_wib().to_rfc3339(), "2026-04-10T23:59:59+07:00");
+    }
+
+    #[test]
+    fn first_file_wins_for_a_shared_date() {
+        let local = parse_holiday_file(
+            "[[holiday]]\ndate = 2026-08-17\nname = \"Lokal\"\nkind = \"local\"\n",
+            "lokal",
+        )
+        .unwrap();
+        let cal = Calendar::new(&MON_FRI, vec![file_2026(), local]);
+        assert_eq!(
+            cal.holiday(d(2026, 8, 17)).unwrap().kind,
+            HolidayKind::National
+        );
+    }
+
+    #[test]
+    fn deadline_into_uncovered_2027() {
+        let cal = cal_2026();
+        // Mon 28 Dec 2026: 29, 30, 31 Dec, then 1 Jan 2027 (Friday; a real
+        // holiday, but 2027 has no file so it counts) -> 14th is 15 Jan 2027.
+        let due = cal.add_working_days(wib_at(2026, 12, 28, 9, 0), 14);
+        assert_eq!(due.uncovered_years, vec![2027]);
+        assert_eq!(due.at_wib().to_rfc3339(), "2027-01-15T23:59:59+07:00");
+        // Inside 2026 nothing is reported.
+        let due = cal.add_working_days(wib_at(2026, 12, 1, 9, 0), 14);
+        assert!(due.uncovered_years.is_empty());
+        // With no file at all, every year crossed is reported.
+        let bare = Calendar::try_new(&MON_FRI, vec![]).unwrap();
+        let due = bare.add_working_days(wib_at(2026, 12, 28, 9, 0), 14);
+        assert_eq!(due.uncovered_years, vec![2026, 2027]);
+    }
+
+    #[test]
+    fn no_working_days_is_rejected_and_never_loops() {
+        assert!(matches!(
+            Calendar::try_new(&[], vec![]),
+            Err(CalendarError::NoWorkingDays)
+        ));
+        assert!(CalendarError::NoWorkingDays
+            .to_string()
+            .contains("calendar.working_days"));
+        assert!(matches!(load(&[], &[]), Err(CalendarError::NoWorkingDays)));
+        let cal = Calendar::new(&[], vec![]);
+        let start = wib_at(2026, 3, 12, 10, 0);
+        let capped = cal.add_working_days(start, 14);
+        assert!(capped.at > start);
+        assert!(matches!(
+            cal.try_add_working_days(start, 14),
+            Err(CalendarError::SearchLimit {
+                days: MAX_SEARCH_DAYS,
+                ..
+            })
+        ));
+        assert_eq!(cal.count_working_days(d(2026, 1, 1), d(2027, 1, 1)), 0);
+    }
+
+    #[test]
+    fn end_of_chrono_range_is_an_error_not_a_panic() {
+        let cal = Calendar::new(&MON_FRI, vec![]);
+        let near_end = DateTime::<Utc>::MAX_UTC - chrono::TimeDelta::days(3);
+        assert!(matches!(
+            cal.try_add_working_days(near_end, 30),
+            Err(CalendarError::OutOfRange { .. })
+        ));
+        let _ = cal.add_working_days(near_end, 30);
+        let _ = cal.working_days_left(DateTime::<Utc>::MAX_UTC, DateTime::<Utc>::MIN_UTC);
+    }
+
+    #[test]
+    fn working_days_left_table() {
+        let cal = cal_2026();
+        let due = wib_at(2026, 4, 9, 23, 59) + chrono::TimeDelta::seconds(59);
+        let cases = [
+            // (now in WIB, expected)
+            (wib_at(2026, 3, 12, 10, 0), 14), // the day of receipt counts here
+            (wib_at(2026, 3, 13, 8, 0), 13),
+            (wib_at(2026, 3, 18, 8, 0), 10), // cuti bersama: today not counted
+            (wib_at(2026, 4, 8, 8, 0), 1),
+            (wib_at(2026, 4, 9, 8, 0), 0), // due today
+            (wib_at(2026, 4, 9, 23, 59), 0),
+            (wib_at(2026, 4, 10, 0, 0), -1), // first working day late
+            (wib_at(2026, 4, 11, 12, 0), -1), // Saturday: still one
+            (wib_at(2026, 4, 13, 7, 0), -2),
+        ];
+        for (now, expected) in cases {
+            assert_eq!(
+                cal.working_days_left(now, due),
+                expected,
+                "now {}",
+                to_wib(now)
+            );
+        }
+        // Saturday for a Monday deadline: no working day in between.
+        let monday = wib_at(2026, 3, 16, 23, 59);
+        assert_eq!(cal.working_days_left(wib_at(2026, 3, 14, 9, 0), monday), 0);
+        assert_eq!(cal.working_days_left(wib_at(2026, 3, 13, 9, 0), monday), 1);
+        // Passed earlier on the due day itself.
+        let ten = wib_at(2026, 3, 16, 10, 0);
+        assert_eq!(cal.working_days_left(wib_at(2026, 3, 16, 11, 0), ten), 0);
+    }
+
+    #[test]
+    fn count_working_days_matches_day_by_day() {
+        let cal = Calendar::try_new(&MON_SAT, vec![file_2026()]).unwrap();
+        let from = d(2025, 12, 20);
+        for len in 0..420 {
+            let to = from + chrono::TimeDelta::days(len);
+            let slow = from
+                .iter_days()
+                .take_while(|x| *x < to)
+                .filter(|x| cal.is_working_day(*x))
+                .count() as i64;
+            assert_eq!(cal.count_working_days(from, to), slow, "to {to}");
+        }
+        assert_eq!(cal.count_working_days(d(2026, 3, 5), d(2026, 3, 1)), 0);
+    }
+
+    #[test]
+    fn left_and_add_agree() {
+        let cal = cal_2026();
+        for day in 1..=28 {
+            let start = wib_at(2026, 3, day, 9, 0);
+            for n in 1..=20 {
+                let due = cal.add_working_days(start, n).at;
+                // Seen from the first working day after receipt, n - 1 days
+                // remain before the due day.
+                let first = cal.add_working_days(start, 1).at - chrono::TimeDelta::hours(12);
+                assert_eq!(cal.working_days_left(first, due), n as i64 - 1);
+            }
+        }
+    }
+
+    #[test]
+    fn load_reads_files_and_reports_missing_ones() {
+        let dir = std::env::temp_dir().join(format!("pengaduan-cal-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("libur-nasional-2026.toml");
+        std::fs::write(&path, FILE_2026).unwrap();
+        let cal = load(&MON_FRI, std::slice::from_ref(&path)).unwrap();
+        assert_eq!(cal, cal_2026());
+        assert_eq!(
+            Calendar::load(&MON_FRI, std::slice::from_ref(&path)).unwrap(),
+            cal
+        );
+
+        let missing = dir.join("libur-nasional-2099.toml");
+        let err = load(&MON_FRI, &[path.clone(), missing]).unwrap_err();
+        assert!(matches!(err, CalendarError::Read { .. }));
+        assert!(
+            err.to_string().contains("libur-nasional-2099.toml"),
+            "{err}"
+        );
+
+        let bad = dir.join("rusak.toml");
+        std::fs::write(&bad, "year = 2026\n[[holiday]]\ndate = 2026-02-30\n").unwrap();
+        let err = load(&MON_FRI, &[bad]).unwrap_err().to_string();
+        assert!(err.contains("rusak.toml"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn parse_errors_name_file_entry_key_and_fix() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "year = 2026\n[[holiday]]\ndate = 2026-01-01\nname = \"a\"\nkind = \"national\"\n\
+                 [[holiday]]\ndate = 2026-01-02\nname = \"b\"\nkind = \"national\"\n\
+                 [[holiday]]\ndate = \"2026-02-30\"\nname = \"c\"\nkind = \"national\"\n",
+                &[
+                    "config/x.toml: holiday #3: date 2026-02-30 is not a valid date; write it as YYYY-MM-DD",
+                ],
+            ),
+            (
+                // Unquoted: the TOML parser itself rejects the day.
+                "year = 2026\n[[holiday]]\ndate = 2026-01-01\nname = \"a\"\nkind = \"national\"\n\
+                 [[holiday]]\ndate = 2026-01-02\nname = \"b\"\nkind = \"national\"\n\
+                 [[holiday]]\ndate = 2026-02-30\nname = \"c\"\nkind = \"national\"\n",
+                &["config/x.toml: line 11, holiday #3:", "2026-02-30", "YYYY-MM-DD"],
+            ),
+            (
+                "[[holiday]]\ndate = \"1-3-2026\"\nname = \"a\"\nkind = \"local\"\n",
+                &["holiday #1: date 1-3-2026 is not a valid date"],
+            ),
+            (
+                "[[holiday]]\ndate = 2026-03-01T08:00:00\nname = \"a\"\nkind = \"local\"\n",
+                &["holiday #1: date 2026-03-01T08:00:00 is not a valid date"],
+            ),
+            (
+                "year = 2026\n[[holiday]]\ndate = 2027-01-01\nname = \"a\"\nkind = \"national\"\n",
+                &["holiday #1: date 2027-01-01 is not in 2026", "year = 2026", "2027"],
+            ),
+            (
+                "[[holiday]]\nname = \"a\"\nkind = \"local\"\n",
+                &["holiday #1: missing key `date`"],
+            ),
+            (
+                "[[holiday]]\ndate = 2026-01-01\nkind = \"local\"\n",
+                &["holiday #1 (2026-01-01): missing key `name`"],
+            ),
+            (
+                "[[holiday]]\ndate = 2026-01-01\nname = \"  \"\nkind = \"local\"\n",
+                &["holiday #1 (2026-01-01): key `name` must be non-empty"],
+            ),
+            (
+                "[[holiday]]\ndate = 2026-01-01\nname = \"a\"\n",
+                &["holiday #1 (2026-01-01): missing key `kind`", "cuti_bersama"],
+            ),
+            (
+                "[[holiday]]\ndate = 2026-01-01\nname = \"a\"\nkind = \"nasional\"\n",
+                &["holiday #1 (2026-01-01): kind \"nasional\" is not known", "\"national\""],
+            ),
+            (
+                "[[holiday]]\ndate = 2026-01-01\nname = \"a\"\nkind = \"local\"\nnama = \"b\"\n",
+                &["holiday #1: unknown key `nama`"],
+            ),
+            ("tahun = 2026\n", &["unknown key `tahun`"]),
+            ("year = \"2026\"\n", &["key `year`", "year = 2026"]),
+            ("year = 26\n", &["key `year`"]),
+            (
+                "[holiday]\ndate = 2026-01-01\n",
+                &["[holiday] must be written [[holiday]]"],
+            ),
+            ("holiday = 3\n", &["key `holiday`"]),
+            (
+                "[[holiday]]\ndate = 2026-01-01\nname = \"a\"\nkind = \"local\"\n\
+                 [[holiday]]\ndate = 2026-01-01\nname = \"b\"\nkind = \"local\"\n",
+                &["holiday #2: date 2026-01-01 is already listed as holiday #1"],
+            ),
+            (
+                "year = 2026\n[[holiday]]\nname = Nyepi\n",
+                &["config/x.toml: line 3, holiday #1:", "TOML syntax"],
+            ),
+        ];
+        for (text, needles) in cases {
+            let err = err_text(text);
+            for needle in *needles {
+                assert!(err.contains(needle), "{err:?} lacks {needle:?}");
+            }
+            assert!(!err.contains('\n'), "one line: {err:?}");
+        }
+    }
+
+    #[test]
+    fn quoted_dates_and_no_entries_are_accepted() {
+        let file = parse_holiday_file(
+            "year = 2027\n[[holiday]]\ndate = \"2027-01-01\"\nname = \" Tahun Baru \"\nkind = \"national\"\n",
+            "x",
+        )
+        .unwrap();
+        assert_eq!(file.holidays[0].date, d(2027, 1, 1));
+        assert_eq!(file.holidays[0].name, "Tahun Baru");
+        let empty = parse_holiday_file("year = 2027\n", "x").unwrap();
+        assert_eq!(empty.year, Some(2027));
+        assert!(empty.holidays.is_empty());
+        // Declaring the year with no entries still marks it covered.
+        let cal = Calendar::new(&MON_FRI, vec![empty]);
+        assert!(cal.covers_year(2027));
+    }
+
+    #[test]
+    fn non_ascii_text_near_an_error_does_not_panic() {
+        let err = err_text("[[holiday]]\nname = \"Idul Fitri — 1447\"\ndate = 2026-02-31\n");
+        assert!(err.contains("holiday #1"), "{err}");
+        let err = err_text("é = \n");
+        assert!(err.starts_with("config/x.toml: line 1"), "{err}");
+    }
+
+    #[test]
+    fn kinds_round_trip() {
+        for kind in [
+            HolidayKind::National,
+            HolidayKind::CutiBersama,
+            HolidayKind::Local,
+        ] {
+            assert_eq!(HolidayKind::from_file_str(kind.as_str()), Some(kind));
+            assert_eq!(kind.to_string(), kind.as_str());
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! The command line: what each command takes. What they do lives in `commands`.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "pengaduan", version, about = "Layanan pengaduan Puskesmas lewat surel: mencatat, membalas, dan memantau setiap pengaduan.")]
+pub struct Cli {
+    /// Path of the configuration file.
+    #[arg(long, global = true, env = "PENGADUAN_CONFIG", default_value = "config/pengaduan.toml")]
+    pub config: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: watch the mailbox, register, acknowledge (stops on SIGTERM/SIGINT).
+    Run {
+        /// Also register mail already in the mailbox since this date (YYYY-MM-DD); only mail
+        /// younger than 24 hours is acknowledged.
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        backfill_since: Option<NaiveDate>,
+    },
+    /// Check the configuration, templates, holiday lists, IMAP login and SMTP handshake.
+    Check,
+    /// Register .eml files or mbox files (e.g. a Gmail Takeout export) through the same pipeline.
+    Ingest {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// The complaint register.
+    Complaints {
+        #[command(subcommand)]
+        command: ComplaintsCommand,
+    },
+    /// Messages that need a person: unreadable mail or mail with parse problems.
+    Flagged {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Demo without credentials: bundled sample mail in, acknowledgements to a directory,
+    /// the register printed.
+    Demo {
+        /// Working directory for the demo database and outbox (emptied first).
+        #[arg(long, default_value = "data/demo")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ComplaintsCommand {
+    /// List every complaint.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one complaint with its messages and history.
+    Show {
+        /// Ticket number, e.g. ADU-2026-0007.
+        ticket: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{s:?} is not a date; write it as YYYY-MM-DD, e.g. 2026-11-01"))
+}

@@ -1,0 +1,363 @@
+//! What each command does. Output meant for staff is rendered from `templates/cli/`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Datelike, Utc};
+use serde::Serialize;
+use tokio::sync::{watch, Notify};
+
+use crate::calendar::{Calendar, WIB};
+use crate::cli::{Cli, Command, ComplaintsCommand};
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::domain::Ticket;
+use crate::ingest::{Arrival, Outcome, Pipeline};
+use crate::mail::imap::{self, Watcher};
+use crate::mail::mbox;
+use crate::mail::smtp::Transport;
+use crate::outbox;
+use crate::store::{ComplaintRow, EventRow, MailboxPosition, MessageSummary, SharedStore, Store};
+use crate::templates::{self, Templates};
+
+pub async fn execute(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Run { backfill_since } => run(&Config::load(&cli.config)?, backfill_since).await,
+        Command::Check => check(&cli.config).await,
+        Command::Ingest { files } => ingest_files(&Config::load(&cli.config)?, &files),
+        Command::Complaints { command } => complaints(&Config::load(&cli.config)?, command),
+        Command::Flagged { json } => flagged(&Config::load(&cli.config)?, json),
+        Command::Demo { dir } => demo(&dir).await,
+    }
+}
+
+pub fn load_pipeline(config: &Config) -> Result<Pipeline> {
+    let calendar = Calendar::load(&config.calendar.working_days, &config.calendar.holidays)
+        .context("cannot load the holiday calendar (calendar.holidays)")?;
+    let templates = Templates::load(&config.templates_dir)?;
+    Ok(Pipeline { config: config.clone(), calendar, templates })
+}
+
+async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Result<ExitCode> {
+    let imap_cfg = config.imap.clone().context("the [imap] section is missing: `run` needs a mailbox to watch (see config/pengaduan.example.toml)")?;
+    let smtp_cfg = config.smtp.as_ref().context("the [smtp] section is missing: `run` needs a way to send acknowledgements")?;
+    let pipeline = Arc::new(load_pipeline(config)?);
+    warn_uncovered_years(&pipeline.calendar, SystemClock.now());
+    let transport = Transport::from_config(smtp_cfg)?;
+    let db = &config.storage.database;
+    let ingest_store = SharedStore::new(Store::open(db)?);
+    let outbox_store = SharedStore::new(Store::open(db)?);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let wake = Arc::new(Notify::new());
+    let (stop, stopped) = watch::channel(false);
+
+    tracing::info!(mailbox = %imap_cfg.mailbox, host = %imap_cfg.host, database = %db.display(), "pengaduan started");
+    let watcher = Watcher {
+        config: imap_cfg,
+        pipeline,
+        store: ingest_store,
+        clock: clock.clone(),
+        outbox_wake: wake.clone(),
+        backfill_since,
+    };
+    let watching = tokio::spawn(watcher.run(stopped.clone()));
+    let sending = tokio::spawn(outbox::run(outbox_store, transport, clock, wake, stopped));
+
+    wait_for_signal().await?;
+    tracing::info!("stopping: finishing the current transaction");
+    let _ = stop.send(true);
+    let finished = tokio::time::timeout(Duration::from_secs(9), async {
+        let _ = watching.await;
+        let _ = sending.await;
+    })
+    .await;
+    if finished.is_err() {
+        tracing::warn!("tasks did not stop within 9 s; exiting anyway (committed work is safe)");
+    }
+    tracing::info!("pengaduan stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_signal() -> Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    tokio::select! {
+        _ = term.recv() => {}
+        r = tokio::signal::ctrl_c() => r.context("cannot listen for SIGINT")?,
+    }
+    Ok(())
+}
+
+fn warn_uncovered_years(calendar: &Calendar, now: DateTime<Utc>) -> Vec<i32> {
+    let year = now.with_timezone(&WIB).year();
+    let missing: Vec<i32> = [year, year + 1].into_iter().filter(|y| !calendar.covers_year(*y)).collect();
+    for y in &missing {
+        tracing::warn!(year = y, "no holiday list for {y}: deadlines in {y} count weekends only; add config/libur-nasional-{y}.toml to calendar.holidays");
+    }
+    missing
+}
+
+#[derive(Serialize)]
+struct CheckLine {
+    ok: bool,
+    what: String,
+    detail: String,
+}
+
+/// Every check runs even when an earlier one fails, so one run shows everything to fix.
+async fn check(path: &Path) -> Result<ExitCode> {
+    let mut lines = Vec::new();
+    let mut push = |ok: bool, what: &str, detail: String| lines.push(CheckLine { ok, what: what.into(), detail });
+    let config = match Config::load(path) {
+        Ok(c) => {
+            push(true, "konfigurasi", format!("{} terbaca", path.display()));
+            c
+        }
+        Err(e) => {
+            // No templates without a config: plain text is the only way to say it.
+            eprintln!("GAGAL konfigurasi: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let now = SystemClock.now();
+    let mut pipeline = None;
+    match load_pipeline(&config) {
+        Ok(p) => {
+            let missing = warn_uncovered_years(&p.calendar, now);
+            if missing.is_empty() {
+                push(true, "kalender", "daftar hari libur tahun ini dan tahun depan tersedia".into());
+            } else {
+                let years = missing.iter().map(i32::to_string).collect::<Vec<_>>().join(", ");
+                push(false, "kalender", format!("PERINGATAN: belum ada daftar hari libur untuk tahun {years}; tenggat 14 hari kerja dihitung tanpa hari libur. Tambahkan config/libur-nasional-<tahun>.toml."));
+            }
+            let ctx = crate::mail::compose::AckContext {
+                puskesmas: (&config.puskesmas).into(),
+                ticket: "ADU-2026-0001".into(),
+                kind: "pengaduan".into(),
+                complainant_name: None,
+                subject: "Uji".into(),
+                received_at: crate::clock::to_wib_rfc3339(now),
+                ack_due: crate::clock::to_wib_rfc3339(now),
+                review_due: crate::clock::to_wib_rfc3339(now),
+                answer_due: crate::clock::to_wib_rfc3339(now),
+            };
+            let broken: Vec<String> = templates::ALL
+                .iter()
+                .filter_map(|name| p.templates.render(name, &ctx).err().map(|e| format!("{e:#}")))
+                .collect();
+            if broken.is_empty() {
+                push(true, "templat", format!("{} templat surel dapat dirender", templates::ALL.len()));
+            } else {
+                push(false, "templat", broken.join("; "));
+            }
+            pipeline = Some(p);
+        }
+        Err(e) => push(false, "kalender/templat", format!("{e:#}")),
+    }
+    match Store::open(&config.storage.database) {
+        Ok(store) => {
+            let integrity = store.integrity_check().unwrap_or_else(|e| format!("{e:#}"));
+            push(integrity == "ok", "basis data", format!("{} (integrity_check: {integrity})", config.storage.database.display()));
+            if let Ok(Some((_, at))) = store.health("imap_ok") {
+                let age = now - at;
+                push(age < chrono::Duration::minutes(30), "kotak surat terakhir dibaca", format!("{} ({} menit lalu)", templates::format_date(&crate::clock::to_wib_rfc3339(at), true), age.num_minutes()));
+            }
+            if let Ok(Some((err, at))) = store.health("imap_error") {
+                push(true, "galat IMAP terakhir", format!("{} — {err}", templates::format_date(&crate::clock::to_wib_rfc3339(at), true)));
+            }
+            if let Ok(counts) = store.outbox_counts() {
+                let failed = counts.iter().find(|(s, _)| s == "failed").map(|(_, n)| *n).unwrap_or(0);
+                let summary = counts.iter().map(|(s, n)| format!("{s}: {n}")).collect::<Vec<_>>().join(", ");
+                push(failed == 0, "kotak keluar", if summary.is_empty() { "kosong".into() } else { summary });
+            }
+        }
+        Err(e) => push(false, "basis data", format!("{e:#}")),
+    }
+    match &config.imap {
+        None => push(false, "IMAP", "bagian [imap] belum diisi".into()),
+        Some(c) => match imap::connect(c).await {
+            Ok(mut session) => {
+                let selected = session.select(&c.mailbox).await;
+                let _ = session.logout().await;
+                match selected {
+                    Ok(m) => push(true, "IMAP", format!("login ke {}:{} berhasil; {} berisi {} surel", c.host, c.port, c.mailbox, m.exists)),
+                    Err(e) => push(false, "IMAP", format!("login berhasil, tetapi kotak {} tidak dapat dibuka: {e}", c.mailbox)),
+                }
+            }
+            Err(e) => push(false, "IMAP", format!("{e:#}")),
+        },
+    }
+    match &config.smtp {
+        None => push(false, "SMTP", "bagian [smtp] belum diisi".into()),
+        Some(c) => match Transport::from_config(c) {
+            Ok(t) => match t.check().await {
+                Ok(_) => push(true, "SMTP", format!("koneksi, TLS, dan login ke {}:{} berhasil", c.host, c.port)),
+                Err(e) => push(false, "SMTP", format!("{e:#}")),
+            },
+            Err(e) => push(false, "SMTP", format!("{e:#}")),
+        },
+    }
+    let all_ok = lines.iter().all(|l| l.ok);
+    match pipeline {
+        Some(p) => print!("{}", p.templates.render("cli/check.txt", &serde_json::json!({ "lines": lines, "all_ok": all_ok }))?),
+        None => {
+            for l in &lines {
+                println!("{} {}: {}", if l.ok { "OK   " } else { "GAGAL" }, l.what, l.detail);
+            }
+        }
+    }
+    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn ingest_files(config: &Config, files: &[PathBuf]) -> Result<ExitCode> {
+    let pipeline = load_pipeline(config)?;
+    let mut store = Store::open(&config.storage.database)?;
+    let mut tally = Tally::default();
+    for file in files {
+        let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let messages = if mbox::is_mbox(&bytes) { mbox::split(&bytes) } else { vec![bytes] };
+        for raw in messages {
+            let now = SystemClock.now();
+            let arrival = Arrival { raw: &raw, position: MailboxPosition::default(), received_at: date_of(&raw).unwrap_or(now), historical: true };
+            tally.add(&pipeline.ingest(&mut store, &arrival, now)?);
+        }
+    }
+    print!("{}", pipeline.templates.render("cli/ingest.txt", &tally)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// For files there is no INTERNALDATE; the Date header is the best witness of arrival.
+fn date_of(raw: &[u8]) -> Option<DateTime<Utc>> {
+    let m = mail_parser::MessageParser::new().parse_headers(raw)?;
+    DateTime::from_timestamp(m.date()?.to_timestamp(), 0)
+}
+
+#[derive(Default, Serialize)]
+struct Tally {
+    new: usize,
+    acks: usize,
+    replies: usize,
+    machine: usize,
+    unreadable: usize,
+    duplicates: usize,
+    tickets: Vec<String>,
+}
+
+impl Tally {
+    fn add(&mut self, o: &Outcome) {
+        match o {
+            Outcome::New { ticket, ack_queued } => {
+                self.new += 1;
+                self.acks += usize::from(*ack_queued);
+                self.tickets.push(ticket.to_string());
+            }
+            Outcome::Reply { .. } => self.replies += 1,
+            Outcome::Machine { .. } => self.machine += 1,
+            Outcome::Unreadable { .. } => self.unreadable += 1,
+            Outcome::Duplicate => self.duplicates += 1,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ComplaintDetail {
+    #[serde(flatten)]
+    complaint: ComplaintRow,
+    messages: Vec<MessageSummary>,
+    events: Vec<EventRow>,
+}
+
+fn complaints(config: &Config, command: ComplaintsCommand) -> Result<ExitCode> {
+    let store = Store::open(&config.storage.database)?;
+    let templates = Templates::load(&config.templates_dir)?;
+    match command {
+        ComplaintsCommand::List { json } => {
+            let list = store.list_complaints()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                print!("{}", templates.render("cli/complaints.txt", &serde_json::json!({ "complaints": list }))?);
+            }
+        }
+        ComplaintsCommand::Show { ticket, json } => {
+            let ticket: Ticket = ticket.parse().map_err(|e| anyhow::anyhow!("{e}; a ticket looks like ADU-2026-0007"))?;
+            let Some(complaint) = store.complaint(&ticket)? else {
+                eprintln!("Tiket {ticket} tidak ditemukan.");
+                return Ok(ExitCode::FAILURE);
+            };
+            let detail = ComplaintDetail { messages: store.messages_of(complaint.id)?, events: store.events_of(complaint.id)?, complaint };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&detail)?);
+            } else {
+                print!("{}", templates.render("cli/complaint.txt", &detail)?);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn flagged(config: &Config, json: bool) -> Result<ExitCode> {
+    let store = Store::open(&config.storage.database)?;
+    let list = store.flagged_messages()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else {
+        let templates = Templates::load(&config.templates_dir)?;
+        print!("{}", templates.render("cli/flagged.txt", &serde_json::json!({ "messages": list }))?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The whole pipeline on bundled sample mail, with no account and no network: the samples
+/// arrive "now", acknowledgements land as .eml files in DIR/outbox.
+async fn demo(dir: &Path) -> Result<ExitCode> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("cannot empty {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir)?;
+    let text = format!(
+        "[puskesmas]\nname = \"Puskesmas Kademangan\"\nemail = \"kademangan.puskesmas@gmail.com\"\n\
+         contact = \"Telepon (0332) 424212 · WA center 0823-0246-3093\"\n[storage]\ndatabase = {:?}\n",
+        dir.join("pengaduan.db").display().to_string()
+    );
+    let config = Config::parse(&text, Path::new("(demo)"))?;
+    let pipeline = load_pipeline(&config)?;
+    let mut samples: Vec<PathBuf> = std::fs::read_dir("samples/inbox")
+        .context("samples/inbox not found: run the demo from the repository's top folder")?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    samples.sort();
+    let mut store = Store::open(&config.storage.database)?;
+    let mut tally = Tally::default();
+    // Each sample twice: the second pass shows that nothing is registered or answered again.
+    for pass in 0..2 {
+        for path in &samples {
+            let raw = std::fs::read(path)?;
+            let now = SystemClock.now();
+            let outcome = pipeline.ingest(&mut store, &Arrival { raw: &raw, position: MailboxPosition::default(), received_at: now, historical: false }, now)?;
+            if pass == 0 {
+                tally.add(&outcome);
+            } else {
+                anyhow::ensure!(outcome == Outcome::Duplicate, "{} was registered twice", path.display());
+                tally.duplicates += 1;
+            }
+        }
+    }
+    let outbox_dir = dir.join("outbox");
+    let shared = SharedStore::new(store);
+    let sent = outbox::drain(&shared, &Transport::Directory(outbox_dir.clone()), &SystemClock).await?;
+    let list = shared.run(|s| s.list_complaints()).await?;
+    print!(
+        "{}",
+        pipeline.templates.render(
+            "cli/demo.txt",
+            &serde_json::json!({ "tally": tally, "sent": sent, "outbox": outbox_dir.display().to_string(), "database": config.storage.database.display().to_string() })
+        )?
+    );
+    print!("{}", pipeline.templates.render("cli/complaints.txt", &serde_json::json!({ "complaints": list }))?);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,698 @@
+//! Typed settings, read once at start from one TOML file and validated there.
+//!
+//! Every error names the key, what is wrong with it and how to fix it (DESIGN invariant 7).
+//! Secrets are read from the environment or from a file and kept in [`Secret`], whose
+//! `Debug`/`Display` never show the value (invariant 8).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use chrono::Weekday;
+use serde::Deserialize;
+
+use crate::domain::{EmailAddress, Kind};
+
+/// A configuration problem, phrased for the operator: key, problem, fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Directory the config file lives in; relative paths in the file resolve against
+    /// the working directory, like every other tool (documented in the example config).
+    pub path: PathBuf,
+    pub puskesmas: Puskesmas,
+    pub imap: Option<Imap>,
+    pub smtp: Option<Smtp>,
+    pub storage: Storage,
+    pub calendar: CalendarSettings,
+    pub recipients: Recipients,
+    pub keywords: Keywords,
+    pub limits: Limits,
+    pub templates_dir: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct Puskesmas {
+    pub name: String,
+    pub email: EmailAddress,
+    /// Phone numbers and address printed in mails, free text.
+    pub contact: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Security {
+    /// Implicit TLS from the first byte (IMAPS 993, SMTPS 465).
+    Tls,
+    /// Plain connection upgraded with STARTTLS before login (RFC 3501 6.2.1, RFC 3207).
+    Starttls,
+    /// No TLS at all: only accepted for a loopback host.
+    Plain,
+}
+
+#[derive(Debug, Clone)]
+pub struct Imap {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: String,
+    pub password: Secret,
+    pub mailbox: String,
+    pub ca_file: Option<PathBuf>,
+    /// IDLE is re-issued after this long (RFC 2177 asks for < 29 min; NATs drop sooner).
+    pub idle_refresh_secs: u64,
+    /// Poll interval when the server lacks IDLE.
+    pub poll_secs: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Smtp {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: String,
+    pub password: Secret,
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Storage {
+    pub database: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct CalendarSettings {
+    pub working_days: Vec<Weekday>,
+    pub holidays: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Recipients {
+    pub tim_pengaduan: Vec<EmailAddress>,
+    pub kepala_puskesmas: Vec<EmailAddress>,
+    pub tim_mutu: Vec<EmailAddress>,
+    pub dinas_kesehatan: Vec<EmailAddress>,
+}
+
+/// Keywords that guess the kind of a message; the first kind with the most hits wins,
+/// `pengaduan` when nothing matches.
+#[derive(Debug, Clone)]
+pub struct Keywords {
+    pub by_kind: Vec<(Kind, Vec<String>)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// RFC 3834 section 2: bound automatic replies per address to stop loops.
+    pub auto_replies_per_sender_per_hour: u32,
+    /// Larger messages are stored raw and flagged, not parsed.
+    pub max_parse_bytes: usize,
+}
+
+/// A password or token. Never printed.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The file as written. `deny_unknown_fields` turns a typo into an error naming the key.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    puskesmas: RawPuskesmas,
+    imap: Option<RawImap>,
+    smtp: Option<RawSmtp>,
+    storage: RawStorage,
+    calendar: Option<RawCalendar>,
+    recipients: Option<RawRecipients>,
+    keywords: Option<BTreeMap<String, Vec<String>>>,
+    limits: Option<RawLimits>,
+    templates: Option<RawTemplates>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPuskesmas {
+    name: String,
+    email: String,
+    #[serde(default)]
+    contact: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawImap {
+    host: String,
+    port: u16,
+    security: Security,
+    username: String,
+    password_env: Option<String>,
+    password_file: Option<PathBuf>,
+    #[serde(default = "default_mailbox")]
+    mailbox: String,
+    ca_file: Option<PathBuf>,
+    #[serde(default = "default_idle_refresh")]
+    idle_refresh_seconds: u64,
+    #[serde(default = "default_poll")]
+    poll_seconds: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmtp {
+    host: String,
+    port: u16,
+    security: Security,
+    username: String,
+    password_env: Option<String>,
+    password_file: Option<PathBuf>,
+    ca_file: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    database: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCalendar {
+    #[serde(default = "default_working_days")]
+    working_days: Vec<String>,
+    #[serde(default = "default_holidays")]
+    holidays: Vec<PathBuf>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRecipients {
+    #[serde(default)]
+    tim_pengaduan: Vec<String>,
+    #[serde(default)]
+    kepala_puskesmas: Vec<String>,
+    #[serde(default)]
+    tim_mutu: Vec<String>,
+    #[serde(default)]
+    dinas_kesehatan: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    #[serde(default = "default_auto_replies")]
+    auto_replies_per_sender_per_hour: u32,
+    #[serde(default = "default_max_parse_mb")]
+    max_parse_megabytes: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTemplates {
+    dir: PathBuf,
+}
+
+fn default_mailbox() -> String {
+    "INBOX".into()
+}
+fn default_idle_refresh() -> u64 {
+    9 * 60
+}
+fn default_poll() -> u64 {
+    60
+}
+fn default_working_days() -> Vec<String> {
+    ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec()
+}
+fn default_holidays() -> Vec<PathBuf> {
+    vec![PathBuf::from("config/libur-nasional-2026.toml")]
+}
+fn default_auto_replies() -> u32 {
+    5
+}
+fn default_max_parse_mb() -> usize {
+    25
+}
+
+/// Keywords used when the config has no `[keywords]` table.
+pub fn default_keywords() -> Vec<(Kind, Vec<String>)> {
+    let words = |list: &[&str]| list.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+    vec![
+        (
+            Kind::Saran,
+            words(&["saran", "usul", "usulan", "sebaiknya", "alangkah baiknya", "masukan"]),
+        ),
+        (
+            Kind::Apresiasi,
+            words(&[
+                "terima kasih",
+                "terimakasih",
+                "apresiasi",
+                "puas dengan pelayanan",
+                "pelayanan bagus",
+                "pelayanan baik",
+                "ramah",
+                "memuaskan",
+            ]),
+        ),
+        (
+            Kind::PermintaanInformasi,
+            words(&[
+                "informasi",
+                "bertanya",
+                "tanya",
+                "jadwal",
+                "jam buka",
+                "apakah",
+                "bagaimana cara",
+                "syarat",
+                "mohon info",
+            ]),
+        ),
+        (
+            Kind::Pengaduan,
+            words(&[
+                "keluhan",
+                "kecewa",
+                "lama",
+                "antri",
+                "antre",
+                "tidak ramah",
+                "kasar",
+                "kotor",
+                "mengeluh",
+                "pengaduan",
+                "komplain",
+                "buruk",
+                "ditolak",
+            ]),
+        ),
+    ]
+}
+
+impl Config {
+    /// Reads and validates the file. Secrets are resolved here, so a missing
+    /// environment variable is reported at start, not at the first login.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        let err = |message: String| ConfigError {
+            file: file.clone(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            err(format!(
+                "cannot read the config file ({e}). Copy config/pengaduan.example.toml to {file} \
+                 and edit it, or pass --config PATH (or set PENGADUAN_CONFIG)."
+            ))
+        })?;
+        warn_if_readable_by_others(path);
+        Config::parse(&text, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        let err = |message: String| ConfigError {
+            file: file.clone(),
+            message,
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| err(describe_toml_error(&e)))?;
+
+        let email = EmailAddress::parse(&raw.puskesmas.email).map_err(|e| {
+            err(format!(
+                "puskesmas.email = {:?} is not an email address ({e}); write the centre's \
+                 address, e.g. \"kademangan.puskesmas@gmail.com\"",
+                raw.puskesmas.email
+            ))
+        })?;
+        if raw.puskesmas.name.trim().is_empty() {
+            return Err(err(
+                "puskesmas.name is empty; write the centre's name, e.g. \"Puskesmas Kademangan\""
+                    .into(),
+            ));
+        }
+
+        let imap = raw
+            .imap
+            .map(|i| -> Result<Imap, ConfigError> {
+                check_security("imap", &i.host, i.security).map_err(&err)?;
+                if i.idle_refresh_seconds == 0 || i.idle_refresh_seconds > 29 * 60 {
+                    return Err(err(format!(
+                        "imap.idle_refresh_seconds = {} is out of range; use 60..=1740 \
+                         (RFC 2177: re-issue IDLE at least every 29 minutes; 540 is the default)",
+                        i.idle_refresh_seconds
+                    )));
+                }
+                Ok(Imap {
+                    password: read_secret("imap", i.password_env.as_deref(), i.password_file.as_deref())
+                        .map_err(&err)?,
+                    ca_file: check_ca("imap", i.ca_file).map_err(&err)?,
+                    host: i.host,
+                    port: i.port,
+                    security: i.security,
+                    username: i.username,
+                    mailbox: i.mailbox,
+                    idle_refresh_secs: i.idle_refresh_seconds,
+                    poll_secs: i.poll_seconds.max(1),
+                })
+            })
+            .transpose()?;
+
+        let smtp = raw
+            .smtp
+            .map(|s| -> Result<Smtp, ConfigError> {
+                check_security("smtp", &s.host, s.security).map_err(&err)?;
+                Ok(Smtp {
+                    password: read_secret("smtp", s.password_env.as_deref(), s.password_file.as_deref())
+                        .map_err(&err)?,
+                    ca_file: check_ca("smtp", s.ca_file).map_err(&err)?,
+                    host: s.host,
+                    port: s.port,
+                    security: s.security,
+                    username: s.username,
+                })
+            })
+            .transpose()?;
+
+        let calendar = match raw.calendar {
+            Some(c) => CalendarSettings {
+                working_days: parse_weekdays(&c.working_days).map_err(&err)?,
+                holidays: c.holidays,
+            },
+            None => CalendarSettings {
+                working_days: parse_weekdays(&default_working_days()).map_err(&err)?,
+                holidays: default_holidays(),
+            },
+        };
+
+        let r = raw.recipients.unwrap_or_default();
+        let recipients = Recipients {
+            tim_pengaduan: parse_addresses("recipients.tim_pengaduan", &r.tim_pengaduan).map_err(&err)?,
+            kepala_puskesmas: parse_addresses("recipients.kepala_puskesmas", &r.kepala_puskesmas)
+                .map_err(&err)?,
+            tim_mutu: parse_addresses("recipients.tim_mutu", &r.tim_mutu).map_err(&err)?,
+            dinas_kesehatan: parse_addresses("recipients.dinas_kesehatan", &r.dinas_kesehatan)
+                .map_err(&err)?,
+        };
+
+        let keywords = match raw.keywords {
+            None => Keywords {
+                by_kind: default_keywords(),
+            },
+            Some(table) => {
+                let mut by_kind = Vec::new();
+                for (key, words) in table {
+                    let kind: Kind = key.parse().map_err(|_| {
+                        err(format!(
+                            "keywords.{key} is not a kind; the kinds are pengaduan, saran, \
+                             apresiasi and permintaan_informasi"
+                        ))
+                    })?;
+                    by_kind.push((kind, words.iter().map(|w| w.to_lowercase()).collect()));
+                }
+                Keywords { by_kind }
+            }
+        };
+
+        let limits = match raw.limits {
+            Some(l) => Limits {
+                auto_replies_per_sender_per_hour: l.auto_replies_per_sender_per_hour,
+                max_parse_bytes: l.max_parse_megabytes.saturating_mul(1024 * 1024),
+            },
+            None => Limits {
+                auto_replies_per_sender_per_hour: default_auto_replies(),
+                max_parse_bytes: default_max_parse_mb() * 1024 * 1024,
+            },
+        };
+
+        Ok(Config {
+            path: path.to_path_buf(),
+            puskesmas: Puskesmas {
+                name: raw.puskesmas.name,
+                email,
+                contact: raw.puskesmas.contact,
+            },
+            imap,
+            smtp,
+            storage: Storage {
+                database: raw.storage.database,
+            },
+            calendar,
+            recipients,
+            keywords,
+            limits,
+            templates_dir: raw
+                .templates
+                .map(|t| t.dir)
+                .unwrap_or_else(|| PathBuf::from("templates")),
+        })
+    }
+}
+
+/// toml's messages already carry the line, column and key; add the general fix.
+fn describe_toml_error(e: &toml::de::Error) -> String {
+    let mut msg = e.to_string().trim_end().to_string();
+    msg.push_str(
+        "\nCompare with config/pengaduan.example.toml, which lists every key with a comment.",
+    );
+    msg
+}
+
+pub fn is_loopback_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
+}
+
+fn check_security(section: &str, host: &str, security: Security) -> Result<(), String> {
+    if security == Security::Plain && !is_loopback_host(host) {
+        return Err(format!(
+            "{section}.security = \"plain\" sends the password unencrypted and is only allowed \
+             for a loopback host (127.0.0.1, ::1, localhost), but {section}.host = {host:?}; \
+             use security = \"tls\" or \"starttls\""
+        ));
+    }
+    Ok(())
+}
+
+fn check_ca(section: &str, ca: Option<PathBuf>) -> Result<Option<PathBuf>, String> {
+    match ca {
+        Some(p) if !p.is_file() => Err(format!(
+            "{section}.ca_file = {:?} does not exist or is not a file; give the path of a PEM \
+             file with the extra CA certificate, or remove the key to trust only the public CAs",
+            p.display()
+        )),
+        other => Ok(other),
+    }
+}
+
+fn read_secret(section: &str, env: Option<&str>, file: Option<&Path>) -> Result<Secret, String> {
+    match (env, file) {
+        (Some(_), Some(_)) => Err(format!(
+            "{section}.password_env and {section}.password_file are both set; keep one"
+        )),
+        (None, None) => Err(format!(
+            "{section} has no password: set {section}.password_env = \"NAME\" (an environment \
+             variable holding the Gmail app password) or {section}.password_file = \"PATH\""
+        )),
+        (Some(var), None) => match std::env::var(var) {
+            Ok(v) if !v.is_empty() => Ok(Secret::new(v)),
+            _ => Err(format!(
+                "{section}.password_env names the environment variable {var}, which is not set \
+                 or empty; export {var}=... before starting, or use {section}.password_file"
+            )),
+        },
+        (None, Some(path)) => {
+            warn_if_readable_by_others(path);
+            let v = std::fs::read_to_string(path).map_err(|e| {
+                format!(
+                    "{section}.password_file = {:?} cannot be read ({e}); create it with the \
+                     password on one line and chmod 600",
+                    path.display()
+                )
+            })?;
+            let v = v.trim_end_matches(['\r', '\n']).to_string();
+            if v.is_empty() {
+                return Err(format!(
+                    "{section}.password_file = {:?} is empty; put the password in it",
+                    path.display()
+                ));
+            }
+            Ok(Secret::new(v))
+        }
+    }
+}
+
+/// Group/world readable secrets are a warning, not an error: an operator locked out by a
+/// permission check on a holiday is worse than a logged warning.
+fn warn_if_readable_by_others(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                tracing::warn!(
+                    "{} can be read by other users; run: chmod 600 {}",
+                    path.display(),
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
+fn parse_weekdays(names: &[String]) -> Result<Vec<Weekday>, String> {
+    let mut days = Vec::new();
+    for name in names {
+        let day = match name.to_ascii_lowercase().as_str() {
+            "mon" | "senin" => Weekday::Mon,
+            "tue" | "selasa" => Weekday::Tue,
+            "wed" | "rabu" => Weekday::Wed,
+            "thu" | "kamis" => Weekday::Thu,
+            "fri" | "jumat" => Weekday::Fri,
+            "sat" | "sabtu" => Weekday::Sat,
+            "sun" | "minggu" => Weekday::Sun,
+            _ => {
+                return Err(format!(
+                    "calendar.working_days contains {name:?}; use mon, tue, wed, thu, fri, sat, sun"
+                ))
+            }
+        };
+        if !days.contains(&day) {
+            days.push(day);
+        }
+    }
+    if days.is_empty() {
+        return Err(
+            "calendar.working_days is empty; list the days the puskesmas works, e.g. \
+             [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]"
+                .into(),
+        );
+    }
+    Ok(days)
+}
+
+fn parse_addresses(key: &str, list: &[String]) -> Result<Vec<EmailAddress>, String> {
+    list.iter()
+        .map(|a| {
+            EmailAddress::parse(a).map_err(|e| {
+                format!("{key} contains {a:?}, which is not an email address ({e}); fix or remove it")
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[puskesmas]
+name = "Puskesmas Kademangan"
+email = "Kademangan.Puskesmas@gmail.com"
+[storage]
+database = "data/pengaduan.db"
+"#;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("test.toml"))
+    }
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.puskesmas.email.as_str(), "kademangan.puskesmas@gmail.com");
+        assert_eq!(c.calendar.working_days.len(), 5);
+        assert_eq!(c.limits.auto_replies_per_sender_per_hour, 5);
+        assert!(c.imap.is_none());
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = parse(&format!("{MINIMAL}\n[imap]\nhots = \"x\"\n")).unwrap_err();
+        assert!(e.to_string().contains("hots"), "{e}");
+    }
+
+    #[test]
+    fn plain_security_refused_off_loopback() {
+        let text = format!(
+            "{MINIMAL}\n[imap]\nhost = \"imap.gmail.com\"\nport = 143\nsecurity = \"plain\"\n\
+             username = \"u\"\npassword_env = \"PATH\"\n"
+        );
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(e.contains("imap.security") && e.contains("loopback"), "{e}");
+    }
+
+    #[test]
+    fn bad_security_word_is_named() {
+        let text = format!(
+            "{MINIMAL}\n[smtp]\nhost = \"smtp.gmail.com\"\nport = 587\nsecurity = \"ssl\"\n\
+             username = \"u\"\npassword_env = \"PATH\"\n"
+        );
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(e.contains("security") && e.contains("starttls"), "{e}");
+    }
+
+    #[test]
+    fn missing_password_env_names_variable_but_no_secret() {
+        let text = format!(
+            "{MINIMAL}\n[imap]\nhost = \"imap.gmail.com\"\nport = 993\nsecurity = \"tls\"\n\
+             username = \"u\"\npassword_env = \"PENGADUAN_TEST_UNSET_VAR\"\n"
+        );
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(e.contains("PENGADUAN_TEST_UNSET_VAR"), "{e}");
+    }
+
+    #[test]
+    fn secret_debug_hides_value() {
+        let s = Secret::new("hunter2".into());
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn bad_weekday_and_recipient_are_named() {
+        let e = parse(&format!("{MINIMAL}\n[calendar]\nworking_days = [\"mon\", \"funday\"]\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("calendar.working_days") && e.contains("funday"), "{e}");
+        let e = parse(&format!("{MINIMAL}\n[recipients]\ntim_mutu = [\"not-an-address\"]\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("recipients.tim_mutu"), "{e}");
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        assert!(is_loopback_host("127.0.0.1"));
+        assert!(is_loopback_host("127.0.0.2"));
+        assert!(is_loopback_host("::1"));
+        assert!(is_loopback_host("localhost"));
+        assert!(!is_loopback_host("imap.gmail.com"));
+        assert!(!is_loopback_host("10.0.0.1"));
+    }
+}

@@ -1,0 +1,196 @@
+//! One inbound message, start to end: parse, classify, decide, and write everything the
+//! decision implies in ONE transaction — raw message, complaint, audit events, the
+//! acknowledgement in the outbox, and the mailbox cursor (DESIGN "The flow").
+
+use anyhow::Result;
+use chrono::{DateTime, Datelike, Duration, Utc};
+
+use crate::calendar::{Calendar, WIB};
+use crate::config::Config;
+use crate::domain::{extract_phones, Channel, Status, Ticket};
+use crate::mail::compose::{self, AckInput, Recipient, ThreadOf};
+use crate::mail::parse::{parse, InboundMessage};
+use crate::store::{MailboxPosition, NewComplaint, NewMessage, Store, Tx};
+use crate::templates::Templates;
+use crate::workflow::classify::{guess_kind, route, thread_hints, Route};
+use crate::workflow::intake::{decide_ack, deadlines, AckDecision, AckFacts};
+
+/// The read-only context every ingest needs, built once at start.
+pub struct Pipeline {
+    pub config: Config,
+    pub calendar: Calendar,
+    pub templates: Templates,
+}
+
+pub struct Arrival<'a> {
+    pub raw: &'a [u8],
+    pub position: MailboxPosition,
+    /// When the mailbox received it (IMAP INTERNALDATE), which starts the deadlines.
+    pub received_at: DateTime<Utc>,
+    /// From history (backfill, an export): acknowledged only when younger than 24 h.
+    pub historical: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Seen before (same Message-ID or same mailbox position): nothing new was written.
+    Duplicate,
+    New { ticket: Ticket, ack_queued: bool },
+    Reply { complaint_id: i64 },
+    Machine { reason: String },
+    Unreadable { reason: String },
+}
+
+impl Pipeline {
+    pub fn ingest(&self, store: &mut Store, arrival: &Arrival<'_>, now: DateTime<Utc>) -> Result<Outcome> {
+        let msg = parse(arrival.raw, self.config.limits.max_parse_bytes);
+        let tx = store.transaction()?;
+        let outcome = if tx.message_known(&msg.message_id, &arrival.position)? {
+            Outcome::Duplicate
+        } else {
+            self.store_new(&tx, &msg, arrival, now)?
+        };
+        if let (Some(mailbox), Some(validity), Some(uid)) =
+            (&arrival.position.mailbox, arrival.position.uidvalidity, arrival.position.uid)
+        {
+            tx.advance_cursor(mailbox, validity, uid, now)?;
+        }
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    fn store_new(&self, tx: &Tx<'_>, msg: &InboundMessage, arrival: &Arrival<'_>, now: DateTime<Utc>) -> Result<Outcome> {
+        let hints = thread_hints(msg);
+        let thread = tx.find_thread(hints.ticket.as_ref(), &hints.referenced_ids)?;
+        let route = route(msg, &self.config.puskesmas.email, thread);
+        let attachments = serde_json::to_string(&msg.attachments)?;
+        let sender = msg.reply_address();
+        let base = NewMessage {
+            message_id: &msg.message_id,
+            position: &arrival.position,
+            received_at: arrival.received_at,
+            date_header: msg.date,
+            from_email: msg.from.as_ref().map(|s| s.email.as_str()),
+            from_name: msg.from.as_ref().and_then(|s| s.name.as_deref()),
+            subject: &msg.subject,
+            class: "",
+            reason: None,
+            problems: &msg.problems,
+            complaint_id: None,
+            body_text: &msg.text,
+            attachments_json: &attachments,
+            raw: arrival.raw,
+        };
+
+        match route {
+            Route::Machine { reason } => {
+                tx.insert_message(&NewMessage { class: "machine", reason: Some(&reason), complaint_id: thread, ..base }, now)?;
+                if let Some(cid) = thread {
+                    tx.add_event(Some(cid), now, "sistem", "machine_mail", &format!("surel otomatis diterima ({reason}); tidak dibalas"))?;
+                }
+                tracing::info!(message_id = %msg.message_id, %reason, "machine mail stored, no reply");
+                Ok(Outcome::Machine { reason })
+            }
+            Route::Unreadable { reason } => {
+                tx.insert_message(&NewMessage { class: "unreadable", reason: Some(&reason), ..base }, now)?;
+                tracing::warn!(message_id = %msg.message_id, %reason, "message needs a person: stored raw and flagged");
+                Ok(Outcome::Unreadable { reason })
+            }
+            Route::Reply { complaint_id } => {
+                tx.insert_message(&NewMessage { class: "reply", complaint_id: Some(complaint_id), ..base }, now)?;
+                let from = sender.map(|s| s.email.to_string()).unwrap_or_default();
+                tx.add_event(Some(complaint_id), now, &from, "reply_received", &format!("balasan diterima: {}", msg.subject))?;
+                tracing::info!(message_id = %msg.message_id, complaint_id, "reply attached to complaint");
+                Ok(Outcome::Reply { complaint_id })
+            }
+            Route::New => self.register(tx, msg, arrival, now, &NewMessage { class: "complaint", ..base }),
+        }
+    }
+
+    /// Steps 1 and 2 of the procedure: register with a ticket, then acknowledge.
+    fn register(&self, tx: &Tx<'_>, msg: &InboundMessage, arrival: &Arrival<'_>, now: DateTime<Utc>, record: &NewMessage<'_>) -> Result<Outcome> {
+        // `route` returns New only when there is a usable reply address.
+        let Some(sender) = msg.reply_address() else {
+            anyhow::bail!("internal: new complaint without a sender");
+        };
+        let kind = guess_kind(&msg.subject, &msg.text, &self.config.keywords);
+        let due = deadlines(arrival.received_at, &self.calendar);
+        let ticket = tx.next_ticket(arrival.received_at.with_timezone(&WIB).year())?;
+        let phones: Vec<String> = extract_phones(&format!("{}\n{}", msg.subject, msg.text))
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
+        let complaint_id = tx.insert_complaint(
+            &NewComplaint {
+                ticket: &ticket,
+                status: Status::Received.as_str(),
+                kind: kind.as_str(),
+                channel: Channel::Email.as_str(),
+                complainant_email: Some(sender.email.as_str()),
+                complainant_name: sender.name.as_deref(),
+                phones: &phones,
+                subject: &msg.subject,
+                body: &msg.text,
+                received_at: arrival.received_at,
+                ack_due: due.ack_due,
+                review_due: due.review_due,
+                answer_due: due.answer_due,
+            },
+            now,
+        )?;
+        let row = tx.insert_message(record, now)?;
+        tx.link_message(row, complaint_id)?;
+        tx.add_event(Some(complaint_id), now, "sistem", "received", &format!("{kind} diterima lewat surel dari {}", sender.email))?;
+        if !msg.problems.is_empty() {
+            tx.add_event(Some(complaint_id), now, "sistem", "flagged", &msg.problems.join("; "))?;
+        }
+        if !due.uncovered_years.is_empty() {
+            let years = due.uncovered_years.iter().map(i32::to_string).collect::<Vec<_>>().join(", ");
+            tracing::warn!(%ticket, %years, "no holiday list for these years: the answer deadline counts weekends only; add config/libur-nasional-<year>.toml");
+            tx.add_event(Some(complaint_id), now, "sistem", "calendar_warning", &format!("belum ada daftar hari libur untuk tahun {years}; tenggat dihitung tanpa hari libur"))?;
+        }
+
+        let facts = AckFacts {
+            received: arrival.received_at,
+            historical: arrival.historical,
+            recent_auto_mails: tx.auto_mails_since(sender.email.as_str(), now - Duration::hours(1))?,
+            limit_per_hour: self.config.limits.auto_replies_per_sender_per_hour,
+        };
+        let ack_queued = match decide_ack(&facts, now) {
+            AckDecision::Withhold(reason) => {
+                tx.add_event(Some(complaint_id), now, "sistem", "ack_withheld", &reason)?;
+                false
+            }
+            AckDecision::Send => {
+                let input = AckInput {
+                    puskesmas: &self.config.puskesmas,
+                    ticket: &ticket,
+                    kind: kind.as_str(),
+                    to: Recipient { name: sender.name.as_deref(), email: &sender.email },
+                    subject: &msg.subject,
+                    received_at: arrival.received_at,
+                    ack_due: due.ack_due,
+                    review_due: due.review_due,
+                    answer_due: due.answer_due,
+                    thread: (!msg.synthetic_id).then_some(ThreadOf { message_id: &msg.message_id, references: &msg.references }),
+                };
+                // A broken template must not lose the complaint: register it, say why no
+                // acknowledgement went out, and let a person act.
+                match compose::ack(&self.templates, &input, now) {
+                    Ok(mail) => {
+                        tx.enqueue(&mail, Some(complaint_id), now)?;
+                        tx.add_event(Some(complaint_id), now, "sistem", "ack_queued", &format!("tanda terima dijadwalkan ke {}", sender.email))?;
+                        true
+                    }
+                    Err(e) => {
+                        tracing::error!(%ticket, "cannot compose the acknowledgement: {e:#}");
+                        tx.add_event(Some(complaint_id), now, "sistem", "ack_failed", &format!("tanda terima tidak dapat disusun: {e:#}"))?;
+                        false
+                    }
+                }
+            }
+        };
+        tracing::info!(%ticket, %kind, from = %sender.email, ack_queued, "complaint registered");
+        Ok(Outcome::New { ticket, ack_queued })
+    }
+}

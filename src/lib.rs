@@ -1,0 +1,15 @@
+//! pengaduan: the complaint-handling mail daemon of Puskesmas Kademangan.
+//! See README.md for the map of the code and ../shared/DESIGN.md for the invariants.
+
+pub mod calendar;
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod domain;
+pub mod ingest;
+pub mod mail;
+pub mod outbox;
+pub mod store;
+pub mod templates;
+pub mod workflow;

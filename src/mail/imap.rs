@@ -1,0 +1,379 @@
+//! EDGE: the mailbox watcher. Connects (TLS, STARTTLS, or plain on loopback), logs in,
+//! SELECTs the mailbox, fetches every message above the stored cursor with BODY.PEEK[]
+//! (so \Seen stays as staff left it, RFC 3501 section 6.4.5), hands each to the pipeline in
+//! UID order, then waits with IDLE (RFC 2177) or polls. Any failure ends the session; the
+//! outer loop reconnects with capped exponential backoff, forever. Nothing is ever deleted
+//! or expunged.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context, Result};
+use async_imap::extensions::idle::IdleResponse;
+use async_imap::{Client, Session};
+use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::TryStreamExt;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio::sync::{watch, Notify};
+
+use crate::clock::Clock;
+use crate::config::{Imap, Security};
+use crate::ingest::{Arrival, Outcome, Pipeline};
+use crate::store::{Cursor, MailboxPosition, SharedStore};
+
+/// Bytes fetched per UID FETCH at most (a FETCH response is held whole in memory).
+const FETCH_CHUNK_BYTES: u64 = 16 * 1024 * 1024;
+const FETCH_CHUNK_MESSAGES: usize = 200;
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
+const BACKOFF_CAP: Duration = Duration::from_secs(60);
+
+pub trait ImapIo: AsyncRead + AsyncWrite + Unpin + Send + Debug {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Debug> ImapIo for T {}
+type ImapSession = Session<Box<dyn ImapIo>>;
+
+pub struct Watcher {
+    pub config: Imap,
+    pub pipeline: Arc<Pipeline>,
+    pub store: SharedStore,
+    pub clock: Arc<dyn Clock>,
+    /// Woken whenever an acknowledgement was queued, so the outbox sends at once.
+    pub outbox_wake: Arc<Notify>,
+    pub backfill_since: Option<NaiveDate>,
+}
+
+impl Watcher {
+    /// Runs until shutdown. Never returns an error: every failure is logged, recorded for
+    /// `check`, and followed by a reconnect after a backoff of 1 s doubling to 60 s.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut backoff = Duration::from_secs(1);
+        let mut backfill = self.backfill_since;
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            match self.session(&mut shutdown, &mut backfill).await {
+                Ok(()) => return, // clean shutdown
+                Err(e) => {
+                    let msg = format!("{e:#}");
+                    tracing::warn!(retry_in = ?backoff, "mailbox connection failed: {msg}");
+                    let now = self.clock.now();
+                    let _ = self.store.run(move |s| s.set_health("imap_error", &msg, now)).await;
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(backoff) => {}
+                _ = shutdown.changed() => return,
+            }
+            backoff = (backoff * 2).min(BACKOFF_CAP);
+        }
+    }
+
+    async fn session(&self, shutdown: &mut watch::Receiver<bool>, backfill: &mut Option<NaiveDate>) -> Result<()> {
+        let mut session = connect(&self.config).await?;
+        let mailbox = self.config.mailbox.clone();
+        let selected = timed(session.select(&mailbox)).await.with_context(|| format!("cannot select mailbox {mailbox}"))?;
+        let uidvalidity = selected
+            .uid_validity
+            .ok_or_else(|| anyhow!("server sent no UIDVALIDITY for {mailbox}"))?;
+        let idle = timed(session.capabilities()).await?.has_str("IDLE");
+        tracing::info!(mailbox = %mailbox, uidvalidity, idle, "mailbox selected");
+
+        self.settle_cursor(&mut session, uidvalidity, selected.uid_next).await?;
+        if let Some(since) = backfill.take() {
+            let uids = search_since(&mut session, since).await?;
+            tracing::info!(%since, messages = uids.len(), "backfill: registering mail since the given date");
+            self.fetch_and_ingest(&mut session, uidvalidity, uids, true, shutdown).await?;
+        }
+
+        loop {
+            let last = self.current_cursor().await?.map(|c| c.last_uid).unwrap_or(0);
+            let uids = new_uids(&mut session, last).await?;
+            self.fetch_and_ingest(&mut session, uidvalidity, uids, false, shutdown).await?;
+            let now = self.clock.now();
+            self.store.run(move |s| s.set_health("imap_ok", "", now)).await?;
+            if *shutdown.borrow() {
+                let _ = timed(session.logout()).await;
+                return Ok(());
+            }
+            if idle {
+                let mut handle = session.idle();
+                timed(handle.init()).await.context("IDLE refused")?;
+                let (wait, stop) = handle.wait_with_timeout(Duration::from_secs(self.config.idle_refresh_secs));
+                let outcome = tokio::select! {
+                    r = wait => Some(r),
+                    _ = shutdown.changed() => None,
+                };
+                drop(stop);
+                match outcome {
+                    Some(Ok(IdleResponse::NewData(_))) => tracing::debug!("IDLE: mailbox changed"),
+                    Some(Ok(IdleResponse::Timeout)) => tracing::debug!("IDLE: refresh"),
+                    Some(Ok(IdleResponse::ManualInterrupt)) | None => {}
+                    Some(Err(e)) => return Err(e).context("connection lost during IDLE"),
+                }
+                session = timed(handle.done()).await.context("cannot end IDLE")?;
+            } else {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(self.config.poll_secs)) => {}
+                    _ = shutdown.changed() => {}
+                }
+                timed(session.noop()).await?;
+            }
+        }
+    }
+
+    async fn current_cursor(&self) -> Result<Option<Cursor>> {
+        let mailbox = self.config.mailbox.clone();
+        self.store.run(move |s| s.cursor(&mailbox)).await
+    }
+
+    /// First start: begin at the mailbox's current end (the history is not answered).
+    /// UIDVALIDITY changed: the old UIDs mean nothing, so search again from shortly before
+    /// the newest stored arrival; duplicates are recognised by Message-ID.
+    async fn settle_cursor(&self, session: &mut ImapSession, uidvalidity: u32, uid_next: Option<u32>) -> Result<()> {
+        let stored = self.current_cursor().await?;
+        let new_cursor = match stored {
+            Some(c) if c.uidvalidity == uidvalidity => return Ok(()),
+            None => {
+                let end = match uid_next {
+                    Some(n) => n.saturating_sub(1),
+                    None => highest_uid(session).await?,
+                };
+                tracing::info!(last_uid = end, "first start: registering only mail that arrives from now on (use --backfill-since DATE for older mail)");
+                Cursor { uidvalidity, last_uid: end }
+            }
+            Some(old) => {
+                let mailbox = self.config.mailbox.clone();
+                let latest = self.store.run(move |s| s.latest_received(&mailbox)).await?;
+                let since = latest.unwrap_or_else(|| self.clock.now()) - chrono::Duration::days(2);
+                let uids = search_since(session, since.date_naive()).await?;
+                let start = uids.first().map(|(u, _)| u - 1).unwrap_or_else(|| uid_next.unwrap_or(1).saturating_sub(1));
+                tracing::warn!(old = old.uidvalidity, new = uidvalidity, resume_after_uid = start, "UIDVALIDITY changed: re-reading recent mail, duplicates are skipped by Message-ID");
+                Cursor { uidvalidity, last_uid: start }
+            }
+        };
+        let mailbox = self.config.mailbox.clone();
+        let now = self.clock.now();
+        self.store.run(move |s| s.reset_cursor(&mailbox, new_cursor, now)).await
+    }
+
+    /// Fetches `uids` (ascending) in bounded chunks and ingests each in UID order, so the
+    /// cursor, which only moves forward, never passes a message that is not stored.
+    /// Stops between chunks on shutdown; the rest is fetched after the next start.
+    async fn fetch_and_ingest(&self, session: &mut ImapSession, uidvalidity: u32, uids: Vec<(u32, u64)>, historical: bool, shutdown: &watch::Receiver<bool>) -> Result<()> {
+        for chunk in chunks(&uids) {
+            if *shutdown.borrow() {
+                break;
+            }
+            let set = chunk.iter().map(|(u, _)| u.to_string()).collect::<Vec<_>>().join(",");
+            let fetches: Vec<async_imap::types::Fetch> = tokio::time::timeout(COMMAND_TIMEOUT * 5, async {
+                timed(session.uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])"))
+                    .await?
+                    .try_collect::<Vec<_>>()
+                    .await
+                    .map_err(anyhow::Error::from)
+            })
+            .await
+            .map_err(|_| anyhow!("UID FETCH timed out"))??;
+            let mut items: Vec<(u32, DateTime<Utc>, Vec<u8>)> = fetches
+                .iter()
+                .filter_map(|f| {
+                    let uid = f.uid?;
+                    let body = f.body()?.to_vec();
+                    let at = f.internal_date().map(|d| d.with_timezone(&Utc));
+                    Some((uid, at.unwrap_or_else(|| self.clock.now()), body))
+                })
+                .collect();
+            items.sort_by_key(|(uid, _, _)| *uid);
+            let pipeline = self.pipeline.clone();
+            let clock = self.clock.clone();
+            let mailbox = self.config.mailbox.clone();
+            let queued = self
+                .store
+                .run(move |s| {
+                    let mut queued = 0;
+                    for (uid, received_at, raw) in items {
+                        let arrival = Arrival {
+                            raw: &raw,
+                            position: MailboxPosition { mailbox: Some(mailbox.clone()), uidvalidity: Some(uidvalidity), uid: Some(uid) },
+                            received_at,
+                            historical,
+                        };
+                        if let Outcome::New { ack_queued: true, .. } = pipeline.ingest(s, &arrival, clock.now())? {
+                            queued += 1;
+                        }
+                    }
+                    Ok(queued)
+                })
+                .await?;
+            if queued > 0 {
+                self.outbox_wake.notify_one();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Groups UIDs so that one FETCH stays under a byte and a count budget.
+fn chunks(uids: &[(u32, u64)]) -> Vec<&[(u32, u64)]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0u64;
+    for (i, (_, size)) in uids.iter().enumerate() {
+        if i > start && (bytes + size > FETCH_CHUNK_BYTES || i - start >= FETCH_CHUNK_MESSAGES) {
+            out.push(&uids[start..i]);
+            start = i;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    if start < uids.len() {
+        out.push(&uids[start..]);
+    }
+    out
+}
+
+/// UIDs above `last`, with sizes, ascending. `UID FETCH n:*` always returns the highest
+/// message even when its UID is below n (RFC 3501 section 6.4.8), so filter ourselves.
+async fn new_uids(session: &mut ImapSession, last: u32) -> Result<Vec<(u32, u64)>> {
+    let range = format!("{}:*", last.saturating_add(1));
+    let fetches: Vec<_> = timed(session.uid_fetch(&range, "(UID RFC822.SIZE)"))
+        .await?
+        .try_collect()
+        .await
+        .context("cannot list new messages")?;
+    let mut uids: Vec<(u32, u64)> = fetches
+        .iter()
+        .filter_map(|f| Some((f.uid?, f.size.unwrap_or(0) as u64)))
+        .filter(|(uid, _)| *uid > last)
+        .collect();
+    uids.sort_unstable();
+    uids.dedup_by_key(|(u, _)| *u);
+    Ok(uids)
+}
+
+async fn search_since(session: &mut ImapSession, since: NaiveDate) -> Result<Vec<(u32, u64)>> {
+    // RFC 3501 date: 1-Jan-2026 (English month abbreviations, whatever the locale).
+    let query = format!("SINCE {}", since.format("%-d-%b-%Y"));
+    let found = timed(session.uid_search(&query)).await.context("UID SEARCH failed")?;
+    let mut uids: Vec<u32> = found.into_iter().collect();
+    uids.sort_unstable();
+    if uids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+    let fetches: Vec<_> = timed(session.uid_fetch(&set, "(UID RFC822.SIZE)")).await?.try_collect().await?;
+    let mut out: Vec<(u32, u64)> = fetches.iter().filter_map(|f| Some((f.uid?, f.size.unwrap_or(0) as u64))).collect();
+    out.sort_unstable();
+    Ok(out)
+}
+
+async fn highest_uid(session: &mut ImapSession) -> Result<u32> {
+    let fetches: Vec<_> = timed(session.uid_fetch("*", "(UID)")).await?.try_collect().await?;
+    Ok(fetches.iter().filter_map(|f| f.uid).max().unwrap_or(0))
+}
+
+/// async-imap has no timeouts of its own: a silent server would hang us forever.
+async fn timed<T, E>(fut: impl std::future::Future<Output = std::result::Result<T, E>>) -> Result<T>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    match tokio::time::timeout(COMMAND_TIMEOUT, fut).await {
+        Ok(r) => r.map_err(anyhow::Error::from),
+        Err(_) => Err(anyhow!("IMAP server did not answer within {} s", COMMAND_TIMEOUT.as_secs())),
+    }
+}
+
+/// Connects and logs in. The password goes only to the server, never into an error.
+pub async fn connect(cfg: &Imap) -> Result<ImapSession> {
+    let addr = (cfg.host.as_str(), cfg.port);
+    let tcp = tokio::time::timeout(COMMAND_TIMEOUT, TcpStream::connect(addr))
+        .await
+        .map_err(|_| anyhow!("connecting to {}:{} timed out", cfg.host, cfg.port))?
+        .with_context(|| format!("cannot connect to {}:{}", cfg.host, cfg.port))?;
+    tcp.set_nodelay(true).ok();
+    let stream: Box<dyn ImapIo> = match cfg.security {
+        Security::Tls => Box::new(tls_wrap(cfg, tcp).await?),
+        Security::Plain => Box::new(tcp),
+        Security::Starttls => {
+            // RFC 3501 section 6.2.1: greeting, STARTTLS, then a fresh TLS session; no
+            // greeting follows the handshake.
+            let mut client = Client::new(tcp);
+            greeting(&mut client).await?;
+            timed(client.run_command_and_check_ok("STARTTLS", None)).await.context("server refused STARTTLS")?;
+            Box::new(tls_wrap(cfg, client.into_inner()).await?)
+        }
+    };
+    let mut client = Client::new(stream);
+    if cfg.security != Security::Starttls {
+        greeting(&mut client).await?;
+    }
+    let session = tokio::time::timeout(COMMAND_TIMEOUT, client.login(&cfg.username, cfg.password.expose()))
+        .await
+        .map_err(|_| anyhow!("IMAP login timed out"))?
+        .map_err(|(e, _)| anyhow!("IMAP login as {} refused: {e}", cfg.username))?;
+    Ok(session)
+}
+
+async fn greeting<T: AsyncRead + AsyncWrite + Unpin + Send + Debug>(client: &mut Client<T>) -> Result<()> {
+    match tokio::time::timeout(COMMAND_TIMEOUT, client.read_response()).await {
+        Ok(Ok(Some(_))) => Ok(()),
+        Ok(Ok(None)) => Err(anyhow!("server closed the connection before its greeting")),
+        Ok(Err(e)) => Err(e).context("cannot read the server greeting"),
+        Err(_) => Err(anyhow!("no greeting from the IMAP server")),
+    }
+}
+
+async fn tls_wrap(cfg: &Imap, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>> {
+    let connector = tls_connector(cfg.ca_file.as_deref())?;
+    let name = ServerName::try_from(cfg.host.clone()).with_context(|| format!("{} is not a valid TLS server name", cfg.host))?;
+    tokio::time::timeout(COMMAND_TIMEOUT, connector.connect(name, tcp))
+        .await
+        .map_err(|_| anyhow!("TLS handshake with {} timed out", cfg.host))?
+        .with_context(|| format!("TLS handshake with {} failed (certificate not trusted?)", cfg.host))
+}
+
+/// Certificate verification is always on: public roots plus an optional extra CA.
+pub fn tls_connector(ca_file: Option<&std::path::Path>) -> Result<tokio_rustls::TlsConnector> {
+    let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = ca_file {
+        let mut added = 0;
+        for cert in CertificateDer::pem_file_iter(path).with_context(|| format!("cannot read CA file {}", path.display()))? {
+            let cert = cert.with_context(|| format!("{} is not a PEM certificate file", path.display()))?;
+            roots.add(cert).with_context(|| format!("certificate in {} cannot be used", path.display()))?;
+            added += 1;
+        }
+        if added == 0 {
+            anyhow::bail!("{} holds no certificate", path.display());
+        }
+    }
+    // One crypto provider, named explicitly: two linked providers make the default panic.
+    let config = tokio_rustls::rustls::ClientConfig::builder_with_provider(Arc::new(
+        tokio_rustls::rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .context("TLS setup")?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_respect_budgets() {
+        let small: Vec<(u32, u64)> = (1..=450).map(|u| (u, 1000)).collect();
+        let c = chunks(&small);
+        assert_eq!(c.iter().map(|c| c.len()).collect::<Vec<_>>(), vec![200, 200, 50]);
+        let big = vec![(1, FETCH_CHUNK_BYTES), (2, 10), (3, FETCH_CHUNK_BYTES * 2), (4, 1)];
+        let c = chunks(&big);
+        assert_eq!(c.iter().map(|c| c.len()).collect::<Vec<_>>(), vec![1, 1, 1, 1]);
+        assert!(chunks(&[]).is_empty());
+    }
+}

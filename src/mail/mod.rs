@@ -1,0 +1,7 @@
+//! Mail at the edges: parsing inbound bytes, composing outbound bytes, IMAP and SMTP.
+
+pub mod compose;
+pub mod imap;
+pub mod mbox;
+pub mod parse;
+pub mod smtp;

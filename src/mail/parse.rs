@@ -1,0 +1,333 @@
+//! Boundary: raw RFC 5322 bytes -> [`InboundMessage`], with mail-parser.
+//!
+//! Never fails: whatever cannot be read becomes a `problem` on the message, which is then
+//! stored raw and flagged for a person (DESIGN invariants 1 and 7).
+
+use chrono::{DateTime, Utc};
+use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders};
+use serde::Serialize;
+
+use crate::domain::EmailAddress;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sender {
+    /// Display name with control characters removed (a CR/LF in a name would otherwise
+    /// reach our outgoing headers; lettre even panics on it).
+    pub name: Option<String>,
+    pub email: EmailAddress,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    /// File name as a person should see it: path parts, control and bidi characters removed.
+    pub name: String,
+    pub content_type: String,
+    pub size: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct InboundMessage {
+    /// Without angle brackets. Synthetic (from a hash of the bytes) when the mail has none.
+    pub message_id: String,
+    pub synthetic_id: bool,
+    pub from: Option<Sender>,
+    pub reply_to: Option<Sender>,
+    /// `Some("")` for a null return path `<>` (bounces, RFC 3834 section 2).
+    pub return_path: Option<String>,
+    pub subject: String,
+    pub date: Option<DateTime<Utc>>,
+    pub text: String,
+    pub attachments: Vec<Attachment>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub auto_submitted: Option<String>,
+    pub precedence: Option<String>,
+    pub has_list_id: bool,
+    pub has_x_autoreply: bool,
+    pub has_x_auto_response_suppress: bool,
+    /// e.g. `multipart/report` for delivery status notifications (RFC 3464).
+    pub content_type: String,
+    /// Anything a person should look at: unparseable headers, size limit, no sender.
+    pub problems: Vec<String>,
+}
+
+impl InboundMessage {
+    /// The address a reply goes to: Reply-To when present, else From.
+    pub fn reply_address(&self) -> Option<&Sender> {
+        self.reply_to.as_ref().or(self.from.as_ref())
+    }
+}
+
+/// Parses `raw`. Messages larger than `max_parse_bytes` get their headers parsed only.
+pub fn parse(raw: &[u8], max_parse_bytes: usize) -> InboundMessage {
+    let too_large = raw.len() > max_parse_bytes;
+    let parser = MessageParser::default();
+    let parsed = if too_large {
+        parser.parse_headers(raw)
+    } else {
+        parser.parse(raw)
+    };
+    let mut msg = InboundMessage::default();
+    if too_large {
+        msg.problems.push(format!(
+            "message is {} bytes, above the parse limit of {} bytes: stored raw, body not read",
+            raw.len(),
+            max_parse_bytes
+        ));
+    }
+    let Some(m) = parsed else {
+        msg.problems
+            .push("no mail headers found: stored raw for a person to read".into());
+        msg.message_id = synthetic_message_id(raw);
+        msg.synthetic_id = true;
+        return msg;
+    };
+
+    match m.message_id().map(clean_id).filter(|id| !id.is_empty()) {
+        Some(id) => msg.message_id = id,
+        None => {
+            msg.message_id = synthetic_message_id(raw);
+            msg.synthetic_id = true;
+        }
+    }
+    msg.from = first_sender(m.from(), "From", &mut msg.problems);
+    msg.reply_to = first_sender(m.reply_to(), "Reply-To", &mut msg.problems);
+    if msg.from.is_none() && !msg.problems.iter().any(|p| p.starts_with("From")) {
+        msg.problems.push("no From address".into());
+    }
+    msg.return_path = m
+        .header_raw("Return-Path")
+        .map(|v| clean_id(v.trim()).trim().to_string());
+    msg.subject = m.subject().map(strip_controls).unwrap_or_default();
+    msg.date = m
+        .date()
+        .and_then(|d| DateTime::from_timestamp(d.to_timestamp(), 0));
+    msg.in_reply_to = id_list(m.in_reply_to());
+    msg.references = id_list(m.references());
+    msg.auto_submitted = m.header_raw("Auto-Submitted").map(|v| v.trim().to_ascii_lowercase());
+    msg.precedence = m.header_raw("Precedence").map(|v| v.trim().to_ascii_lowercase());
+    msg.has_list_id = m.header_raw("List-Id").is_some();
+    msg.has_x_autoreply = m.header_raw("X-Autoreply").is_some() || m.header_raw("X-Autorespond").is_some();
+    msg.has_x_auto_response_suppress = m.header_raw("X-Auto-Response-Suppress").is_some();
+    msg.content_type = m
+        .root_part()
+        .content_type()
+        .map(|ct| match &ct.c_subtype {
+            Some(sub) => format!("{}/{}", ct.c_type, sub).to_ascii_lowercase(),
+            None => ct.c_type.to_ascii_lowercase(),
+        })
+        .unwrap_or_else(|| "text/plain".into());
+
+    if !too_large {
+        msg.text = body_text(&m);
+        msg.attachments = m
+            .attachments()
+            .map(|a| Attachment {
+                name: safe_file_name(a.attachment_name().unwrap_or("lampiran")),
+                content_type: a
+                    .content_type()
+                    .map(|ct| match &ct.c_subtype {
+                        Some(sub) => format!("{}/{}", ct.c_type, sub).to_ascii_lowercase(),
+                        None => ct.c_type.to_ascii_lowercase(),
+                    })
+                    .unwrap_or_else(|| "application/octet-stream".into()),
+                size: a.contents().len(),
+            })
+            .collect();
+    }
+    msg
+}
+
+/// Plain text parts joined; the HTML part turned into readable text when there is no text part.
+fn body_text(m: &mail_parser::Message<'_>) -> String {
+    let texts: Vec<String> = m
+        .text_bodies()
+        .filter(|p| !p.is_text_html())
+        .filter_map(|p| p.text_contents().map(str::to_string))
+        .collect();
+    let text = if !texts.is_empty() {
+        texts.join("\n")
+    } else if let Some(html) = m.body_html(0) {
+        html2text::from_read(html.as_bytes(), 78).unwrap_or_else(|_| html.into_owned())
+    } else {
+        String::new()
+    };
+    text.replace("\r\n", "\n").trim().to_string()
+}
+
+fn first_sender(addr: Option<&Address<'_>>, header: &str, problems: &mut Vec<String>) -> Option<Sender> {
+    let a = addr?.first()?;
+    let raw = a.address()?;
+    match EmailAddress::parse(raw) {
+        Ok(email) => Some(Sender {
+            name: a
+                .name()
+                .map(strip_controls)
+                .map(|n| n.trim().to_string())
+                .filter(|n| !n.is_empty()),
+            email,
+        }),
+        Err(e) => {
+            problems.push(format!("{header} address {raw:?} cannot be used: {e}"));
+            None
+        }
+    }
+}
+
+fn id_list(v: &HeaderValue<'_>) -> Vec<String> {
+    match v {
+        HeaderValue::Text(t) => vec![clean_id(t)],
+        HeaderValue::TextList(list) => list.iter().map(|t| clean_id(t)).collect(),
+        _ => Vec::new(),
+    }
+    .into_iter()
+    .filter(|id| !id.is_empty())
+    .collect()
+}
+
+fn clean_id(id: &str) -> String {
+    id.trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .chars()
+        .filter(|c| !c.is_control() && !c.is_whitespace())
+        .collect()
+}
+
+/// Removes control characters (CR, LF, NUL, …) and Unicode bidi overrides, which can make
+/// a name or file name display as something else (CVE-2021-42574 style tricks).
+pub fn strip_controls(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control() && !is_bidi_control(*c))
+        .collect()
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// A file name safe to show and to use as the last part of a path: no directories, no
+/// control or bidi characters, not `.`/`..`, bounded length.
+pub fn safe_file_name(name: &str) -> String {
+    let cleaned = strip_controls(name);
+    let last = cleaned
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or("")
+        .trim()
+        .trim_start_matches('.')
+        .to_string();
+    let bounded: String = last.chars().take(120).collect();
+    if bounded.is_empty() {
+        "lampiran".into()
+    } else {
+        bounded
+    }
+}
+
+/// RFC 5322 makes Message-ID optional; invariant 3 needs one, so derive a stable one from
+/// the bytes: the same mail seen twice gets the same id.
+pub fn synthetic_message_id(raw: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, raw);
+    let hex: String = digest.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256-{hex}@pengaduan.invalid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMIT: usize = 25 * 1024 * 1024;
+
+    #[test]
+    fn reads_sender_subject_text_and_threading() {
+        let raw = b"From: \"Siti Aminah\" <Siti.Aminah@Example.test>\r\n\
+Reply-To: siti.rumah@example.test\r\n\
+To: kademangan.puskesmas@gmail.com\r\n\
+Subject: Antrean pendaftaran terlalu lama\r\n\
+Message-ID: <abc@example.test>\r\n\
+In-Reply-To: <x1@example.test>\r\n\
+References: <x0@example.test> <x1@example.test>\r\n\
+Date: Thu, 12 Mar 2026 10:00:00 +0700\r\n\
+\r\n\
+Saya menunggu 3 jam. Hubungi 0812-3456-7890.\r\n";
+        let m = parse(raw, LIMIT);
+        assert_eq!(m.message_id, "abc@example.test");
+        assert!(!m.synthetic_id);
+        let from = m.from.as_ref().unwrap();
+        assert_eq!(from.email.as_str(), "siti.aminah@example.test");
+        assert_eq!(from.name.as_deref(), Some("Siti Aminah"));
+        assert_eq!(m.reply_address().unwrap().email.as_str(), "siti.rumah@example.test");
+        assert_eq!(m.subject, "Antrean pendaftaran terlalu lama");
+        assert_eq!(m.in_reply_to, vec!["x1@example.test"]);
+        assert_eq!(m.references, vec!["x0@example.test", "x1@example.test"]);
+        assert!(m.text.contains("3 jam"));
+        assert_eq!(m.date.unwrap().to_rfc3339(), "2026-03-12T03:00:00+00:00");
+        assert!(m.problems.is_empty(), "{:?}", m.problems);
+    }
+
+    #[test]
+    fn html_only_becomes_text() {
+        let raw = b"From: a@example.test\r\nSubject: x\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>Obat <b>habis</b></p><p>Kedua</p></body></html>\r\n";
+        let m = parse(raw, LIMIT);
+        assert!(m.text.contains("habis"), "{}", m.text);
+        assert!(!m.text.contains("<b>"), "{}", m.text);
+    }
+
+    #[test]
+    fn missing_message_id_is_synthetic_and_stable() {
+        let raw = b"From: a@example.test\r\nSubject: x\r\n\r\nbody\r\n";
+        let a = parse(raw, LIMIT);
+        let b = parse(raw, LIMIT);
+        assert!(a.synthetic_id);
+        assert_eq!(a.message_id, b.message_id);
+        assert_ne!(a.message_id, parse(b"From: a@example.test\r\n\r\nother\r\n", LIMIT).message_id);
+    }
+
+    #[test]
+    fn garbage_is_flagged_not_rejected() {
+        let m = parse(b"\x00\x01\x02 not a mail", LIMIT);
+        assert!(!m.problems.is_empty());
+        assert!(m.synthetic_id);
+    }
+
+    #[test]
+    fn display_name_controls_are_removed() {
+        let raw = b"From: =?utf-8?q?Budi=0D=0ABcc:_x@evil.test?= <budi@example.test>\r\nSubject: =?utf-8?q?a=0D=0Ab?=\r\n\r\nhi\r\n";
+        let m = parse(raw, LIMIT);
+        let name = m.from.unwrap().name.unwrap();
+        assert!(!name.contains('\r') && !name.contains('\n'), "{name:?}");
+        assert!(!m.subject.contains('\n'), "{:?}", m.subject);
+    }
+
+    #[test]
+    fn attachment_names_are_made_safe() {
+        assert_eq!(safe_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(safe_file_name("/abs/path/foto.jpg"), "foto.jpg");
+        assert_eq!(safe_file_name("C:\\Users\\x\\surat.pdf"), "surat.pdf");
+        assert_eq!(safe_file_name("a\0b.txt"), "ab.txt");
+        assert_eq!(safe_file_name("invoice\u{202E}gpj.exe"), "invoicegpj.exe");
+        assert_eq!(safe_file_name(".."), "lampiran");
+        assert_eq!(safe_file_name(""), "lampiran");
+    }
+
+    #[test]
+    fn oversized_message_keeps_headers_only() {
+        let mut raw = b"From: a@example.test\r\nSubject: besar\r\nMessage-ID: <big@x>\r\n\r\n".to_vec();
+        raw.extend(std::iter::repeat_n(b'x', 2000));
+        let m = parse(&raw, 1000);
+        assert_eq!(m.subject, "besar");
+        assert_eq!(m.message_id, "big@x");
+        assert!(m.text.is_empty());
+        assert!(m.problems[0].contains("parse limit"));
+    }
+
+    #[test]
+    fn null_return_path_is_seen() {
+        let raw = b"Return-Path: <>\r\nFrom: MAILER-DAEMON@example.test\r\nSubject: Undelivered\r\n\r\nx\r\n";
+        assert_eq!(parse(raw, LIMIT).return_path.as_deref(), Some(""));
+    }
+}

@@ -1,0 +1,24 @@
+//! Boot script: parse the command line, start logging, run the command.
+//! Everything else lives in the library (src/lib.rs lists the modules).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = pengaduan::cli::Cli::parse();
+    // Logs go to stderr (journald picks them up under systemd); RUST_LOG overrides.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,async_imap=warn,rustls=warn,lettre=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+
+    match pengaduan::commands::execute(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("galat: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

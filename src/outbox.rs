@@ -1,0 +1,111 @@
+//! The outbox worker: one unit of work, `try_send_next(now)`, and a thin loop around it.
+//! Delivery is at-least-once: a crash between the SMTP reply and `mark_sent` sends the same
+//! bytes (same Message-ID) again, which the recipient can recognise (DESIGN invariant 4).
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use chrono::{DateTime, Duration, Utc};
+use tokio::sync::{watch, Notify};
+
+use crate::clock::Clock;
+use crate::mail::smtp::{SendError, Transport};
+use crate::store::SharedStore;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    Sent { message_id: String },
+    Retry { at: DateTime<Utc> },
+    Failed { message_id: String },
+    Empty,
+}
+
+/// PURE: how long to wait after the n-th failed attempt: 30 s doubling, capped at one hour.
+pub fn retry_delay(attempts: u32) -> Duration {
+    let secs = 30i64.saturating_mul(1i64 << attempts.min(10));
+    Duration::seconds(secs.min(3600))
+}
+
+pub async fn try_send_next(store: &SharedStore, transport: &Transport, now: DateTime<Utc>) -> Result<Step> {
+    let Some(row) = store.run(move |s| s.next_due_mail(now)).await? else {
+        return Ok(Step::Empty);
+    };
+    let result = transport.send(&row.mail_from, &row.rcpt_to, &row.raw).await;
+    let message_id = row.message_id.clone();
+    match result {
+        Ok(()) => {
+            tracing::info!(%message_id, to = %row.rcpt_to.join(","), purpose = %row.purpose, "mail sent");
+            store.run(move |s| s.mark_sent(&row, now)).await?;
+            Ok(Step::Sent { message_id })
+        }
+        Err(SendError::Transient(e)) => {
+            let at = now + retry_delay(row.attempts);
+            tracing::warn!(%message_id, attempts = row.attempts + 1, retry_at = %at, "sending failed, will retry: {e}");
+            store.run(move |s| s.mark_retry(&row, at, &e)).await?;
+            Ok(Step::Retry { at })
+        }
+        Err(SendError::Permanent(e)) => {
+            tracing::error!(%message_id, to = %row.rcpt_to.join(","), "sending failed permanently: {e}");
+            store.run(move |s| s.mark_failed(&row, now, &e)).await?;
+            Ok(Step::Failed { message_id })
+        }
+    }
+}
+
+/// Sends until the outbox is empty or only holds mail that is not yet due.
+pub async fn drain(store: &SharedStore, transport: &Transport, clock: &dyn Clock) -> Result<usize> {
+    let mut sent = 0;
+    loop {
+        match try_send_next(store, transport, clock.now()).await? {
+            Step::Sent { .. } => sent += 1,
+            Step::Failed { .. } => {}
+            Step::Retry { .. } | Step::Empty => return Ok(sent),
+        }
+    }
+}
+
+/// The worker loop: send what is due, then sleep until the next retry time, new mail
+/// (`wake`), or shutdown. A database error is logged and retried, never fatal.
+pub async fn run(store: SharedStore, transport: Transport, clock: Arc<dyn Clock>, wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let pause = match try_send_next(&store, &transport, clock.now()).await {
+            Ok(Step::Sent { .. }) | Ok(Step::Failed { .. }) => continue,
+            Ok(Step::Retry { .. }) | Ok(Step::Empty) => {
+                match store.run(|s| s.next_attempt_at()).await {
+                    Ok(Some(at)) => (at - clock.now()).to_std().unwrap_or_default().min(std::time::Duration::from_secs(60)),
+                    Ok(None) => std::time::Duration::from_secs(60),
+                    Err(e) => {
+                        tracing::error!("outbox: cannot read the queue: {e:#}");
+                        std::time::Duration::from_secs(5)
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!("outbox: {e:#}");
+                std::time::Duration::from_secs(5)
+            }
+        };
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(pause) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(retry_delay(0), Duration::seconds(30));
+        assert_eq!(retry_delay(1), Duration::seconds(60));
+        assert_eq!(retry_delay(3), Duration::seconds(240));
+        assert_eq!(retry_delay(7), Duration::seconds(3600));
+        assert_eq!(retry_delay(u32::MAX), Duration::seconds(3600));
+    }
+}

@@ -1,0 +1,669 @@
+//! EDGE: the only module with SQL. One SQLite file in WAL mode; one transaction per decision.
+
+mod schema;
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::Serialize;
+
+use crate::clock::{from_db, to_db, to_wib_rfc3339};
+use crate::domain::Ticket;
+use crate::mail::compose::OutgoingMail;
+
+pub struct Store {
+    conn: Connection,
+}
+
+/// Where a message came from in the mailbox; `None` fields for files and manual records.
+#[derive(Debug, Clone, Default)]
+pub struct MailboxPosition {
+    pub mailbox: Option<String>,
+    pub uidvalidity: Option<u32>,
+    pub uid: Option<u32>,
+}
+
+#[derive(Clone, Copy)]
+pub struct NewMessage<'a> {
+    pub message_id: &'a str,
+    pub position: &'a MailboxPosition,
+    pub received_at: DateTime<Utc>,
+    pub date_header: Option<DateTime<Utc>>,
+    pub from_email: Option<&'a str>,
+    pub from_name: Option<&'a str>,
+    pub subject: &'a str,
+    pub class: &'a str,
+    pub reason: Option<&'a str>,
+    pub problems: &'a [String],
+    pub complaint_id: Option<i64>,
+    pub body_text: &'a str,
+    pub attachments_json: &'a str,
+    pub raw: &'a [u8],
+}
+
+pub struct NewComplaint<'a> {
+    pub ticket: &'a Ticket,
+    pub status: &'a str,
+    pub kind: &'a str,
+    pub channel: &'a str,
+    pub complainant_email: Option<&'a str>,
+    pub complainant_name: Option<&'a str>,
+    pub phones: &'a [String],
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub received_at: DateTime<Utc>,
+    pub ack_due: DateTime<Utc>,
+    pub review_due: DateTime<Utc>,
+    pub answer_due: DateTime<Utc>,
+}
+
+/// A complaint as the register, the CLI and JSON show it. Times are RFC 3339 in WIB.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComplaintRow {
+    #[serde(skip)]
+    pub id: i64,
+    pub ticket: String,
+    pub status: String,
+    pub kind: String,
+    pub channel: String,
+    pub unit: Option<String>,
+    pub complainant_email: Option<String>,
+    pub complainant_name: Option<String>,
+    pub phones: Vec<String>,
+    pub subject: String,
+    pub received_at: String,
+    pub ack_due: String,
+    pub review_due: String,
+    pub answer_due: String,
+    pub ack_sent_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageSummary {
+    pub direction: &'static str,
+    pub message_id: String,
+    pub subject: String,
+    pub date: String,
+    pub class: String,
+    /// Outgoing only: pending, sent or failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRow {
+    pub at: String,
+    pub actor: String,
+    pub kind: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub message_id: String,
+    pub complaint_id: Option<i64>,
+    pub purpose: String,
+    pub mail_from: String,
+    pub rcpt_to: Vec<String>,
+    pub raw: Vec<u8>,
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub uidvalidity: u32,
+    pub last_uid: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FlaggedMessage {
+    pub message_id: String,
+    pub received_at: String,
+    pub from_email: Option<String>,
+    pub subject: String,
+    pub class: String,
+    pub reason: Option<String>,
+    pub problems: Option<String>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database, with WAL and foreign keys, and migrates it.
+    /// A new database file and its directory are private to the daemon's user.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.exists() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create the database directory {}", dir.display()))?;
+                set_mode(dir, 0o700);
+            }
+        }
+        let is_new = !path.exists();
+        let mut conn = Connection::open(path)
+            .with_context(|| format!("cannot open the database {}", path.display()))?;
+        if is_new {
+            set_mode(path, 0o600);
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // NORMAL is durable across application crashes in WAL mode; only an OS crash or
+        // power cut can lose the last transactions, and those mails are still in the
+        // mailbox above the cursor, so they are fetched again.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        migrate(&mut conn)?;
+        Ok(Store { conn })
+    }
+
+    pub fn transaction(&mut self) -> Result<Tx<'_>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .context("cannot start a database transaction")?;
+        Ok(Tx { tx })
+    }
+
+    pub fn cursor(&self, mailbox: &str) -> Result<Option<Cursor>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT uidvalidity, last_uid FROM mailbox_cursor WHERE mailbox = ?1",
+                [mailbox],
+                |r| Ok(Cursor { uidvalidity: r.get(0)?, last_uid: r.get(1)? }),
+            )
+            .optional()?)
+    }
+
+    /// Sets the cursor outright (first start at the mailbox's end, UIDVALIDITY change).
+    pub fn reset_cursor(&mut self, mailbox: &str, cursor: Cursor, now: DateTime<Utc>) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO mailbox_cursor (mailbox, uidvalidity, last_uid, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = ?2, last_uid = ?3, updated_at = ?4",
+            params![mailbox, cursor.uidvalidity, cursor.last_uid, to_db(now)],
+        )?;
+        Ok(())
+    }
+
+    /// The newest arrival time stored for a mailbox: after a UIDVALIDITY change the mailbox
+    /// is searched again from a little before it, and duplicates fall to the Message-ID.
+    pub fn latest_received(&self, mailbox: &str) -> Result<Option<DateTime<Utc>>> {
+        let s: Option<String> = self.conn.query_row(
+            "SELECT max(received_at) FROM messages WHERE mailbox = ?1",
+            [mailbox],
+            |r| r.get(0),
+        )?;
+        Ok(s.as_deref().and_then(from_db))
+    }
+
+    pub fn list_complaints(&self) -> Result<Vec<ComplaintRow>> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("{COMPLAINT_SELECT} ORDER BY year, seq"))?;
+        let rows = stmt.query_map([], complaint_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn complaint(&self, ticket: &Ticket) -> Result<Option<ComplaintRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("{COMPLAINT_SELECT} WHERE ticket = ?1"),
+                [ticket.to_string()],
+                complaint_row,
+            )
+            .optional()?)
+    }
+
+    /// Inbound and outbound mail of one complaint, oldest first.
+    pub fn messages_of(&self, complaint_id: i64) -> Result<Vec<MessageSummary>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT 'in', message_id, subject, received_at, class, NULL FROM messages WHERE complaint_id = ?1
+             UNION ALL
+             SELECT 'out', message_id, subject, coalesce(sent_at, created_at), purpose, status FROM outbox WHERE complaint_id = ?1
+             ORDER BY 4",
+        )?;
+        let rows = stmt.query_map([complaint_id], |r| {
+            let dir: String = r.get(0)?;
+            Ok(MessageSummary {
+                direction: if dir == "in" { "in" } else { "out" },
+                message_id: r.get(1)?,
+                subject: r.get(2)?,
+                date: wib(&r.get::<_, String>(3)?),
+                class: r.get(4)?,
+                delivery: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn events_of(&self, complaint_id: i64) -> Result<Vec<EventRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT at, actor, kind, detail FROM events WHERE complaint_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([complaint_id], |r| {
+            Ok(EventRow {
+                at: wib(&r.get::<_, String>(0)?),
+                actor: r.get(1)?,
+                kind: r.get(2)?,
+                detail: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Messages a person should look at: unreadable ones and ones with parse problems.
+    pub fn flagged_messages(&self) -> Result<Vec<FlaggedMessage>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT message_id, received_at, from_email, subject, class, reason, problems FROM messages
+             WHERE class = 'unreadable' OR problems IS NOT NULL ORDER BY received_at",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(FlaggedMessage {
+                message_id: r.get(0)?,
+                received_at: wib(&r.get::<_, String>(1)?),
+                from_email: r.get(2)?,
+                subject: r.get(3)?,
+                class: r.get(4)?,
+                reason: r.get(5)?,
+                problems: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn message_counts(&self) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT class, count(*) FROM messages GROUP BY class ORDER BY class")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn outbox_counts(&self) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT status, count(*) FROM outbox GROUP BY status ORDER BY status")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The next pending mail whose time has come.
+    pub fn next_due_mail(&self, now: DateTime<Utc>) -> Result<Option<OutboxRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, message_id, complaint_id, purpose, mail_from, rcpt_to, raw, attempts FROM outbox
+                 WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT 1",
+                [to_db(now)],
+                |r| {
+                    let rcpt: String = r.get(5)?;
+                    Ok(OutboxRow {
+                        id: r.get(0)?,
+                        message_id: r.get(1)?,
+                        complaint_id: r.get(2)?,
+                        purpose: r.get(3)?,
+                        mail_from: r.get(4)?,
+                        rcpt_to: rcpt.split(',').map(str::to_string).collect(),
+                        raw: r.get(6)?,
+                        attempts: r.get(7)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// When the earliest pending mail is due, so the worker can sleep until then.
+    pub fn next_attempt_at(&self) -> Result<Option<DateTime<Utc>>> {
+        let s: Option<String> = self.conn.query_row(
+            "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(s.as_deref().and_then(from_db))
+    }
+
+    /// Records a delivery and its consequences (the complaint is acknowledged) at once.
+    pub fn mark_sent(&mut self, row: &OutboxRow, now: DateTime<Utc>) -> Result<()> {
+        let tx = self.transaction()?;
+        tx.tx.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+            params![row.id, to_db(now)],
+        )?;
+        if let (Some(cid), "ack") = (row.complaint_id, row.purpose.as_str()) {
+            let changed = tx.tx.execute(
+                "UPDATE complaints SET ack_sent_at = ?2,
+                   status = CASE status WHEN 'received' THEN 'acknowledged' ELSE status END
+                 WHERE id = ?1 AND ack_sent_at IS NULL",
+                params![cid, to_db(now)],
+            )?;
+            if changed > 0 {
+                tx.add_event(Some(cid), now, "sistem", "ack_sent", &format!("tanda terima terkirim ke {}", row.rcpt_to.join(", ")))?;
+            }
+        }
+        tx.commit()
+    }
+
+    pub fn mark_retry(&mut self, row: &OutboxRow, next: DateTime<Utc>, error: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 WHERE id = ?1",
+            params![row.id, to_db(next), error],
+        )?;
+        Ok(())
+    }
+
+    pub fn mark_failed(&mut self, row: &OutboxRow, now: DateTime<Utc>, error: &str) -> Result<()> {
+        let tx = self.transaction()?;
+        tx.tx.execute(
+            "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
+            params![row.id, error],
+        )?;
+        if let Some(cid) = row.complaint_id {
+            tx.add_event(Some(cid), now, "sistem", "mail_failed", &format!("{} gagal dikirim: {error}", row.purpose))?;
+        }
+        tx.commit()
+    }
+
+    pub fn set_health(&mut self, key: &str, value: &str, now: DateTime<Utc>) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO health (key, value, at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (key) DO UPDATE SET value = ?2, at = ?3",
+            params![key, value, to_db(now)],
+        )?;
+        Ok(())
+    }
+
+    pub fn health(&self, key: &str) -> Result<Option<(String, DateTime<Utc>)>> {
+        let row: Option<(String, String)> = self
+            .conn
+            .query_row("SELECT value, at FROM health WHERE key = ?1", [key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(row.and_then(|(v, at)| from_db(&at).map(|t| (v, t))))
+    }
+
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+}
+
+/// One decision's writes. Dropped without `commit`, it rolls back.
+pub struct Tx<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+impl Tx<'_> {
+    /// True when this message was stored before, by Message-ID or by mailbox position.
+    pub fn message_known(&self, message_id: &str, pos: &MailboxPosition) -> Result<bool> {
+        let by_id: bool = self.tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM messages WHERE message_id = ?1)",
+            [message_id],
+            |r| r.get(0),
+        )?;
+        if by_id {
+            return Ok(true);
+        }
+        if let (Some(mb), Some(v), Some(uid)) = (&pos.mailbox, pos.uidvalidity, pos.uid) {
+            return Ok(self.tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM messages WHERE mailbox = ?1 AND uidvalidity = ?2 AND uid = ?3)",
+                params![mb, v, uid],
+                |r| r.get(0),
+            )?);
+        }
+        Ok(false)
+    }
+
+    /// The complaint a message's thread points at: a known ticket in the subject, or a
+    /// referenced Message-ID that is one of ours (outbox) or a stored inbound message.
+    pub fn find_thread(&self, ticket: Option<&Ticket>, referenced_ids: &[&str]) -> Result<Option<i64>> {
+        if let Some(t) = ticket {
+            let id: Option<i64> = self
+                .tx
+                .query_row("SELECT id FROM complaints WHERE ticket = ?1", [t.to_string()], |r| r.get(0))
+                .optional()?;
+            if id.is_some() {
+                return Ok(id);
+            }
+        }
+        for mid in referenced_ids {
+            let id: Option<i64> = self
+                .tx
+                .query_row(
+                    "SELECT complaint_id FROM outbox WHERE message_id = ?1 AND complaint_id IS NOT NULL
+                     UNION ALL
+                     SELECT complaint_id FROM messages WHERE message_id = ?1 AND complaint_id IS NOT NULL
+                     LIMIT 1",
+                    [mid],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if id.is_some() {
+                return Ok(id);
+            }
+        }
+        Ok(None)
+    }
+
+    pub fn insert_message(&self, m: &NewMessage<'_>, now: DateTime<Utc>) -> Result<i64> {
+        let problems = if m.problems.is_empty() {
+            None
+        } else {
+            Some(m.problems.join("; "))
+        };
+        self.tx.execute(
+            "INSERT INTO messages (message_id, mailbox, uidvalidity, uid, received_at, date_header, from_email,
+               from_name, subject, class, reason, problems, complaint_id, body_text, attachments, size, raw, stored_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+            params![
+                m.message_id,
+                m.position.mailbox,
+                m.position.uidvalidity,
+                m.position.uid,
+                to_db(m.received_at),
+                m.date_header.map(to_db),
+                m.from_email,
+                m.from_name,
+                m.subject,
+                m.class,
+                m.reason,
+                problems,
+                m.complaint_id,
+                m.body_text,
+                m.attachments_json,
+                m.raw.len() as i64,
+                m.raw,
+                to_db(now),
+            ],
+        )?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    pub fn link_message(&self, message_row: i64, complaint_id: i64) -> Result<()> {
+        self.tx.execute(
+            "UPDATE messages SET complaint_id = ?2 WHERE id = ?1",
+            params![message_row, complaint_id],
+        )?;
+        Ok(())
+    }
+
+    /// Allocates the next ticket of a year. Runs inside the transaction that uses it, so a
+    /// rolled-back registration gives its number back.
+    pub fn next_ticket(&self, year: i32) -> Result<Ticket> {
+        let seq: u32 = self.tx.query_row(
+            "INSERT INTO ticket_seq (year, last) VALUES (?1, 1)
+             ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
+            [year],
+            |r| r.get(0),
+        )?;
+        Ok(Ticket { year, seq })
+    }
+
+    pub fn insert_complaint(&self, c: &NewComplaint<'_>, now: DateTime<Utc>) -> Result<i64> {
+        self.tx.execute(
+            "INSERT INTO complaints (ticket, year, seq, status, kind, channel, complainant_email, complainant_name,
+               phones, subject, body, received_at, ack_due, review_due, answer_due, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            params![
+                c.ticket.to_string(),
+                c.ticket.year,
+                c.ticket.seq,
+                c.status,
+                c.kind,
+                c.channel,
+                c.complainant_email,
+                c.complainant_name,
+                serde_json::to_string(c.phones)?,
+                c.subject,
+                c.body,
+                to_db(c.received_at),
+                to_db(c.ack_due),
+                to_db(c.review_due),
+                to_db(c.answer_due),
+                to_db(now),
+            ],
+        )?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    pub fn add_event(&self, complaint_id: Option<i64>, at: DateTime<Utc>, actor: &str, kind: &str, detail: &str) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO events (complaint_id, at, actor, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![complaint_id, to_db(at), actor, kind, detail],
+        )?;
+        Ok(())
+    }
+
+    /// Automatic mails queued to `rcpt` since `since` (per-sender loop limit, RFC 3834).
+    pub fn auto_mails_since(&self, rcpt: &str, since: DateTime<Utc>) -> Result<u32> {
+        Ok(self.tx.query_row(
+            "SELECT count(*) FROM outbox WHERE rcpt_to = ?1 AND automatic = 1 AND created_at >= ?2",
+            params![rcpt, to_db(since)],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Queues a mail. Returns false when a mail with the same idempotency key exists.
+    pub fn enqueue(&self, mail: &OutgoingMail, complaint_id: Option<i64>, now: DateTime<Utc>) -> Result<bool> {
+        let n = self.tx.execute(
+            "INSERT INTO outbox (idem_key, message_id, complaint_id, purpose, automatic, mail_from, rcpt_to,
+               subject, raw, next_attempt_at, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+             ON CONFLICT (idem_key) DO NOTHING",
+            params![
+                mail.idem_key,
+                mail.message_id,
+                complaint_id,
+                mail.purpose,
+                mail.automatic,
+                mail.mail_from,
+                mail.rcpt_to.join(","),
+                mail.subject,
+                mail.raw,
+                to_db(now),
+            ],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Moves the cursor forward (never back) past `uid`, in the message's own transaction,
+    /// so the cursor never passes a message that is not stored (invariant 1).
+    pub fn advance_cursor(&self, mailbox: &str, uidvalidity: u32, uid: u32, now: DateTime<Utc>) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO mailbox_cursor (mailbox, uidvalidity, last_uid, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (mailbox) DO UPDATE SET last_uid = max(last_uid, ?3), updated_at = ?4
+             WHERE uidvalidity = ?2",
+            params![mailbox, uidvalidity, uid, to_db(now)],
+        )?;
+        Ok(())
+    }
+
+    pub fn commit(self) -> Result<()> {
+        self.tx.commit().context("cannot commit the database transaction")
+    }
+}
+
+const COMPLAINT_SELECT: &str = "SELECT id, ticket, status, kind, channel, unit, complainant_email, complainant_name,
+    phones, subject, received_at, ack_due, review_due, answer_due, ack_sent_at FROM complaints";
+
+fn complaint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComplaintRow> {
+    let phones: String = r.get(8)?;
+    Ok(ComplaintRow {
+        id: r.get(0)?,
+        ticket: r.get(1)?,
+        status: r.get(2)?,
+        kind: r.get(3)?,
+        channel: r.get(4)?,
+        unit: r.get(5)?,
+        complainant_email: r.get(6)?,
+        complainant_name: r.get(7)?,
+        phones: serde_json::from_str(&phones).unwrap_or_default(),
+        subject: r.get(9)?,
+        received_at: wib(&r.get::<_, String>(10)?),
+        ack_due: wib(&r.get::<_, String>(11)?),
+        review_due: wib(&r.get::<_, String>(12)?),
+        answer_due: wib(&r.get::<_, String>(13)?),
+        ack_sent_at: r.get::<_, Option<String>>(14)?.map(|s| wib(&s)),
+    })
+}
+
+fn wib(db: &str) -> String {
+    from_db(db).map(to_wib_rfc3339).unwrap_or_else(|| db.to_string())
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let version = usize::try_from(version).unwrap_or(0);
+    if version > schema::MIGRATIONS.len() {
+        anyhow::bail!(
+            "the database was written by a newer pengaduan (schema {version}, this one knows {}); \
+             upgrade pengaduan or restore a backup",
+            schema::MIGRATIONS.len()
+        );
+    }
+    for (i, step) in schema::MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(step)
+            .with_context(|| format!("database migration {} failed", i + 1))?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
+            tracing::warn!("cannot restrict permissions of {}: {e}", path.display());
+        }
+    }
+}
+
+/// A store shared by async tasks. SQLite calls are blocking, so each runs on tokio's
+/// blocking pool; every task opens its own `Store` (own connection), and WAL lets the
+/// reader of one and the writer of another proceed together.
+#[derive(Clone)]
+pub struct SharedStore(std::sync::Arc<std::sync::Mutex<Store>>);
+
+impl SharedStore {
+    pub fn new(store: Store) -> Self {
+        SharedStore(std::sync::Arc::new(std::sync::Mutex::new(store)))
+    }
+
+    pub async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<T> + Send + 'static,
+    {
+        let inner = self.0.clone();
+        tokio::task::spawn_blocking(move || {
+            // A panic elsewhere poisons the lock but leaves the connection usable:
+            // SQLite rolled back the unfinished transaction.
+            let mut guard = inner.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .context("database task ended unexpectedly")?
+    }
+}

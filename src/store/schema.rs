@@ -1,0 +1,107 @@
+//! Migrations, applied in order and tracked with `PRAGMA user_version`.
+//! Append new steps; never edit a step that has shipped.
+
+pub const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE complaints (
+    id                  INTEGER PRIMARY KEY,
+    ticket              TEXT NOT NULL UNIQUE,
+    year                INTEGER NOT NULL,
+    seq                 INTEGER NOT NULL,
+    status              TEXT NOT NULL,
+    kind                TEXT NOT NULL,
+    channel             TEXT NOT NULL,
+    unit                TEXT,
+    complainant_email   TEXT,
+    complainant_name    TEXT,
+    complainant_address TEXT,
+    phones              TEXT NOT NULL DEFAULT '[]',
+    subject             TEXT NOT NULL,
+    body                TEXT NOT NULL,
+    received_at         TEXT NOT NULL,
+    ack_due             TEXT NOT NULL,
+    review_due          TEXT NOT NULL,
+    answer_due          TEXT NOT NULL,
+    ack_sent_at         TEXT,
+    created_at          TEXT NOT NULL,
+    UNIQUE (year, seq)
+);
+CREATE INDEX complaints_status ON complaints (status, answer_due);
+
+-- Every message seen, raw, whatever it is (invariant 1).
+CREATE TABLE messages (
+    id              INTEGER PRIMARY KEY,
+    message_id      TEXT NOT NULL UNIQUE,
+    mailbox         TEXT,
+    uidvalidity     INTEGER,
+    uid             INTEGER,
+    received_at     TEXT NOT NULL,
+    date_header     TEXT,
+    from_email      TEXT,
+    from_name       TEXT,
+    subject         TEXT NOT NULL DEFAULT '',
+    class           TEXT NOT NULL,
+    reason          TEXT,
+    problems        TEXT,
+    complaint_id    INTEGER REFERENCES complaints (id),
+    body_text       TEXT NOT NULL DEFAULT '',
+    attachments     TEXT NOT NULL DEFAULT '[]',
+    size            INTEGER NOT NULL,
+    raw             BLOB NOT NULL,
+    stored_at       TEXT NOT NULL,
+    UNIQUE (mailbox, uidvalidity, uid)
+);
+CREATE INDEX messages_complaint ON messages (complaint_id);
+
+CREATE TABLE events (
+    id           INTEGER PRIMARY KEY,
+    complaint_id INTEGER REFERENCES complaints (id),
+    at           TEXT NOT NULL,
+    actor        TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    detail       TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX events_complaint ON events (complaint_id, id);
+
+-- Every outgoing mail, rendered whole when it is decided (invariant 4). `raw` never changes,
+-- so a retry after a crash is byte-identical and carries the same Message-ID.
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    idem_key        TEXT NOT NULL UNIQUE,
+    message_id      TEXT NOT NULL UNIQUE,
+    complaint_id    INTEGER REFERENCES complaints (id),
+    purpose         TEXT NOT NULL,
+    automatic       INTEGER NOT NULL,
+    mail_from       TEXT NOT NULL,
+    rcpt_to         TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    raw             BLOB NOT NULL,
+    status          TEXT NOT NULL DEFAULT 'pending',
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error      TEXT,
+    created_at      TEXT NOT NULL,
+    sent_at         TEXT
+);
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+CREATE INDEX outbox_rcpt ON outbox (rcpt_to, created_at);
+CREATE INDEX outbox_complaint ON outbox (complaint_id);
+
+CREATE TABLE mailbox_cursor (
+    mailbox     TEXT PRIMARY KEY,
+    uidvalidity INTEGER NOT NULL,
+    last_uid    INTEGER NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+
+CREATE TABLE ticket_seq (
+    year INTEGER PRIMARY KEY,
+    last INTEGER NOT NULL
+);
+
+-- Facts about the daemon itself (last successful mailbox read, last error), for `check`.
+CREATE TABLE health (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    at    TEXT NOT NULL
+);
+"#];

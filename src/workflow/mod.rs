@@ -1,0 +1,4 @@
+//! PURE decisions: values and `now` in, what should happen out. No I/O here.
+
+pub mod classify;
+pub mod intake;
