@@ -100,9 +100,26 @@ fn warn_uncovered_years(calendar: &Calendar, now: DateTime<Utc>) -> Vec<i32> {
     missing
 }
 
+#[derive(Serialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum Level {
+    Ok,
+    /// Works, but a person should act soon (e.g. next year's holiday list is missing).
+    Warn,
+    Fail,
+}
+
+fn pass(ok: bool) -> Level {
+    if ok {
+        Level::Ok
+    } else {
+        Level::Fail
+    }
+}
+
 #[derive(Serialize)]
 struct CheckLine {
-    ok: bool,
+    level: Level,
     what: String,
     detail: String,
 }
@@ -110,10 +127,10 @@ struct CheckLine {
 /// Every check runs even when an earlier one fails, so one run shows everything to fix.
 async fn check(path: &Path) -> Result<ExitCode> {
     let mut lines = Vec::new();
-    let mut push = |ok: bool, what: &str, detail: String| lines.push(CheckLine { ok, what: what.into(), detail });
+    let mut push = |level: Level, what: &str, detail: String| lines.push(CheckLine { level, what: what.into(), detail });
     let config = match Config::load(path) {
         Ok(c) => {
-            push(true, "konfigurasi", format!("{} terbaca", path.display()));
+            push(Level::Ok, "konfigurasi", format!("{} terbaca", path.display()));
             c
         }
         Err(e) => {
@@ -128,10 +145,14 @@ async fn check(path: &Path) -> Result<ExitCode> {
         Ok(p) => {
             let missing = warn_uncovered_years(&p.calendar, now);
             if missing.is_empty() {
-                push(true, "kalender", "daftar hari libur tahun ini dan tahun depan tersedia".into());
+                push(Level::Ok, "kalender", "daftar hari libur tahun ini dan tahun depan tersedia".into());
             } else {
                 let years = missing.iter().map(i32::to_string).collect::<Vec<_>>().join(", ");
-                push(false, "kalender", format!("PERINGATAN: belum ada daftar hari libur untuk tahun {years}; tenggat 14 hari kerja dihitung tanpa hari libur. Tambahkan config/libur-nasional-<tahun>.toml."));
+                push(
+                    Level::Warn,
+                    "kalender",
+                    format!("belum ada daftar hari libur untuk tahun {years}; tenggat 14 hari kerja di tahun itu dihitung tanpa hari libur. Tambahkan config/libur-nasional-<tahun>.toml ke calendar.holidays."),
+                );
             }
             let ctx = crate::mail::compose::AckContext {
                 puskesmas: (&config.puskesmas).into(),
@@ -149,63 +170,68 @@ async fn check(path: &Path) -> Result<ExitCode> {
                 .filter_map(|name| p.templates.render(name, &ctx).err().map(|e| format!("{e:#}")))
                 .collect();
             if broken.is_empty() {
-                push(true, "templat", format!("{} templat surel dapat dirender", templates::ALL.len()));
+                push(Level::Ok, "templat", format!("{} templat surel dapat dirender", templates::ALL.len()));
             } else {
-                push(false, "templat", broken.join("; "));
+                push(Level::Fail, "templat", broken.join("; "));
             }
             pipeline = Some(p);
         }
-        Err(e) => push(false, "kalender/templat", format!("{e:#}")),
+        Err(e) => push(Level::Fail, "kalender/templat", format!("{e:#}")),
     }
     match Store::open(&config.storage.database) {
         Ok(store) => {
             let integrity = store.integrity_check().unwrap_or_else(|e| format!("{e:#}"));
-            push(integrity == "ok", "basis data", format!("{} (integrity_check: {integrity})", config.storage.database.display()));
+            push(pass(integrity == "ok"), "basis data", format!("{} (integrity_check: {integrity})", config.storage.database.display()));
             if let Ok(Some((_, at))) = store.health("imap_ok") {
                 let age = now - at;
-                push(age < chrono::Duration::minutes(30), "kotak surat terakhir dibaca", format!("{} ({} menit lalu)", templates::format_date(&crate::clock::to_wib_rfc3339(at), true), age.num_minutes()));
+                push(pass(age < chrono::Duration::minutes(30)), "kotak surat terakhir dibaca", format!("{} ({} menit lalu)", templates::format_date(&crate::clock::to_wib_rfc3339(at), true), age.num_minutes()));
             }
             if let Ok(Some((err, at))) = store.health("imap_error") {
-                push(true, "galat IMAP terakhir", format!("{} — {err}", templates::format_date(&crate::clock::to_wib_rfc3339(at), true)));
+                push(Level::Ok, "galat IMAP terakhir", format!("{} — {err}", templates::format_date(&crate::clock::to_wib_rfc3339(at), true)));
             }
             if let Ok(counts) = store.outbox_counts() {
                 let failed = counts.iter().find(|(s, _)| s == "failed").map(|(_, n)| *n).unwrap_or(0);
                 let summary = counts.iter().map(|(s, n)| format!("{s}: {n}")).collect::<Vec<_>>().join(", ");
-                push(failed == 0, "kotak keluar", if summary.is_empty() { "kosong".into() } else { summary });
+                push(pass(failed == 0), "kotak keluar", if summary.is_empty() { "kosong".into() } else { summary });
             }
         }
-        Err(e) => push(false, "basis data", format!("{e:#}")),
+        Err(e) => push(Level::Fail, "basis data", format!("{e:#}")),
     }
     match &config.imap {
-        None => push(false, "IMAP", "bagian [imap] belum diisi".into()),
+        None => push(Level::Fail, "IMAP", "bagian [imap] belum diisi".into()),
         Some(c) => match imap::connect(c).await {
             Ok(mut session) => {
                 let selected = session.select(&c.mailbox).await;
                 let _ = session.logout().await;
                 match selected {
-                    Ok(m) => push(true, "IMAP", format!("login ke {}:{} berhasil; {} berisi {} surel", c.host, c.port, c.mailbox, m.exists)),
-                    Err(e) => push(false, "IMAP", format!("login berhasil, tetapi kotak {} tidak dapat dibuka: {e}", c.mailbox)),
+                    Ok(m) => push(Level::Ok, "IMAP", format!("login ke {}:{} berhasil; {} berisi {} surel", c.host, c.port, c.mailbox, m.exists)),
+                    Err(e) => push(Level::Fail, "IMAP", format!("login berhasil, tetapi kotak {} tidak dapat dibuka: {e}", c.mailbox)),
                 }
             }
-            Err(e) => push(false, "IMAP", format!("{e:#}")),
+            Err(e) => push(Level::Fail, "IMAP", format!("{e:#}")),
         },
     }
     match &config.smtp {
-        None => push(false, "SMTP", "bagian [smtp] belum diisi".into()),
+        None => push(Level::Fail, "SMTP", "bagian [smtp] belum diisi".into()),
         Some(c) => match Transport::from_config(c) {
             Ok(t) => match t.check().await {
-                Ok(_) => push(true, "SMTP", format!("koneksi, TLS, dan login ke {}:{} berhasil", c.host, c.port)),
-                Err(e) => push(false, "SMTP", format!("{e:#}")),
+                Ok(_) => push(Level::Ok, "SMTP", format!("koneksi, TLS, dan login ke {}:{} berhasil", c.host, c.port)),
+                Err(e) => push(Level::Fail, "SMTP", format!("{e:#}")),
             },
-            Err(e) => push(false, "SMTP", format!("{e:#}")),
+            Err(e) => push(Level::Fail, "SMTP", format!("{e:#}")),
         },
     }
-    let all_ok = lines.iter().all(|l| l.ok);
+    let all_ok = lines.iter().all(|l| l.level != Level::Fail);
     match pipeline {
         Some(p) => print!("{}", p.templates.render("cli/check.txt", &serde_json::json!({ "lines": lines, "all_ok": all_ok }))?),
         None => {
             for l in &lines {
-                println!("{} {}: {}", if l.ok { "OK   " } else { "GAGAL" }, l.what, l.detail);
+                let word = match l.level {
+                    Level::Ok => "OK   ",
+                    Level::Warn => "AWAS ",
+                    Level::Fail => "GAGAL",
+                };
+                println!("{word} {}: {}", l.what, l.detail);
             }
         }
     }

@@ -10,8 +10,12 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> ExitCode {
     let cli = pengaduan::cli::Cli::parse();
     // Logs go to stderr (journald picks them up under systemd); RUST_LOG overrides.
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,async_imap=warn,rustls=warn,lettre=warn"));
+    // The demo's output is the register itself; its log lines would only hide it.
+    let default = match cli.command {
+        pengaduan::cli::Command::Demo { .. } => "warn",
+        _ => "info,async_imap=warn,rustls=warn,lettre=warn",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 
     match pengaduan::commands::execute(cli).await {

@@ -88,7 +88,6 @@ pub struct MessageSummary {
     pub date: String,
     pub class: String,
     /// Outgoing only: pending, sent or failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery: Option<String>,
 }
 

@@ -1,0 +1,121 @@
+//! The command line without mail servers: demo, ingest of files, the register, config errors.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn pengaduan(config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pengaduan"))
+        .current_dir(ROOT)
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn write_config(dir: &Path, extra: &str) -> PathBuf {
+    let path = dir.join("pengaduan.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[puskesmas]\nname = \"Puskesmas Kademangan\"\nemail = \"kademangan.puskesmas@gmail.com\"\n\
+             [storage]\ndatabase = \"{}\"\n{extra}",
+            dir.join("db/pengaduan.db").display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn demo_registers_samples_once_and_writes_acknowledgements() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo_dir = dir.path().join("demo");
+    let out = pengaduan(Path::new("unused.toml"), &["demo", "--dir", demo_dir.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("BUKU REGISTER PENGADUAN (4 tercatat)"), "{text}");
+    assert!(text.contains("Balasan pada tiket lama : 1"), "{text}");
+    assert!(text.contains("Surel otomatis (diabaikan, tidak dibalas): 3"), "{text}");
+    assert!(text.contains("+6281234567890"), "{text}");
+    let acks = std::fs::read_dir(demo_dir.join("outbox")).unwrap().count();
+    assert_eq!(acks, 4, "one acknowledgement per registered message, none for machine mail");
+}
+
+#[test]
+fn ingest_of_an_mbox_registers_history_without_answering_old_mail() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "");
+    let now = chrono::Utc::now().to_rfc2822();
+    let mbox = format!(
+        "From a@x Thu Mar 12 10:00:00 2026\n\
+         From: Lama <lama@example.test>\nSubject: Keluhan lama\nMessage-ID: <lama@example.test>\nDate: Thu, 12 Mar 2026 10:00:00 +0700\n\n\
+         Obat habis bulan Maret.\n>From the pharmacy\n\n\
+         From b@x Mon Nov 23 10:00:00 2026\n\
+         From: Baru <baru@example.test>\nSubject: Keluhan baru\nMessage-ID: <baru@example.test>\nDate: {now}\n\n\
+         Antrean lama hari ini.\n"
+    );
+    let file = dir.path().join("takeout.mbox");
+    std::fs::write(&file, mbox).unwrap();
+
+    let out = pengaduan(&config, &["ingest", file.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("2 pesan baru tercatat"), "{text}");
+    assert!(text.contains("1 tanda terima dijadwalkan"), "{text}");
+
+    // Again: nothing new.
+    let again = stdout(&pengaduan(&config, &["ingest", file.to_str().unwrap()]));
+    assert!(again.contains("0 pesan baru tercatat") && again.contains("2 sudah pernah tercatat"), "{again}");
+
+    let json = stdout(&pengaduan(&config, &["complaints", "list", "--json"]));
+    let list: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["received_at"], "2026-03-12T10:00:00+07:00");
+    // 12 March 2026 + 14 working days, skipping 18–24 March and Good Friday.
+    assert_eq!(list[0]["answer_due"], "2026-04-09T23:59:59+07:00");
+    assert_eq!(list[0]["ack_sent_at"], serde_json::Value::Null);
+
+    let show = stdout(&pengaduan(&config, &["complaints", "show", list[0]["ticket"].as_str().unwrap(), "--json"]));
+    let show: serde_json::Value = serde_json::from_str(&show).unwrap();
+    assert_eq!(show["messages"][0]["direction"], "in");
+    assert_eq!(show["messages"][0]["message_id"], "lama@example.test");
+    let events: Vec<&str> = show["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(events, vec!["received", "ack_withheld"]);
+
+    let text = stdout(&pengaduan(&config, &["complaints", "show", list[1]["ticket"].as_str().unwrap()]));
+    assert!(text.contains("Keluhan baru") && text.contains("Riwayat"), "{text}");
+}
+
+#[test]
+fn database_is_private_to_the_daemon_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "");
+    assert!(pengaduan(&config, &["complaints", "list"]).status.success());
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir.path().join("db")), 0o700);
+    assert_eq!(mode(&dir.path().join("db/pengaduan.db")), 0o600);
+}
+
+#[test]
+fn a_bad_config_names_the_key_and_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "[imap]\nhost = \"imap.gmail.com\"\nport = 993\nsecurity = \"plain\"\nusername = \"x\"\npassword_env = \"HOME\"\n");
+    let out = pengaduan(&config, &["complaints", "list"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("imap.security") && err.contains("\"tls\""), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    let missing = pengaduan(&dir.path().join("nope.toml"), &["complaints", "list"]);
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(err.contains("pengaduan.example.toml"), "{err}");
+}
