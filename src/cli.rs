@@ -65,6 +65,73 @@ pub enum ComplaintsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Set the unit concerned and/or correct the kind.
+    Assign {
+        ticket: String,
+        #[arg(long)]
+        unit: Option<String>,
+        /// pengaduan, saran, apresiasi or permintaan_informasi.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Staff member taking the action.
+        #[arg(long)]
+        by: String,
+    },
+    /// Record the review (telaah) and its follow-up plan.
+    Review {
+        ticket: String,
+        #[arg(long)]
+        plan: String,
+        #[arg(long)]
+        by: String,
+    },
+    /// Send the answer (from a text file) to the complainant, asking PUAS or TIDAK PUAS.
+    Answer {
+        ticket: String,
+        #[arg(long, value_name = "FILE")]
+        message_file: PathBuf,
+        #[arg(long)]
+        by: String,
+    },
+    /// Refer the case to the Dinas Kesehatan with its whole file.
+    Refer {
+        ticket: String,
+        #[arg(long, default_value = "dirujuk oleh petugas")]
+        reason: String,
+        #[arg(long)]
+        by: String,
+    },
+    /// Close the case (complainant satisfied, or praise that needs no answer).
+    Close {
+        ticket: String,
+        #[arg(long)]
+        by: String,
+    },
+    /// Register a complaint that came by telephone, WhatsApp, suggestion box, letter or in person.
+    Record {
+        /// telepon, whatsapp, kotak_saran, surat, langsung or sms.
+        #[arg(long)]
+        channel: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        address: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        subject: Option<String>,
+        #[arg(long)]
+        text: String,
+        #[arg(long)]
+        kind: Option<String>,
+        /// When it was received (YYYY-MM-DD HH:MM, WIB); default now.
+        #[arg(long, value_name = "WHEN")]
+        received: Option<String>,
+        #[arg(long)]
+        by: String,
+    },
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {

@@ -50,11 +50,13 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
     let db = &config.storage.database;
     let ingest_store = SharedStore::new(Store::open(db)?);
     let outbox_store = SharedStore::new(Store::open(db)?);
+    let jobs_store = SharedStore::new(Store::open(db)?);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let wake = Arc::new(Notify::new());
     let (stop, stopped) = watch::channel(false);
 
     tracing::info!(mailbox = %imap_cfg.mailbox, host = %imap_cfg.host, database = %db.display(), "pengaduan started");
+    let scheduled = tokio::spawn(crate::jobs::run(pipeline.clone(), jobs_store, clock.clone(), wake.clone(), stopped.clone()));
     let watcher = Watcher {
         config: imap_cfg,
         pipeline,
@@ -72,6 +74,7 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
     let finished = tokio::time::timeout(Duration::from_secs(9), async {
         let _ = watching.await;
         let _ = sending.await;
+        let _ = scheduled.await;
     })
     .await;
     if finished.is_err() {
@@ -296,7 +299,76 @@ struct ComplaintDetail {
     events: Vec<EventRow>,
 }
 
+fn parse_ticket(s: &str) -> Result<Ticket> {
+    s.trim().parse().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn parse_word<T: std::str::FromStr>(s: Option<&str>) -> Result<Option<T>>
+where
+    T::Err: std::fmt::Display,
+{
+    s.map(|s| s.parse::<T>().map_err(|e| anyhow::anyhow!("{e}"))).transpose()
+}
+
+/// Staff actions: each one transaction through `procedure`, then a one-line confirmation.
+fn staff_action(config: &Config, command: ComplaintsCommand) -> Result<ExitCode> {
+    let pipeline = load_pipeline(config)?;
+    let mut store = Store::open(&config.storage.database)?;
+    let now = SystemClock.now();
+    let (ticket, done) = match command {
+        ComplaintsCommand::Assign { ticket, unit, kind, by } => {
+            let t = parse_ticket(&ticket)?;
+            anyhow::ensure!(unit.is_some() || kind.is_some(), "sebutkan --unit dan/atau --kind");
+            pipeline.assign(&mut store, &t, unit.as_deref(), parse_word(kind.as_deref())?, &by, now)?;
+            (t, "unit/jenis dicatat")
+        }
+        ComplaintsCommand::Review { ticket, plan, by } => {
+            let t = parse_ticket(&ticket)?;
+            pipeline.review(&mut store, &t, &plan, &by, now)?;
+            (t, "hasil telaah dan rencana tindak lanjut dicatat")
+        }
+        ComplaintsCommand::Answer { ticket, message_file, by } => {
+            let t = parse_ticket(&ticket)?;
+            let text = std::fs::read_to_string(&message_file).with_context(|| format!("berkas jawaban {} tidak dapat dibaca", message_file.display()))?;
+            let emailed = pipeline.answer(&mut store, &t, &text, &by, now)?;
+            (t, if emailed { "jawaban dijadwalkan untuk dikirim ke pengadu (dikirim oleh `pengaduan run`)" } else { "jawaban dicatat; pengadu tidak punya surel, sampaikan lewat telepon/WA/surat" })
+        }
+        ComplaintsCommand::Refer { ticket, reason, by } => {
+            let t = parse_ticket(&ticket)?;
+            pipeline.refer(&mut store, &t, &reason, &by, now)?;
+            (t, "dirujuk ke Dinas Kesehatan; berkas dijadwalkan untuk dikirim")
+        }
+        ComplaintsCommand::Close { ticket, by } => {
+            let t = parse_ticket(&ticket)?;
+            pipeline.close(&mut store, &t, &by, now)?;
+            (t, "ditutup")
+        }
+        ComplaintsCommand::Record { channel, name, address, phone, email, subject, text, kind, received, by } => {
+            let channel: crate::domain::Channel = parse_word(Some(channel.as_str()))?.context("saluran wajib diisi")?;
+            let received_at = match received {
+                None => now,
+                Some(s) => chrono::NaiveDateTime::parse_from_str(&s, "%Y-%m-%d %H:%M")
+                    .map_err(|_| anyhow::anyhow!("--received {s:?} tidak dikenali; tulis seperti \"2026-11-23 09:30\" (WIB)"))?
+                    .and_local_timezone(WIB)
+                    .single()
+                    .context("waktu tidak valid")?
+                    .with_timezone(&Utc),
+            };
+            let email = email.as_deref().map(crate::domain::EmailAddress::parse).transpose()?;
+            let manual = crate::procedure::ManualComplaint { channel, name, address, phone, email, subject, text, kind: parse_word(kind.as_deref())?, received_at };
+            let t = pipeline.record(&mut store, &manual, &by, now)?;
+            (t, "dicatat di buku register")
+        }
+        ComplaintsCommand::List { .. } | ComplaintsCommand::Show { .. } => anyhow::bail!("list and show are not staff actions"),
+    };
+    println!("{ticket}: {done}.");
+    Ok(ExitCode::SUCCESS)
+}
+
 fn complaints(config: &Config, command: ComplaintsCommand) -> Result<ExitCode> {
+    if !matches!(command, ComplaintsCommand::List { .. } | ComplaintsCommand::Show { .. }) {
+        return staff_action(config, command);
+    }
     let store = Store::open(&config.storage.database)?;
     let templates = Templates::load(&config.templates_dir)?;
     match command {
@@ -309,7 +381,7 @@ fn complaints(config: &Config, command: ComplaintsCommand) -> Result<ExitCode> {
             }
         }
         ComplaintsCommand::Show { ticket, json } => {
-            let ticket: Ticket = ticket.parse().map_err(|e| anyhow::anyhow!("{e}; a ticket looks like ADU-2026-0007"))?;
+            let ticket = parse_ticket(&ticket)?;
             let Some(complaint) = store.complaint(&ticket)? else {
                 eprintln!("Tiket {ticket} tidak ditemukan.");
                 return Ok(ExitCode::FAILURE);
@@ -321,6 +393,7 @@ fn complaints(config: &Config, command: ComplaintsCommand) -> Result<ExitCode> {
                 print!("{}", templates.render("cli/complaint.txt", &detail)?);
             }
         }
+        _ => {}
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -34,6 +34,9 @@ pub struct Config {
     pub calendar: CalendarSettings,
     pub recipients: Recipients,
     pub keywords: Keywords,
+    /// Units of the puskesmas with the keywords that point at them, in config order.
+    pub units: Vec<(String, Vec<String>)>,
+    pub workflow: Workflow,
     pub limits: Limits,
     pub templates_dir: PathBuf,
 }
@@ -109,6 +112,12 @@ pub struct Keywords {
 }
 
 #[derive(Debug, Clone)]
+pub struct Workflow {
+    /// Working days after the answer without a reply before the case closes by itself.
+    pub satisfaction_reply_working_days: u32,
+}
+
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// RFC 3834 section 2: bound automatic replies per address to stop loops.
     pub auto_replies_per_sender_per_hour: u32,
@@ -148,6 +157,8 @@ struct RawConfig {
     calendar: Option<RawCalendar>,
     recipients: Option<RawRecipients>,
     keywords: Option<BTreeMap<String, Vec<String>>>,
+    units: Option<toml::Table>,
+    workflow: Option<RawWorkflow>,
     limits: Option<RawLimits>,
     templates: Option<RawTemplates>,
 }
@@ -221,6 +232,17 @@ struct RawRecipients {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawWorkflow {
+    #[serde(default = "default_satisfaction_days")]
+    satisfaction_reply_working_days: u32,
+}
+
+fn default_satisfaction_days() -> u32 {
+    5
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawLimits {
     #[serde(default = "default_auto_replies")]
     auto_replies_per_sender_per_hour: u32,
@@ -254,6 +276,22 @@ fn default_auto_replies() -> u32 {
 }
 fn default_max_parse_mb() -> usize {
     25
+}
+
+/// Units and keywords used when the config has no `[units]` table.
+pub fn default_units() -> Vec<(String, Vec<String>)> {
+    let unit = |name: &str, words: &[&str]| (name.to_string(), words.iter().map(|w| w.to_string()).collect());
+    vec![
+        unit("pendaftaran", &["pendaftaran", "loket", "nomor antrean", "rekam medis", "kartu berobat"]),
+        unit("farmasi", &["farmasi", "apotek", "obat", "resep"]),
+        unit("poli_umum", &["poli umum", "dokter umum", "pemeriksaan umum"]),
+        unit("poli_gigi", &["poli gigi", "gigi", "dokter gigi", "cabut gigi"]),
+        unit("kia_imunisasi", &["kia", "imunisasi", "bidan", "ibu hamil", "bayi", "balita", "kb", "persalinan"]),
+        unit("laboratorium", &["laboratorium", "lab", "cek darah", "tes darah", "hasil lab"]),
+        unit("kebersihan", &["kebersihan", "kotor", "toilet", "wc", "sampah", "bau"]),
+        unit("ambulans", &["ambulans", "ambulan", "rujukan darurat"]),
+        unit("administrasi_bpjs", &["bpjs", "administrasi", "jkn", "surat keterangan", "biaya", "pungutan"]),
+    ]
 }
 
 /// Keywords used when the config has no `[keywords]` table.
@@ -435,6 +473,32 @@ impl Config {
             }
         };
 
+        let units = match raw.units {
+            None => default_units(),
+            Some(table) => {
+                let mut units = Vec::new();
+                for (name, value) in table {
+                    let words = value
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|w| w.as_str().map(str::to_lowercase)).collect::<Vec<_>>())
+                        .filter(|w: &Vec<String>| !w.is_empty())
+                        .ok_or_else(|| {
+                            err(format!(
+                                "units.{name} must be a list of keywords, e.g. {name} = [\"obat\", \"apotek\"]"
+                            ))
+                        })?;
+                    units.push((name, words));
+                }
+                units
+            }
+        };
+        let workflow = Workflow {
+            satisfaction_reply_working_days: raw
+                .workflow
+                .map(|w| w.satisfaction_reply_working_days)
+                .unwrap_or_else(default_satisfaction_days),
+        };
+
         let limits = match raw.limits {
             Some(l) => Limits {
                 auto_replies_per_sender_per_hour: l.auto_replies_per_sender_per_hour,
@@ -461,6 +525,8 @@ impl Config {
             calendar,
             recipients,
             keywords,
+            units,
+            workflow,
             limits,
             templates_dir: raw
                 .templates

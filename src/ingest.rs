@@ -12,7 +12,7 @@ use crate::mail::compose::{self, AckInput, Recipient, ThreadOf};
 use crate::mail::parse::{parse, InboundMessage};
 use crate::store::{MailboxPosition, NewComplaint, NewMessage, Store, Tx};
 use crate::templates::Templates;
-use crate::workflow::classify::{guess_kind, route, thread_hints, Route};
+use crate::workflow::classify::{guess_kind, guess_unit, route, thread_hints, Route};
 use crate::workflow::intake::{decide_ack, deadlines, AckDecision, AckFacts};
 
 /// The read-only context every ingest needs, built once at start.
@@ -100,6 +100,7 @@ impl Pipeline {
                 tx.insert_message(&NewMessage { class: "reply", complaint_id: Some(complaint_id), ..base }, now)?;
                 let from = sender.map(|s| s.email.to_string()).unwrap_or_default();
                 tx.add_event(Some(complaint_id), now, &from, "reply_received", &format!("balasan diterima: {}", msg.subject))?;
+                self.on_reply(tx, complaint_id, msg, now)?;
                 tracing::info!(message_id = %msg.message_id, complaint_id, "reply attached to complaint");
                 Ok(Outcome::Reply { complaint_id })
             }
@@ -140,6 +141,9 @@ impl Pipeline {
         )?;
         let row = tx.insert_message(record, now)?;
         tx.link_message(row, complaint_id)?;
+        if let Some(unit) = guess_unit(&msg.subject, &msg.text, &self.config.units) {
+            tx.set_unit(complaint_id, &unit)?;
+        }
         tx.add_event(Some(complaint_id), now, "sistem", "received", &format!("{kind} diterima lewat surel dari {}", sender.email))?;
         if !msg.problems.is_empty() {
             tx.add_event(Some(complaint_id), now, "sistem", "flagged", &msg.problems.join("; "))?;

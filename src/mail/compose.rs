@@ -98,33 +98,40 @@ pub fn ack(templates: &Templates, input: &AckInput<'_>, now: DateTime<Utc>) -> R
         review_due: to_wib_rfc3339(input.review_due),
         answer_due: to_wib_rfc3339(input.answer_due),
     };
-    build(
+    render(
         templates,
-        "mail/ack",
-        &ctx,
-        Envelope {
+        &MailSpec {
+            template: "mail/ack",
             idem_key: format!("ack:{}", input.ticket),
             purpose: "ack",
             automatic: true,
             from: input.puskesmas,
-            to: &input.to,
+            to: std::slice::from_ref(&input.to),
             thread: input.thread.as_ref(),
         },
+        &ctx,
         now,
     )
 }
 
-struct Envelope<'a> {
-    idem_key: String,
-    purpose: &'static str,
-    automatic: bool,
-    from: &'a Puskesmas,
-    to: &'a Recipient<'a>,
-    thread: Option<&'a ThreadOf<'a>>,
+/// Everything about an outgoing mail except its text.
+pub struct MailSpec<'a> {
+    /// Base name: `<template>.subject.txt`, `.txt` and `.html` are rendered.
+    pub template: &'static str,
+    pub idem_key: String,
+    pub purpose: &'static str,
+    /// Automatic mail (acknowledgements, notices) is marked as such (RFC 3834) and counts
+    /// toward the per-address limit; staff-written answers are not.
+    pub automatic: bool,
+    pub from: &'a Puskesmas,
+    pub to: &'a [Recipient<'a>],
+    pub thread: Option<&'a ThreadOf<'a>>,
 }
 
-/// Renders `<base>.subject.txt`, `<base>.txt` and `<base>.html` and builds the message.
-fn build(templates: &Templates, base: &str, ctx: &impl Serialize, env: Envelope<'_>, now: DateTime<Utc>) -> Result<OutgoingMail> {
+/// Renders the templates and builds the whole message.
+pub fn render(templates: &Templates, env: &MailSpec<'_>, ctx: &impl Serialize, now: DateTime<Utc>) -> Result<OutgoingMail> {
+    let base = env.template;
+    anyhow::ensure!(!env.to.is_empty(), "{} has no recipient", env.purpose);
     let subject = one_line(&templates.render(&format!("{base}.subject.txt"), ctx)?);
     let text = templates.render(&format!("{base}.txt"), ctx)?;
     let html = templates.render(&format!("{base}.html"), ctx)?;
@@ -133,17 +140,23 @@ fn build(templates: &Templates, base: &str, ctx: &impl Serialize, env: Envelope<
     let message_id = format!("<{}.{}@{}>", env.idem_key.replace(':', "."), random_token(), domain);
 
     let from = Mailbox::new(Some(one_line(&env.from.name)), parse_address(&env.from.email)?);
-    let to = Mailbox::new(env.to.name.map(one_line).filter(|n| !n.is_empty()), parse_address(env.to.email)?);
-    let mut builder = Message::builder()
-        .from(from)
-        .to(to)
+    let mut builder = Message::builder().from(from);
+    for r in env.to {
+        builder = builder.to(Mailbox::new(r.name.map(one_line).filter(|n| !n.is_empty()), parse_address(r.email)?));
+    }
+    let mut builder = builder
         .subject(subject.clone())
         .message_id(Some(message_id.clone()))
         .date(SystemTime::from(now))
         // RFC 3834 section 5: mark the mail as automatic so other responders stay silent.
         .raw_header(HeaderValue::new(
             HeaderName::new_from_ascii_str("Auto-Submitted"),
-            if env.automatic { "auto-replied" } else { "no" }.into(),
+            match (env.automatic, env.thread.is_some()) {
+                (false, _) => "no",
+                (true, true) => "auto-replied",
+                (true, false) => "auto-generated",
+            }
+            .into(),
         ));
     if env.automatic {
         // Asks Exchange/Outlook not to answer us with out-of-office replies.
@@ -152,7 +165,7 @@ fn build(templates: &Templates, base: &str, ctx: &impl Serialize, env: Envelope<
             "All".into(),
         ));
     }
-    if let Some(thread) = env.thread {
+    if let Some(thread) = &env.thread {
         let parent = format!("<{}>", thread.message_id);
         let mut refs: Vec<String> = thread.references.iter().map(|r| format!("<{r}>")).collect();
         if !refs.contains(&parent) {
@@ -166,12 +179,12 @@ fn build(templates: &Templates, base: &str, ctx: &impl Serialize, env: Envelope<
         .context("cannot build the outgoing message")?;
 
     Ok(OutgoingMail {
-        idem_key: env.idem_key,
+        idem_key: env.idem_key.clone(),
         message_id,
         purpose: env.purpose.into(),
         automatic: env.automatic,
         mail_from: env.from.email.to_string(),
-        rcpt_to: vec![env.to.email.to_string()],
+        rcpt_to: env.to.iter().map(|r| r.email.to_string()).collect(),
         subject,
         raw: message.formatted(),
     })

@@ -10,7 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
 use crate::clock::{from_db, to_db, to_wib_rfc3339};
-use crate::domain::Ticket;
+use crate::domain::{Kind, Status, Ticket};
 use crate::mail::compose::OutgoingMail;
 
 pub struct Store {
@@ -78,6 +78,8 @@ pub struct ComplaintRow {
     pub review_due: String,
     pub answer_due: String,
     pub ack_sent_at: Option<String>,
+    /// Why a person must look at it now; null when nothing is waiting.
+    pub attention: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -238,18 +240,7 @@ impl Store {
     }
 
     pub fn events_of(&self, complaint_id: i64) -> Result<Vec<EventRow>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT at, actor, kind, detail FROM events WHERE complaint_id = ?1 ORDER BY id",
-        )?;
-        let rows = stmt.query_map([complaint_id], |r| {
-            Ok(EventRow {
-                at: wib(&r.get::<_, String>(0)?),
-                actor: r.get(1)?,
-                kind: r.get(2)?,
-                detail: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        events_of(&self.conn, complaint_id)
     }
 
     /// Messages a person should look at: unreadable ones and ones with parse problems.
@@ -582,7 +573,7 @@ impl Tx<'_> {
 }
 
 const COMPLAINT_SELECT: &str = "SELECT id, ticket, status, kind, channel, unit, complainant_email, complainant_name,
-    phones, subject, received_at, ack_due, review_due, answer_due, ack_sent_at FROM complaints";
+    phones, subject, received_at, ack_due, review_due, answer_due, ack_sent_at, attention FROM complaints";
 
 fn complaint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComplaintRow> {
     let phones: String = r.get(8)?;
@@ -602,6 +593,7 @@ fn complaint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComplaintRow> {
         review_due: wib(&r.get::<_, String>(12)?),
         answer_due: wib(&r.get::<_, String>(13)?),
         ack_sent_at: r.get::<_, Option<String>>(14)?.map(|s| wib(&s)),
+        attention: r.get(15)?,
     })
 }
 
@@ -665,4 +657,207 @@ impl SharedStore {
         .await
         .context("database task ended unexpectedly")?
     }
+}
+
+/// A complaint as the procedure needs it: typed status and kind, raw texts.
+#[derive(Debug, Clone)]
+pub struct CaseRecord {
+    pub id: i64,
+    pub ticket: Ticket,
+    pub status: Status,
+    pub kind: Kind,
+    pub channel: String,
+    pub unit: Option<String>,
+    pub complainant_email: Option<String>,
+    pub complainant_name: Option<String>,
+    pub complainant_address: Option<String>,
+    pub phones: Vec<String>,
+    pub subject: String,
+    pub body: String,
+    pub received_at: DateTime<Utc>,
+    pub answer_due: DateTime<Utc>,
+    pub plan: Option<String>,
+    pub answer: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
+/// One message of a case file, with its text, for the referral to the Dinas Kesehatan.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseMessage {
+    pub direction: &'static str,
+    pub at: String,
+    pub from: Option<String>,
+    pub subject: String,
+    pub text: String,
+}
+
+/// Message-IDs of a case, oldest first, for threading replies (RFC 5322 section 3.6.4).
+#[derive(Debug, Clone, Default)]
+pub struct ThreadIds {
+    pub last_inbound: Option<String>,
+    /// Every id, inbound and outbound, bracket-free.
+    pub all: Vec<String>,
+}
+
+pub struct NewManualComplaint<'a> {
+    pub complaint: NewComplaint<'a>,
+    pub address: Option<&'a str>,
+}
+
+const CASE_SELECT: &str = "SELECT id, ticket, status, kind, channel, unit, complainant_email, complainant_name,
+    complainant_address, phones, subject, body, received_at, answer_due, plan, answer, answered_at FROM complaints";
+
+fn case_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRecord> {
+    let bad = |i: usize, what: &str| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, what.to_string().into());
+    let ticket: String = r.get(1)?;
+    let status: String = r.get(2)?;
+    let kind: String = r.get(3)?;
+    let phones: String = r.get(9)?;
+    let time = |i: usize| -> rusqlite::Result<DateTime<Utc>> {
+        let s: String = r.get(i)?;
+        from_db(&s).ok_or_else(|| bad(i, "bad timestamp"))
+    };
+    Ok(CaseRecord {
+        id: r.get(0)?,
+        ticket: ticket.parse().map_err(|_| bad(1, "bad ticket"))?,
+        status: status.parse().map_err(|_| bad(2, "bad status"))?,
+        kind: kind.parse().map_err(|_| bad(3, "bad kind"))?,
+        channel: r.get(4)?,
+        unit: r.get(5)?,
+        complainant_email: r.get(6)?,
+        complainant_name: r.get(7)?,
+        complainant_address: r.get(8)?,
+        phones: serde_json::from_str(&phones).unwrap_or_default(),
+        subject: r.get(10)?,
+        body: r.get(11)?,
+        received_at: time(12)?,
+        answer_due: time(13)?,
+        plan: r.get(14)?,
+        answer: r.get(15)?,
+        answered_at: r.get::<_, Option<String>>(16)?.as_deref().and_then(from_db),
+    })
+}
+
+impl Tx<'_> {
+    pub fn case(&self, ticket: &Ticket) -> Result<Option<CaseRecord>> {
+        Ok(self
+            .tx
+            .query_row(&format!("{CASE_SELECT} WHERE ticket = ?1"), [ticket.to_string()], case_record)
+            .optional()?)
+    }
+
+    pub fn case_by_id(&self, id: i64) -> Result<CaseRecord> {
+        Ok(self.tx.query_row(&format!("{CASE_SELECT} WHERE id = ?1"), [id], case_record)?)
+    }
+
+    /// Answered cases, for the no-reply sweep (closed cases are never scanned).
+    pub fn answered_cases(&self) -> Result<Vec<CaseRecord>> {
+        let mut stmt = self.tx.prepare(&format!("{CASE_SELECT} WHERE status = 'answered'"))?;
+        let rows = stmt.query_map([], case_record)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Sets the status; closing states also stamp `closed_at`.
+    pub fn set_status(&self, id: i64, status: Status, now: DateTime<Utc>) -> Result<()> {
+        let closed = !crate::workflow::state::is_open(status);
+        self.tx.execute(
+            "UPDATE complaints SET status = ?2, closed_at = CASE WHEN ?3 THEN ?4 ELSE closed_at END WHERE id = ?1",
+            params![id, status.as_str(), closed, to_db(now)],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_unit(&self, id: i64, unit: &str) -> Result<()> {
+        self.tx.execute("UPDATE complaints SET unit = ?2 WHERE id = ?1", params![id, unit])?;
+        Ok(())
+    }
+
+    pub fn set_kind(&self, id: i64, kind: Kind) -> Result<()> {
+        self.tx.execute("UPDATE complaints SET kind = ?2 WHERE id = ?1", params![id, kind.as_str()])?;
+        Ok(())
+    }
+
+    pub fn set_plan(&self, id: i64, plan: &str, now: DateTime<Utc>) -> Result<()> {
+        self.tx.execute(
+            "UPDATE complaints SET plan = ?2, reviewed_at = ?3 WHERE id = ?1",
+            params![id, plan, to_db(now)],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_answer(&self, id: i64, answer: &str, now: DateTime<Utc>) -> Result<()> {
+        self.tx.execute(
+            "UPDATE complaints SET answer = ?2, answered_at = ?3 WHERE id = ?1",
+            params![id, answer, to_db(now)],
+        )?;
+        Ok(())
+    }
+
+    /// Marks (or clears, with `None`) the reason a person must look at the case.
+    pub fn set_attention(&self, id: i64, reason: Option<&str>) -> Result<()> {
+        self.tx.execute("UPDATE complaints SET attention = ?2 WHERE id = ?1", params![id, reason])?;
+        Ok(())
+    }
+
+    pub fn set_address(&self, id: i64, address: &str) -> Result<()> {
+        self.tx.execute("UPDATE complaints SET complainant_address = ?2 WHERE id = ?1", params![id, address])?;
+        Ok(())
+    }
+
+    pub fn thread_ids(&self, complaint_id: i64) -> Result<ThreadIds> {
+        let mut stmt = self.tx.prepare(
+            "SELECT 'in', message_id, received_at FROM messages WHERE complaint_id = ?1 AND class IN ('complaint', 'reply')
+             UNION ALL
+             SELECT 'out', trim(message_id, '<>'), created_at FROM outbox WHERE complaint_id = ?1 AND purpose != 'referral'
+             ORDER BY 3",
+        )?;
+        let rows = stmt.query_map([complaint_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut ids = ThreadIds::default();
+        for row in rows {
+            let (dir, id) = row?;
+            if dir == "in" && !id.ends_with("@pengaduan.invalid") {
+                ids.last_inbound = Some(id.clone());
+            }
+            ids.all.push(id);
+        }
+        Ok(ids)
+    }
+
+    /// The case file: every inbound message with its text and every mail we sent.
+    pub fn case_messages(&self, complaint_id: i64) -> Result<Vec<CaseMessage>> {
+        let mut stmt = self.tx.prepare(
+            "SELECT 'in', received_at, from_email, subject, body_text FROM messages WHERE complaint_id = ?1
+             UNION ALL
+             SELECT 'out', coalesce(sent_at, created_at), mail_from, subject, '' FROM outbox WHERE complaint_id = ?1
+             ORDER BY 2",
+        )?;
+        let rows = stmt.query_map([complaint_id], |r| {
+            let dir: String = r.get(0)?;
+            Ok(CaseMessage {
+                direction: if dir == "in" { "in" } else { "out" },
+                at: wib(&r.get::<_, String>(1)?),
+                from: r.get(2)?,
+                subject: r.get(3)?,
+                text: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn events(&self, complaint_id: i64) -> Result<Vec<EventRow>> {
+        events_of(&self.tx, complaint_id)
+    }
+}
+
+fn events_of(conn: &Connection, complaint_id: i64) -> Result<Vec<EventRow>> {
+    let mut stmt = conn.prepare("SELECT at, actor, kind, detail FROM events WHERE complaint_id = ?1 ORDER BY id")?;
+    let rows = stmt.query_map([complaint_id], |r| {
+        Ok(EventRow {
+            at: wib(&r.get::<_, String>(0)?),
+            actor: r.get(1)?,
+            kind: r.get(2)?,
+            detail: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

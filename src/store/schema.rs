@@ -22,6 +22,15 @@ CREATE TABLE complaints (
     review_due          TEXT NOT NULL,
     answer_due          TEXT NOT NULL,
     ack_sent_at         TEXT,
+    -- Step 5: the review's follow-up plan (rencana tindak lanjut).
+    plan                TEXT,
+    reviewed_at         TEXT,
+    -- Step 6: the answer sent to the complainant.
+    answer              TEXT,
+    answered_at         TEXT,
+    closed_at           TEXT,
+    -- Why a person must look (an unclear satisfaction reply, a bounce): NULL when nothing.
+    attention           TEXT,
     created_at          TEXT NOT NULL,
     UNIQUE (year, seq)
 );

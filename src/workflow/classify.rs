@@ -113,39 +113,11 @@ pub fn route(msg: &InboundMessage, own: &EmailAddress, thread: Option<i64>) -> R
     }
 }
 
-/// Guesses the kind from configured keywords. Longer keywords are matched first and their
-/// text is consumed, so "tidak ramah" (a complaint) does not also count as "ramah" (praise).
-/// Subject hits count double. On a tie, or with no hit, `pengaduan` wins: a complaint
-/// mistaken for praise would miss its deadlines, the reverse costs only a correction.
+/// Guesses the kind from configured keywords. On a tie, or with no hit, `pengaduan` wins:
+/// a complaint mistaken for praise would miss its deadlines, the reverse costs only a
+/// correction by staff.
 pub fn guess_kind(subject: &str, text: &str, keywords: &Keywords) -> Kind {
-    let mut words: Vec<(&str, Kind)> = keywords
-        .by_kind
-        .iter()
-        .flat_map(|(kind, list)| list.iter().map(move |w| (w.as_str(), *kind)))
-        .filter(|(w, _)| !w.trim().is_empty())
-        .collect();
-    words.sort_by_key(|(w, _)| std::cmp::Reverse(w.chars().count()));
-
-    let mut scores: Vec<(Kind, u32)> = Vec::new();
-    for (haystack, weight) in [(subject, 2u32), (text, 1u32)] {
-        let mut hay = format!(" {} ", normalise(haystack));
-        for (word, kind) in &words {
-            let needle = format!(" {} ", normalise(word));
-            let mut hits = 0;
-            while let Some(pos) = hay.find(&needle) {
-                // Keep the surrounding spaces so neighbouring words still match.
-                let blank = " ".repeat(needle.len() - 1);
-                hay.replace_range(pos..pos + needle.len() - 1, &blank);
-                hits += 1;
-            }
-            if hits > 0 {
-                match scores.iter_mut().find(|(k, _)| k == kind) {
-                    Some((_, s)) => *s += hits * weight,
-                    None => scores.push((*kind, hits * weight)),
-                }
-            }
-        }
-    }
+    let scores = keyword_scores(subject, text, &keywords.by_kind);
     let best = scores.iter().map(|(_, s)| *s).max().unwrap_or(0);
     let leaders: Vec<Kind> = scores.iter().filter(|(_, s)| *s == best).map(|(k, _)| *k).collect();
     if best == 0 || leaders.len() != 1 || leaders.contains(&Kind::Pengaduan) {
@@ -153,6 +125,51 @@ pub fn guess_kind(subject: &str, text: &str, keywords: &Keywords) -> Kind {
     } else {
         leaders[0]
     }
+}
+
+/// Guesses the unit concerned; `None` on no hit or a tie (staff assign it).
+pub fn guess_unit(subject: &str, text: &str, units: &[(String, Vec<String>)]) -> Option<String> {
+    let named: Vec<(usize, Vec<String>)> = units.iter().enumerate().map(|(i, (_, w))| (i, w.clone())).collect();
+    let scores = keyword_scores(subject, text, &named);
+    let best = scores.iter().map(|(_, s)| *s).max()?;
+    let mut leaders = scores.iter().filter(|(_, s)| *s == best);
+    match (leaders.next(), leaders.next()) {
+        (Some((i, _)), None) => Some(units[*i].0.clone()),
+        _ => None,
+    }
+}
+
+/// Hits per label. Longer keywords are matched first and their text is consumed, so
+/// "tidak ramah" (a complaint) does not also count as "ramah" (praise). Subject hits
+/// count double.
+fn keyword_scores<T: Copy + PartialEq>(subject: &str, text: &str, lists: &[(T, Vec<String>)]) -> Vec<(T, u32)> {
+    let mut words: Vec<(String, T)> = lists
+        .iter()
+        .flat_map(|(label, list)| list.iter().map(move |w| (normalise(w), *label)))
+        .filter(|(w, _)| !w.is_empty())
+        .collect();
+    words.sort_by_key(|(w, _)| std::cmp::Reverse(w.chars().count()));
+
+    let mut scores: Vec<(T, u32)> = Vec::new();
+    for (haystack, weight) in [(subject, 2u32), (text, 1u32)] {
+        let mut hay = format!(" {} ", normalise(haystack));
+        for (word, label) in &words {
+            let needle = format!(" {word} ");
+            let mut hits = 0;
+            while let Some(pos) = hay.find(&needle) {
+                // Keep the surrounding spaces so neighbouring words still match.
+                hay.replace_range(pos..pos + needle.len() - 1, &" ".repeat(needle.len() - 1));
+                hits += 1;
+            }
+            if hits > 0 {
+                match scores.iter_mut().find(|(l, _)| l == label) {
+                    Some((_, s)) => *s += hits * weight,
+                    None => scores.push((*label, hits * weight)),
+                }
+            }
+        }
+    }
+    scores
 }
 
 /// Lower case, letters and digits only, single spaces: "Terima-kasih!!" -> "terima kasih".
@@ -231,6 +248,20 @@ mod tests {
         let h = thread_hints(&m);
         assert_eq!(h.ticket.unwrap().to_string(), "ADU-2026-0007");
         assert_eq!(h.referenced_ids, vec!["a@x", "a@x", "r1@x"]);
+    }
+
+    #[test]
+    fn unit_guess_table() {
+        let units = crate::config::default_units();
+        let cases = [
+            ("Antrean pendaftaran", "Loket pendaftaran lama.", Some("pendaftaran")),
+            ("Obat habis", "Apotek bilang obat kosong.", Some("farmasi")),
+            ("", "Toilet kotor dan bau.", Some("kebersihan")),
+            ("Halo", "Lorem ipsum", None),
+        ];
+        for (subject, text, want) in cases {
+            assert_eq!(guess_unit(subject, text, &units).as_deref(), want, "{subject} / {text}");
+        }
     }
 
     #[test]

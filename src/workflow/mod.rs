@@ -2,3 +2,5 @@
 
 pub mod classify;
 pub mod intake;
+pub mod state;
+pub mod satisfaction;
