@@ -6,10 +6,19 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "pengaduan", version, about = "Layanan pengaduan Puskesmas lewat surel: mencatat, membalas, dan memantau setiap pengaduan.")]
+#[command(
+    name = "pengaduan",
+    version,
+    about = "Layanan pengaduan Puskesmas lewat surel: mencatat, membalas, dan memantau setiap pengaduan."
+)]
 pub struct Cli {
     /// Path of the configuration file.
-    #[arg(long, global = true, env = "PENGADUAN_CONFIG", default_value = "config/pengaduan.toml")]
+    #[arg(
+        long,
+        global = true,
+        env = "PENGADUAN_CONFIG",
+        default_value = "config/pengaduan.toml"
+    )]
     pub config: PathBuf,
 
     #[command(subcommand)]
@@ -35,7 +44,7 @@ pub enum Command {
     /// The complaint register.
     Complaints {
         #[command(subcommand)]
-        command: ComplaintsCommand,
+        command: Box<ComplaintsCommand>,
     },
     /// Messages that need a person: unreadable mail or mail with parse problems.
     Flagged {
@@ -135,5 +144,6 @@ pub enum ComplaintsCommand {
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("{s:?} is not a date; write it as YYYY-MM-DD, e.g. 2026-11-01"))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("{s:?} is not a date; write it as YYYY-MM-DD, e.g. 2026-11-01"))
 }

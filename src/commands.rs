@@ -28,7 +28,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
         Command::Run { backfill_since } => run(&Config::load(&cli.config)?, backfill_since).await,
         Command::Check => check(&cli.config).await,
         Command::Ingest { files } => ingest_files(&Config::load(&cli.config)?, &files),
-        Command::Complaints { command } => complaints(&Config::load(&cli.config)?, command),
+        Command::Complaints { command } => complaints(&Config::load(&cli.config)?, *command),
         Command::Flagged { json } => flagged(&Config::load(&cli.config)?, json),
         Command::Demo { dir } => demo(&dir).await,
     }
@@ -38,12 +38,19 @@ pub fn load_pipeline(config: &Config) -> Result<Pipeline> {
     let calendar = Calendar::load(&config.calendar.working_days, &config.calendar.holidays)
         .context("cannot load the holiday calendar (calendar.holidays)")?;
     let templates = Templates::load(&config.templates_dir)?;
-    Ok(Pipeline { config: config.clone(), calendar, templates })
+    Ok(Pipeline {
+        config: config.clone(),
+        calendar,
+        templates,
+    })
 }
 
 async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Result<ExitCode> {
     let imap_cfg = config.imap.clone().context("the [imap] section is missing: `run` needs a mailbox to watch (see config/pengaduan.example.toml)")?;
-    let smtp_cfg = config.smtp.as_ref().context("the [smtp] section is missing: `run` needs a way to send acknowledgements")?;
+    let smtp_cfg = config
+        .smtp
+        .as_ref()
+        .context("the [smtp] section is missing: `run` needs a way to send acknowledgements")?;
     let pipeline = Arc::new(load_pipeline(config)?);
     warn_uncovered_years(&pipeline.calendar, SystemClock.now());
     let transport = Transport::from_config(smtp_cfg)?;
@@ -56,7 +63,13 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
     let (stop, stopped) = watch::channel(false);
 
     tracing::info!(mailbox = %imap_cfg.mailbox, host = %imap_cfg.host, database = %db.display(), "pengaduan started");
-    let scheduled = tokio::spawn(crate::jobs::run(pipeline.clone(), jobs_store, clock.clone(), wake.clone(), stopped.clone()));
+    let scheduled = tokio::spawn(crate::jobs::run(
+        pipeline.clone(),
+        jobs_store,
+        clock.clone(),
+        wake.clone(),
+        stopped.clone(),
+    ));
     let watcher = Watcher {
         config: imap_cfg,
         pipeline,
@@ -96,7 +109,10 @@ async fn wait_for_signal() -> Result<()> {
 
 fn warn_uncovered_years(calendar: &Calendar, now: DateTime<Utc>) -> Vec<i32> {
     let year = now.with_timezone(&WIB).year();
-    let missing: Vec<i32> = [year, year + 1].into_iter().filter(|y| !calendar.covers_year(*y)).collect();
+    let missing: Vec<i32> = [year, year + 1]
+        .into_iter()
+        .filter(|y| !calendar.covers_year(*y))
+        .collect();
     for y in &missing {
         tracing::warn!(year = y, "no holiday list for {y}: deadlines in {y} count weekends only; add config/libur-nasional-{y}.toml to calendar.holidays");
     }
@@ -130,10 +146,20 @@ struct CheckLine {
 /// Every check runs even when an earlier one fails, so one run shows everything to fix.
 async fn check(path: &Path) -> Result<ExitCode> {
     let mut lines = Vec::new();
-    let mut push = |level: Level, what: &str, detail: String| lines.push(CheckLine { level, what: what.into(), detail });
+    let mut push = |level: Level, what: &str, detail: String| {
+        lines.push(CheckLine {
+            level,
+            what: what.into(),
+            detail,
+        })
+    };
     let config = match Config::load(path) {
         Ok(c) => {
-            push(Level::Ok, "konfigurasi", format!("{} terbaca", path.display()));
+            push(
+                Level::Ok,
+                "konfigurasi",
+                format!("{} terbaca", path.display()),
+            );
             c
         }
         Err(e) => {
@@ -148,9 +174,17 @@ async fn check(path: &Path) -> Result<ExitCode> {
         Ok(p) => {
             let missing = warn_uncovered_years(&p.calendar, now);
             if missing.is_empty() {
-                push(Level::Ok, "kalender", "daftar hari libur tahun ini dan tahun depan tersedia".into());
+                push(
+                    Level::Ok,
+                    "kalender",
+                    "daftar hari libur tahun ini dan tahun depan tersedia".into(),
+                );
             } else {
-                let years = missing.iter().map(i32::to_string).collect::<Vec<_>>().join(", ");
+                let years = missing
+                    .iter()
+                    .map(i32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 push(
                     Level::Warn,
                     "kalender",
@@ -170,10 +204,19 @@ async fn check(path: &Path) -> Result<ExitCode> {
             };
             let broken: Vec<String> = templates::ALL
                 .iter()
-                .filter_map(|name| p.templates.render(name, &ctx).err().map(|e| format!("{e:#}")))
+                .filter_map(|name| {
+                    p.templates
+                        .render(name, &ctx)
+                        .err()
+                        .map(|e| format!("{e:#}"))
+                })
                 .collect();
             if broken.is_empty() {
-                push(Level::Ok, "templat", format!("{} templat surel dapat dirender", templates::ALL.len()));
+                push(
+                    Level::Ok,
+                    "templat",
+                    format!("{} templat surel dapat dirender", templates::ALL.len()),
+                );
             } else {
                 push(Level::Fail, "templat", broken.join("; "));
             }
@@ -184,18 +227,56 @@ async fn check(path: &Path) -> Result<ExitCode> {
     match Store::open(&config.storage.database) {
         Ok(store) => {
             let integrity = store.integrity_check().unwrap_or_else(|e| format!("{e:#}"));
-            push(pass(integrity == "ok"), "basis data", format!("{} (integrity_check: {integrity})", config.storage.database.display()));
+            push(
+                pass(integrity == "ok"),
+                "basis data",
+                format!(
+                    "{} (integrity_check: {integrity})",
+                    config.storage.database.display()
+                ),
+            );
             if let Ok(Some((_, at))) = store.health("imap_ok") {
                 let age = now - at;
-                push(pass(age < chrono::Duration::minutes(30)), "kotak surat terakhir dibaca", format!("{} ({} menit lalu)", templates::format_date(&crate::clock::to_wib_rfc3339(at), true), age.num_minutes()));
+                push(
+                    pass(age < chrono::Duration::minutes(30)),
+                    "kotak surat terakhir dibaca",
+                    format!(
+                        "{} ({} menit lalu)",
+                        templates::format_date(&crate::clock::to_wib_rfc3339(at), true),
+                        age.num_minutes()
+                    ),
+                );
             }
             if let Ok(Some((err, at))) = store.health("imap_error") {
-                push(Level::Ok, "galat IMAP terakhir", format!("{} — {err}", templates::format_date(&crate::clock::to_wib_rfc3339(at), true)));
+                push(
+                    Level::Ok,
+                    "galat IMAP terakhir",
+                    format!(
+                        "{} — {err}",
+                        templates::format_date(&crate::clock::to_wib_rfc3339(at), true)
+                    ),
+                );
             }
             if let Ok(counts) = store.outbox_counts() {
-                let failed = counts.iter().find(|(s, _)| s == "failed").map(|(_, n)| *n).unwrap_or(0);
-                let summary = counts.iter().map(|(s, n)| format!("{s}: {n}")).collect::<Vec<_>>().join(", ");
-                push(pass(failed == 0), "kotak keluar", if summary.is_empty() { "kosong".into() } else { summary });
+                let failed = counts
+                    .iter()
+                    .find(|(s, _)| s == "failed")
+                    .map(|(_, n)| *n)
+                    .unwrap_or(0);
+                let summary = counts
+                    .iter()
+                    .map(|(s, n)| format!("{s}: {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                push(
+                    pass(failed == 0),
+                    "kotak keluar",
+                    if summary.is_empty() {
+                        "kosong".into()
+                    } else {
+                        summary
+                    },
+                );
             }
         }
         Err(e) => push(Level::Fail, "basis data", format!("{e:#}")),
@@ -207,8 +288,22 @@ async fn check(path: &Path) -> Result<ExitCode> {
                 let selected = session.select(&c.mailbox).await;
                 let _ = session.logout().await;
                 match selected {
-                    Ok(m) => push(Level::Ok, "IMAP", format!("login ke {}:{} berhasil; {} berisi {} surel", c.host, c.port, c.mailbox, m.exists)),
-                    Err(e) => push(Level::Fail, "IMAP", format!("login berhasil, tetapi kotak {} tidak dapat dibuka: {e}", c.mailbox)),
+                    Ok(m) => push(
+                        Level::Ok,
+                        "IMAP",
+                        format!(
+                            "login ke {}:{} berhasil; {} berisi {} surel",
+                            c.host, c.port, c.mailbox, m.exists
+                        ),
+                    ),
+                    Err(e) => push(
+                        Level::Fail,
+                        "IMAP",
+                        format!(
+                            "login berhasil, tetapi kotak {} tidak dapat dibuka: {e}",
+                            c.mailbox
+                        ),
+                    ),
                 }
             }
             Err(e) => push(Level::Fail, "IMAP", format!("{e:#}")),
@@ -218,7 +313,11 @@ async fn check(path: &Path) -> Result<ExitCode> {
         None => push(Level::Fail, "SMTP", "bagian [smtp] belum diisi".into()),
         Some(c) => match Transport::from_config(c) {
             Ok(t) => match t.check().await {
-                Ok(_) => push(Level::Ok, "SMTP", format!("koneksi, TLS, dan login ke {}:{} berhasil", c.host, c.port)),
+                Ok(_) => push(
+                    Level::Ok,
+                    "SMTP",
+                    format!("koneksi, TLS, dan login ke {}:{} berhasil", c.host, c.port),
+                ),
                 Err(e) => push(Level::Fail, "SMTP", format!("{e:#}")),
             },
             Err(e) => push(Level::Fail, "SMTP", format!("{e:#}")),
@@ -226,7 +325,13 @@ async fn check(path: &Path) -> Result<ExitCode> {
     }
     let all_ok = lines.iter().all(|l| l.level != Level::Fail);
     match pipeline {
-        Some(p) => print!("{}", p.templates.render("cli/check.txt", &serde_json::json!({ "lines": lines, "all_ok": all_ok }))?),
+        Some(p) => print!(
+            "{}",
+            p.templates.render(
+                "cli/check.txt",
+                &serde_json::json!({ "lines": lines, "all_ok": all_ok })
+            )?
+        ),
         None => {
             for l in &lines {
                 let word = match l.level {
@@ -238,7 +343,11 @@ async fn check(path: &Path) -> Result<ExitCode> {
             }
         }
     }
-    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn ingest_files(config: &Config, files: &[PathBuf]) -> Result<ExitCode> {
@@ -246,11 +355,21 @@ fn ingest_files(config: &Config, files: &[PathBuf]) -> Result<ExitCode> {
     let mut store = Store::open(&config.storage.database)?;
     let mut tally = Tally::default();
     for file in files {
-        let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-        let messages = if mbox::is_mbox(&bytes) { mbox::split(&bytes) } else { vec![bytes] };
+        let bytes =
+            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let messages = if mbox::is_mbox(&bytes) {
+            mbox::split(&bytes)
+        } else {
+            vec![bytes]
+        };
         for raw in messages {
             let now = SystemClock.now();
-            let arrival = Arrival { raw: &raw, position: MailboxPosition::default(), received_at: date_of(&raw).unwrap_or(now), historical: true };
+            let arrival = Arrival {
+                raw: &raw,
+                position: MailboxPosition::default(),
+                received_at: date_of(&raw).unwrap_or(now),
+                historical: true,
+            };
             tally.add(&pipeline.ingest(&mut store, &arrival, now)?);
         }
     }
@@ -307,7 +426,8 @@ fn parse_word<T: std::str::FromStr>(s: Option<&str>) -> Result<Option<T>>
 where
     T::Err: std::fmt::Display,
 {
-    s.map(|s| s.parse::<T>().map_err(|e| anyhow::anyhow!("{e}"))).transpose()
+    s.map(|s| s.parse::<T>().map_err(|e| anyhow::anyhow!("{e}")))
+        .transpose()
 }
 
 /// Staff actions: each one transaction through `procedure`, then a one-line confirmation.
@@ -316,10 +436,25 @@ fn staff_action(config: &Config, command: ComplaintsCommand) -> Result<ExitCode>
     let mut store = Store::open(&config.storage.database)?;
     let now = SystemClock.now();
     let (ticket, done) = match command {
-        ComplaintsCommand::Assign { ticket, unit, kind, by } => {
+        ComplaintsCommand::Assign {
+            ticket,
+            unit,
+            kind,
+            by,
+        } => {
             let t = parse_ticket(&ticket)?;
-            anyhow::ensure!(unit.is_some() || kind.is_some(), "sebutkan --unit dan/atau --kind");
-            pipeline.assign(&mut store, &t, unit.as_deref(), parse_word(kind.as_deref())?, &by, now)?;
+            anyhow::ensure!(
+                unit.is_some() || kind.is_some(),
+                "sebutkan --unit dan/atau --kind"
+            );
+            pipeline.assign(
+                &mut store,
+                &t,
+                unit.as_deref(),
+                parse_word(kind.as_deref())?,
+                &by,
+                now,
+            )?;
             (t, "unit/jenis dicatat")
         }
         ComplaintsCommand::Review { ticket, plan, by } => {
@@ -327,24 +462,55 @@ fn staff_action(config: &Config, command: ComplaintsCommand) -> Result<ExitCode>
             pipeline.review(&mut store, &t, &plan, &by, now)?;
             (t, "hasil telaah dan rencana tindak lanjut dicatat")
         }
-        ComplaintsCommand::Answer { ticket, message_file, by } => {
+        ComplaintsCommand::Answer {
+            ticket,
+            message_file,
+            by,
+        } => {
             let t = parse_ticket(&ticket)?;
-            let text = std::fs::read_to_string(&message_file).with_context(|| format!("berkas jawaban {} tidak dapat dibaca", message_file.display()))?;
+            let text = std::fs::read_to_string(&message_file).with_context(|| {
+                format!(
+                    "berkas jawaban {} tidak dapat dibaca",
+                    message_file.display()
+                )
+            })?;
             let emailed = pipeline.answer(&mut store, &t, &text, &by, now)?;
-            (t, if emailed { "jawaban dijadwalkan untuk dikirim ke pengadu (dikirim oleh `pengaduan run`)" } else { "jawaban dicatat; pengadu tidak punya surel, sampaikan lewat telepon/WA/surat" })
+            (
+                t,
+                if emailed {
+                    "jawaban dijadwalkan untuk dikirim ke pengadu (dikirim oleh `pengaduan run`)"
+                } else {
+                    "jawaban dicatat; pengadu tidak punya surel, sampaikan lewat telepon/WA/surat"
+                },
+            )
         }
         ComplaintsCommand::Refer { ticket, reason, by } => {
             let t = parse_ticket(&ticket)?;
             pipeline.refer(&mut store, &t, &reason, &by, now)?;
-            (t, "dirujuk ke Dinas Kesehatan; berkas dijadwalkan untuk dikirim")
+            (
+                t,
+                "dirujuk ke Dinas Kesehatan; berkas dijadwalkan untuk dikirim",
+            )
         }
         ComplaintsCommand::Close { ticket, by } => {
             let t = parse_ticket(&ticket)?;
             pipeline.close(&mut store, &t, &by, now)?;
             (t, "ditutup")
         }
-        ComplaintsCommand::Record { channel, name, address, phone, email, subject, text, kind, received, by } => {
-            let channel: crate::domain::Channel = parse_word(Some(channel.as_str()))?.context("saluran wajib diisi")?;
+        ComplaintsCommand::Record {
+            channel,
+            name,
+            address,
+            phone,
+            email,
+            subject,
+            text,
+            kind,
+            received,
+            by,
+        } => {
+            let channel: crate::domain::Channel =
+                parse_word(Some(channel.as_str()))?.context("saluran wajib diisi")?;
             let received_at = match received {
                 None => now,
                 Some(s) => chrono::NaiveDateTime::parse_from_str(&s, "%Y-%m-%d %H:%M")
@@ -354,19 +520,37 @@ fn staff_action(config: &Config, command: ComplaintsCommand) -> Result<ExitCode>
                     .context("waktu tidak valid")?
                     .with_timezone(&Utc),
             };
-            let email = email.as_deref().map(crate::domain::EmailAddress::parse).transpose()?;
-            let manual = crate::procedure::ManualComplaint { channel, name, address, phone, email, subject, text, kind: parse_word(kind.as_deref())?, received_at };
+            let email = email
+                .as_deref()
+                .map(crate::domain::EmailAddress::parse)
+                .transpose()?;
+            let manual = crate::procedure::ManualComplaint {
+                channel,
+                name,
+                address,
+                phone,
+                email,
+                subject,
+                text,
+                kind: parse_word(kind.as_deref())?,
+                received_at,
+            };
             let t = pipeline.record(&mut store, &manual, &by, now)?;
             (t, "dicatat di buku register")
         }
-        ComplaintsCommand::List { .. } | ComplaintsCommand::Show { .. } => anyhow::bail!("list and show are not staff actions"),
+        ComplaintsCommand::List { .. } | ComplaintsCommand::Show { .. } => {
+            anyhow::bail!("list and show are not staff actions")
+        }
     };
     println!("{ticket}: {done}.");
     Ok(ExitCode::SUCCESS)
 }
 
 fn complaints(config: &Config, command: ComplaintsCommand) -> Result<ExitCode> {
-    if !matches!(command, ComplaintsCommand::List { .. } | ComplaintsCommand::Show { .. }) {
+    if !matches!(
+        command,
+        ComplaintsCommand::List { .. } | ComplaintsCommand::Show { .. }
+    ) {
         return staff_action(config, command);
     }
     let store = Store::open(&config.storage.database)?;
@@ -377,7 +561,13 @@ fn complaints(config: &Config, command: ComplaintsCommand) -> Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
-                print!("{}", templates.render("cli/complaints.txt", &serde_json::json!({ "complaints": list }))?);
+                print!(
+                    "{}",
+                    templates.render(
+                        "cli/complaints.txt",
+                        &serde_json::json!({ "complaints": list })
+                    )?
+                );
             }
         }
         ComplaintsCommand::Show { ticket, json } => {
@@ -386,7 +576,11 @@ fn complaints(config: &Config, command: ComplaintsCommand) -> Result<ExitCode> {
                 eprintln!("Tiket {ticket} tidak ditemukan.");
                 return Ok(ExitCode::FAILURE);
             };
-            let detail = ComplaintDetail { messages: store.messages_of(complaint.id)?, events: store.events_of(complaint.id)?, complaint };
+            let detail = ComplaintDetail {
+                messages: store.messages_of(complaint.id)?,
+                events: store.events_of(complaint.id)?,
+                complaint,
+            };
             if json {
                 println!("{}", serde_json::to_string_pretty(&detail)?);
             } else {
@@ -405,7 +599,10 @@ fn flagged(config: &Config, json: bool) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else {
         let templates = Templates::load(&config.templates_dir)?;
-        print!("{}", templates.render("cli/flagged.txt", &serde_json::json!({ "messages": list }))?);
+        print!(
+            "{}",
+            templates.render("cli/flagged.txt", &serde_json::json!({ "messages": list }))?
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -437,18 +634,36 @@ async fn demo(dir: &Path) -> Result<ExitCode> {
         for path in &samples {
             let raw = std::fs::read(path)?;
             let now = SystemClock.now();
-            let outcome = pipeline.ingest(&mut store, &Arrival { raw: &raw, position: MailboxPosition::default(), received_at: now, historical: false }, now)?;
+            let outcome = pipeline.ingest(
+                &mut store,
+                &Arrival {
+                    raw: &raw,
+                    position: MailboxPosition::default(),
+                    received_at: now,
+                    historical: false,
+                },
+                now,
+            )?;
             if pass == 0 {
                 tally.add(&outcome);
             } else {
-                anyhow::ensure!(outcome == Outcome::Duplicate, "{} was registered twice", path.display());
+                anyhow::ensure!(
+                    outcome == Outcome::Duplicate,
+                    "{} was registered twice",
+                    path.display()
+                );
                 tally.duplicates += 1;
             }
         }
     }
     let outbox_dir = dir.join("outbox");
     let shared = SharedStore::new(store);
-    let sent = outbox::drain(&shared, &Transport::Directory(outbox_dir.clone()), &SystemClock).await?;
+    let sent = outbox::drain(
+        &shared,
+        &Transport::Directory(outbox_dir.clone()),
+        &SystemClock,
+    )
+    .await?;
     let list = shared.run(|s| s.list_complaints()).await?;
     print!(
         "{}",
@@ -457,6 +672,12 @@ async fn demo(dir: &Path) -> Result<ExitCode> {
             &serde_json::json!({ "tally": tally, "sent": sent, "outbox": outbox_dir.display().to_string(), "database": config.storage.database.display().to_string() })
         )?
     );
-    print!("{}", pipeline.templates.render("cli/complaints.txt", &serde_json::json!({ "complaints": list }))?);
+    print!(
+        "{}",
+        pipeline.templates.render(
+            "cli/complaints.txt",
+            &serde_json::json!({ "complaints": list })
+        )?
+    );
     Ok(ExitCode::SUCCESS)
 }

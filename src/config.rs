@@ -266,7 +266,9 @@ fn default_poll() -> u64 {
     60
 }
 fn default_working_days() -> Vec<String> {
-    ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec()
+    ["mon", "tue", "wed", "thu", "fri"]
+        .map(String::from)
+        .to_vec()
 }
 fn default_holidays() -> Vec<PathBuf> {
     vec![PathBuf::from("config/libur-nasional-2026.toml")]
@@ -280,17 +282,65 @@ fn default_max_parse_mb() -> usize {
 
 /// Units and keywords used when the config has no `[units]` table.
 pub fn default_units() -> Vec<(String, Vec<String>)> {
-    let unit = |name: &str, words: &[&str]| (name.to_string(), words.iter().map(|w| w.to_string()).collect());
+    let unit = |name: &str, words: &[&str]| {
+        (
+            name.to_string(),
+            words.iter().map(|w| w.to_string()).collect(),
+        )
+    };
     vec![
-        unit("pendaftaran", &["pendaftaran", "loket", "nomor antrean", "rekam medis", "kartu berobat"]),
+        unit(
+            "pendaftaran",
+            &[
+                "pendaftaran",
+                "loket",
+                "nomor antrean",
+                "rekam medis",
+                "kartu berobat",
+            ],
+        ),
         unit("farmasi", &["farmasi", "apotek", "obat", "resep"]),
-        unit("poli_umum", &["poli umum", "dokter umum", "pemeriksaan umum"]),
-        unit("poli_gigi", &["poli gigi", "gigi", "dokter gigi", "cabut gigi"]),
-        unit("kia_imunisasi", &["kia", "imunisasi", "bidan", "ibu hamil", "bayi", "balita", "kb", "persalinan"]),
-        unit("laboratorium", &["laboratorium", "lab", "cek darah", "tes darah", "hasil lab"]),
-        unit("kebersihan", &["kebersihan", "kotor", "toilet", "wc", "sampah", "bau"]),
+        unit(
+            "poli_umum",
+            &["poli umum", "dokter umum", "pemeriksaan umum"],
+        ),
+        unit(
+            "poli_gigi",
+            &["poli gigi", "gigi", "dokter gigi", "cabut gigi"],
+        ),
+        unit(
+            "kia_imunisasi",
+            &[
+                "kia",
+                "imunisasi",
+                "bidan",
+                "ibu hamil",
+                "bayi",
+                "balita",
+                "kb",
+                "persalinan",
+            ],
+        ),
+        unit(
+            "laboratorium",
+            &["laboratorium", "lab", "cek darah", "tes darah", "hasil lab"],
+        ),
+        unit(
+            "kebersihan",
+            &["kebersihan", "kotor", "toilet", "wc", "sampah", "bau"],
+        ),
         unit("ambulans", &["ambulans", "ambulan", "rujukan darurat"]),
-        unit("administrasi_bpjs", &["bpjs", "administrasi", "jkn", "surat keterangan", "biaya", "pungutan"]),
+        unit(
+            "administrasi_bpjs",
+            &[
+                "bpjs",
+                "administrasi",
+                "jkn",
+                "surat keterangan",
+                "biaya",
+                "pungutan",
+            ],
+        ),
     ]
 }
 
@@ -300,7 +350,14 @@ pub fn default_keywords() -> Vec<(Kind, Vec<String>)> {
     vec![
         (
             Kind::Saran,
-            words(&["saran", "usul", "usulan", "sebaiknya", "alangkah baiknya", "masukan"]),
+            words(&[
+                "saran",
+                "usul",
+                "usulan",
+                "sebaiknya",
+                "alangkah baiknya",
+                "masukan",
+            ]),
         ),
         (
             Kind::Apresiasi,
@@ -403,8 +460,12 @@ impl Config {
                     )));
                 }
                 Ok(Imap {
-                    password: read_secret("imap", i.password_env.as_deref(), i.password_file.as_deref())
-                        .map_err(&err)?,
+                    password: read_secret(
+                        "imap",
+                        i.password_env.as_deref(),
+                        i.password_file.as_deref(),
+                    )
+                    .map_err(&err)?,
                     ca_file: check_ca("imap", i.ca_file).map_err(&err)?,
                     host: i.host,
                     port: i.port,
@@ -422,8 +483,12 @@ impl Config {
             .map(|s| -> Result<Smtp, ConfigError> {
                 check_security("smtp", &s.host, s.security).map_err(&err)?;
                 Ok(Smtp {
-                    password: read_secret("smtp", s.password_env.as_deref(), s.password_file.as_deref())
-                        .map_err(&err)?,
+                    password: read_secret(
+                        "smtp",
+                        s.password_env.as_deref(),
+                        s.password_file.as_deref(),
+                    )
+                    .map_err(&err)?,
                     ca_file: check_ca("smtp", s.ca_file).map_err(&err)?,
                     host: s.host,
                     port: s.port,
@@ -446,7 +511,8 @@ impl Config {
 
         let r = raw.recipients.unwrap_or_default();
         let recipients = Recipients {
-            tim_pengaduan: parse_addresses("recipients.tim_pengaduan", &r.tim_pengaduan).map_err(&err)?,
+            tim_pengaduan: parse_addresses("recipients.tim_pengaduan", &r.tim_pengaduan)
+                .map_err(&err)?,
             kepala_puskesmas: parse_addresses("recipients.kepala_puskesmas", &r.kepala_puskesmas)
                 .map_err(&err)?,
             tim_mutu: parse_addresses("recipients.tim_mutu", &r.tim_mutu).map_err(&err)?,
@@ -667,7 +733,9 @@ fn parse_addresses(key: &str, list: &[String]) -> Result<Vec<EmailAddress>, Stri
     list.iter()
         .map(|a| {
             EmailAddress::parse(a).map_err(|e| {
-                format!("{key} contains {a:?}, which is not an email address ({e}); fix or remove it")
+                format!(
+                    "{key} contains {a:?}, which is not an email address ({e}); fix or remove it"
+                )
             })
         })
         .collect()
@@ -742,13 +810,20 @@ database = "data/pengaduan.db"
 
     #[test]
     fn bad_weekday_and_recipient_are_named() {
-        let e = parse(&format!("{MINIMAL}\n[calendar]\nworking_days = [\"mon\", \"funday\"]\n"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("calendar.working_days") && e.contains("funday"), "{e}");
-        let e = parse(&format!("{MINIMAL}\n[recipients]\ntim_mutu = [\"not-an-address\"]\n"))
-            .unwrap_err()
-            .to_string();
+        let e = parse(&format!(
+            "{MINIMAL}\n[calendar]\nworking_days = [\"mon\", \"funday\"]\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("calendar.working_days") && e.contains("funday"),
+            "{e}"
+        );
+        let e = parse(&format!(
+            "{MINIMAL}\n[recipients]\ntim_mutu = [\"not-an-address\"]\n"
+        ))
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("recipients.tim_mutu"), "{e}");
     }
 

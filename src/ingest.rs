@@ -13,7 +13,7 @@ use crate::mail::parse::{parse, InboundMessage};
 use crate::store::{MailboxPosition, NewComplaint, NewMessage, Store, Tx};
 use crate::templates::Templates;
 use crate::workflow::classify::{guess_kind, guess_unit, route, thread_hints, Route};
-use crate::workflow::intake::{decide_ack, deadlines, AckDecision, AckFacts};
+use crate::workflow::intake::{deadlines, decide_ack, AckDecision, AckFacts};
 
 /// The read-only context every ingest needs, built once at start.
 pub struct Pipeline {
@@ -35,14 +35,28 @@ pub struct Arrival<'a> {
 pub enum Outcome {
     /// Seen before (same Message-ID or same mailbox position): nothing new was written.
     Duplicate,
-    New { ticket: Ticket, ack_queued: bool },
-    Reply { complaint_id: i64 },
-    Machine { reason: String },
-    Unreadable { reason: String },
+    New {
+        ticket: Ticket,
+        ack_queued: bool,
+    },
+    Reply {
+        complaint_id: i64,
+    },
+    Machine {
+        reason: String,
+    },
+    Unreadable {
+        reason: String,
+    },
 }
 
 impl Pipeline {
-    pub fn ingest(&self, store: &mut Store, arrival: &Arrival<'_>, now: DateTime<Utc>) -> Result<Outcome> {
+    pub fn ingest(
+        &self,
+        store: &mut Store,
+        arrival: &Arrival<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome> {
         let msg = parse(arrival.raw, self.config.limits.max_parse_bytes);
         let tx = store.transaction()?;
         let outcome = if tx.message_known(&msg.message_id, &arrival.position)? {
@@ -50,16 +64,24 @@ impl Pipeline {
         } else {
             self.store_new(&tx, &msg, arrival, now)?
         };
-        if let (Some(mailbox), Some(validity), Some(uid)) =
-            (&arrival.position.mailbox, arrival.position.uidvalidity, arrival.position.uid)
-        {
+        if let (Some(mailbox), Some(validity), Some(uid)) = (
+            &arrival.position.mailbox,
+            arrival.position.uidvalidity,
+            arrival.position.uid,
+        ) {
             tx.advance_cursor(mailbox, validity, uid, now)?;
         }
         tx.commit()?;
         Ok(outcome)
     }
 
-    fn store_new(&self, tx: &Tx<'_>, msg: &InboundMessage, arrival: &Arrival<'_>, now: DateTime<Utc>) -> Result<Outcome> {
+    fn store_new(
+        &self,
+        tx: &Tx<'_>,
+        msg: &InboundMessage,
+        arrival: &Arrival<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome> {
         let hints = thread_hints(msg);
         let thread = tx.find_thread(hints.ticket.as_ref(), &hints.referenced_ids)?;
         let route = route(msg, &self.config.puskesmas.email, thread);
@@ -84,32 +106,82 @@ impl Pipeline {
 
         match route {
             Route::Machine { reason } => {
-                tx.insert_message(&NewMessage { class: "machine", reason: Some(&reason), complaint_id: thread, ..base }, now)?;
+                tx.insert_message(
+                    &NewMessage {
+                        class: "machine",
+                        reason: Some(&reason),
+                        complaint_id: thread,
+                        ..base
+                    },
+                    now,
+                )?;
                 if let Some(cid) = thread {
-                    tx.add_event(Some(cid), now, "sistem", "machine_mail", &format!("surel otomatis diterima ({reason}); tidak dibalas"))?;
+                    tx.add_event(
+                        Some(cid),
+                        now,
+                        "sistem",
+                        "machine_mail",
+                        &format!("surel otomatis diterima ({reason}); tidak dibalas"),
+                    )?;
                 }
                 tracing::info!(message_id = %msg.message_id, %reason, "machine mail stored, no reply");
                 Ok(Outcome::Machine { reason })
             }
             Route::Unreadable { reason } => {
-                tx.insert_message(&NewMessage { class: "unreadable", reason: Some(&reason), ..base }, now)?;
+                tx.insert_message(
+                    &NewMessage {
+                        class: "unreadable",
+                        reason: Some(&reason),
+                        ..base
+                    },
+                    now,
+                )?;
                 tracing::warn!(message_id = %msg.message_id, %reason, "message needs a person: stored raw and flagged");
                 Ok(Outcome::Unreadable { reason })
             }
             Route::Reply { complaint_id } => {
-                tx.insert_message(&NewMessage { class: "reply", complaint_id: Some(complaint_id), ..base }, now)?;
+                tx.insert_message(
+                    &NewMessage {
+                        class: "reply",
+                        complaint_id: Some(complaint_id),
+                        ..base
+                    },
+                    now,
+                )?;
                 let from = sender.map(|s| s.email.to_string()).unwrap_or_default();
-                tx.add_event(Some(complaint_id), now, &from, "reply_received", &format!("balasan diterima: {}", msg.subject))?;
+                tx.add_event(
+                    Some(complaint_id),
+                    now,
+                    &from,
+                    "reply_received",
+                    &format!("balasan diterima: {}", msg.subject),
+                )?;
                 self.on_reply(tx, complaint_id, msg, now)?;
                 tracing::info!(message_id = %msg.message_id, complaint_id, "reply attached to complaint");
                 Ok(Outcome::Reply { complaint_id })
             }
-            Route::New => self.register(tx, msg, arrival, now, &NewMessage { class: "complaint", ..base }),
+            Route::New => self.register(
+                tx,
+                msg,
+                arrival,
+                now,
+                &NewMessage {
+                    class: "complaint",
+                    ..base
+                },
+            ),
         }
     }
 
     /// Steps 1 and 2 of the procedure: register with a ticket, then acknowledge.
-    fn register(&self, tx: &Tx<'_>, msg: &InboundMessage, arrival: &Arrival<'_>, now: DateTime<Utc>, record: &NewMessage<'_>) -> Result<Outcome> {
+    fn register(
+        &self,
+        tx: &Tx<'_>,
+        msg: &InboundMessage,
+        arrival: &Arrival<'_>,
+        now: DateTime<Utc>,
+        record: &NewMessage<'_>,
+    ) -> Result<Outcome> {
         // `route` returns New only when there is a usable reply address.
         let Some(sender) = msg.reply_address() else {
             anyhow::bail!("internal: new complaint without a sender");
@@ -144,12 +216,29 @@ impl Pipeline {
         if let Some(unit) = guess_unit(&msg.subject, &msg.text, &self.config.units) {
             tx.set_unit(complaint_id, &unit)?;
         }
-        tx.add_event(Some(complaint_id), now, "sistem", "received", &format!("{kind} diterima lewat surel dari {}", sender.email))?;
+        tx.add_event(
+            Some(complaint_id),
+            now,
+            "sistem",
+            "received",
+            &format!("{kind} diterima lewat surel dari {}", sender.email),
+        )?;
         if !msg.problems.is_empty() {
-            tx.add_event(Some(complaint_id), now, "sistem", "flagged", &msg.problems.join("; "))?;
+            tx.add_event(
+                Some(complaint_id),
+                now,
+                "sistem",
+                "flagged",
+                &msg.problems.join("; "),
+            )?;
         }
         if !due.uncovered_years.is_empty() {
-            let years = due.uncovered_years.iter().map(i32::to_string).collect::<Vec<_>>().join(", ");
+            let years = due
+                .uncovered_years
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
             tracing::warn!(%ticket, %years, "no holiday list for these years: the answer deadline counts weekends only; add config/libur-nasional-<year>.toml");
             tx.add_event(Some(complaint_id), now, "sistem", "calendar_warning", &format!("belum ada daftar hari libur untuk tahun {years}; tenggat dihitung tanpa hari libur"))?;
         }
@@ -157,7 +246,8 @@ impl Pipeline {
         let facts = AckFacts {
             received: arrival.received_at,
             historical: arrival.historical,
-            recent_auto_mails: tx.auto_mails_since(sender.email.as_str(), now - Duration::hours(1))?,
+            recent_auto_mails: tx
+                .auto_mails_since(sender.email.as_str(), now - Duration::hours(1))?,
             limit_per_hour: self.config.limits.auto_replies_per_sender_per_hour,
         };
         let ack_queued = match decide_ack(&facts, now) {
@@ -170,25 +260,43 @@ impl Pipeline {
                     puskesmas: &self.config.puskesmas,
                     ticket: &ticket,
                     kind: kind.as_str(),
-                    to: Recipient { name: sender.name.as_deref(), email: &sender.email },
+                    to: Recipient {
+                        name: sender.name.as_deref(),
+                        email: &sender.email,
+                    },
                     subject: &msg.subject,
                     received_at: arrival.received_at,
                     ack_due: due.ack_due,
                     review_due: due.review_due,
                     answer_due: due.answer_due,
-                    thread: (!msg.synthetic_id).then_some(ThreadOf { message_id: &msg.message_id, references: &msg.references }),
+                    thread: (!msg.synthetic_id).then_some(ThreadOf {
+                        message_id: &msg.message_id,
+                        references: &msg.references,
+                    }),
                 };
                 // A broken template must not lose the complaint: register it, say why no
                 // acknowledgement went out, and let a person act.
                 match compose::ack(&self.templates, &input, now) {
                     Ok(mail) => {
                         tx.enqueue(&mail, Some(complaint_id), now)?;
-                        tx.add_event(Some(complaint_id), now, "sistem", "ack_queued", &format!("tanda terima dijadwalkan ke {}", sender.email))?;
+                        tx.add_event(
+                            Some(complaint_id),
+                            now,
+                            "sistem",
+                            "ack_queued",
+                            &format!("tanda terima dijadwalkan ke {}", sender.email),
+                        )?;
                         true
                     }
                     Err(e) => {
                         tracing::error!(%ticket, "cannot compose the acknowledgement: {e:#}");
-                        tx.add_event(Some(complaint_id), now, "sistem", "ack_failed", &format!("tanda terima tidak dapat disusun: {e:#}"))?;
+                        tx.add_event(
+                            Some(complaint_id),
+                            now,
+                            "sistem",
+                            "ack_failed",
+                            &format!("tanda terima tidak dapat disusun: {e:#}"),
+                        )?;
                         false
                     }
                 }

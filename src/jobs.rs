@@ -16,7 +16,11 @@ use crate::store::SharedStore;
 pub const SWEEP_EVERY: Duration = Duration::from_secs(15 * 60);
 
 /// Closes answered cases whose complainant stayed silent past the configured working days.
-pub async fn sweep_once(pipeline: &Arc<Pipeline>, store: &SharedStore, now: DateTime<Utc>) -> Result<usize> {
+pub async fn sweep_once(
+    pipeline: &Arc<Pipeline>,
+    store: &SharedStore,
+    now: DateTime<Utc>,
+) -> Result<usize> {
     let pipeline = pipeline.clone();
     let closed = store.run(move |s| pipeline.sweep_no_reply(s, now)).await?;
     for ticket in &closed {
@@ -26,7 +30,13 @@ pub async fn sweep_once(pipeline: &Arc<Pipeline>, store: &SharedStore, now: Date
 }
 
 /// Runs the sweep at start (catching up after downtime) and then every `SWEEP_EVERY`.
-pub async fn run(pipeline: Arc<Pipeline>, store: SharedStore, clock: Arc<dyn Clock>, outbox_wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(
+    pipeline: Arc<Pipeline>,
+    store: SharedStore,
+    clock: Arc<dyn Clock>,
+    outbox_wake: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         match sweep_once(&pipeline, &store, clock.now()).await {
             Ok(n) if n > 0 => outbox_wake.notify_one(),

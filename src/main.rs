@@ -16,7 +16,10 @@ async fn main() -> ExitCode {
         _ => "info,async_imap=warn,rustls=warn,lettre=warn",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 
     match pengaduan::commands::execute(cli).await {
         Ok(code) => code,

@@ -26,7 +26,11 @@ pub fn retry_delay(attempts: u32) -> Duration {
     Duration::seconds(secs.min(3600))
 }
 
-pub async fn try_send_next(store: &SharedStore, transport: &Transport, now: DateTime<Utc>) -> Result<Step> {
+pub async fn try_send_next(
+    store: &SharedStore,
+    transport: &Transport,
+    now: DateTime<Utc>,
+) -> Result<Step> {
     let Some(row) = store.run(move |s| s.next_due_mail(now)).await? else {
         return Ok(Step::Empty);
     };
@@ -66,7 +70,13 @@ pub async fn drain(store: &SharedStore, transport: &Transport, clock: &dyn Clock
 
 /// The worker loop: send what is due, then sleep until the next retry time, new mail
 /// (`wake`), or shutdown. A database error is logged and retried, never fatal.
-pub async fn run(store: SharedStore, transport: Transport, clock: Arc<dyn Clock>, wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(
+    store: SharedStore,
+    transport: Transport,
+    clock: Arc<dyn Clock>,
+    wake: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         if *shutdown.borrow() {
             return;
@@ -75,7 +85,10 @@ pub async fn run(store: SharedStore, transport: Transport, clock: Arc<dyn Clock>
             Ok(Step::Sent { .. }) | Ok(Step::Failed { .. }) => continue,
             Ok(Step::Retry { .. }) | Ok(Step::Empty) => {
                 match store.run(|s| s.next_attempt_at()).await {
-                    Ok(Some(at)) => (at - clock.now()).to_std().unwrap_or_default().min(std::time::Duration::from_secs(60)),
+                    Ok(Some(at)) => (at - clock.now())
+                        .to_std()
+                        .unwrap_or_default()
+                        .min(std::time::Duration::from_secs(60)),
                     Ok(None) => std::time::Duration::from_secs(60),
                     Err(e) => {
                         tracing::error!("outbox: cannot read the queue: {e:#}");

@@ -86,26 +86,51 @@ pub struct ManualComplaint {
 }
 
 fn load(tx: &Tx<'_>, ticket: &Ticket) -> Result<CaseRecord> {
-    tx.case(ticket)?.with_context(|| format!("tiket {ticket} tidak ditemukan"))
+    tx.case(ticket)?
+        .with_context(|| format!("tiket {ticket} tidak ditemukan"))
 }
 
 /// Applies a state change and records it; the error explains what must come first.
-fn transition(tx: &Tx<'_>, case: &mut CaseRecord, action: Action, by: &str, detail: &str, now: DateTime<Utc>) -> Result<()> {
+fn transition(
+    tx: &Tx<'_>,
+    case: &mut CaseRecord,
+    action: Action,
+    by: &str,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let to = state::next(case.status, case.kind, action)?;
     if to != case.status {
         tx.set_status(case.id, to, now)?;
-        tx.add_event(Some(case.id), now, by, &format!("status:{}", to.as_str()), detail)?;
+        tx.add_event(
+            Some(case.id),
+            now,
+            by,
+            &format!("status:{}", to.as_str()),
+            detail,
+        )?;
         case.status = to;
     }
     Ok(())
 }
 
 impl Pipeline {
-    pub fn assign(&self, store: &mut Store, ticket: &Ticket, unit: Option<&str>, kind: Option<Kind>, by: &str, now: DateTime<Utc>) -> Result<()> {
+    pub fn assign(
+        &self,
+        store: &mut Store,
+        ticket: &Ticket,
+        unit: Option<&str>,
+        kind: Option<Kind>,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let tx = store.transaction()?;
         let case = load(&tx, ticket)?;
         if !state::is_open(case.status) {
-            bail!("pengaduan {ticket} sudah {}; unit dan jenis tidak diubah lagi", state::label(case.status));
+            bail!(
+                "pengaduan {ticket} sudah {}; unit dan jenis tidak diubah lagi",
+                state::label(case.status)
+            );
         }
         if let Some(unit) = unit {
             if !self.config.units.iter().any(|(u, _)| u == unit) {
@@ -113,17 +138,36 @@ impl Pipeline {
                 bail!("unit {unit:?} tidak dikenal; pilih salah satu: {} (daftar unit ada di [units] konfigurasi)", known.join(", "));
             }
             tx.set_unit(case.id, unit)?;
-            tx.add_event(Some(case.id), now, by, "assigned", &format!("unit terkait: {unit}"))?;
+            tx.add_event(
+                Some(case.id),
+                now,
+                by,
+                "assigned",
+                &format!("unit terkait: {unit}"),
+            )?;
         }
         if let Some(kind) = kind {
             tx.set_kind(case.id, kind)?;
-            tx.add_event(Some(case.id), now, by, "kind_set", &format!("jenis: {kind}"))?;
+            tx.add_event(
+                Some(case.id),
+                now,
+                by,
+                "kind_set",
+                &format!("jenis: {kind}"),
+            )?;
         }
         tx.commit()
     }
 
     /// Step 5: the review with kepala puskesmas, tim mutu and the unit, and its plan.
-    pub fn review(&self, store: &mut Store, ticket: &Ticket, plan: &str, by: &str, now: DateTime<Utc>) -> Result<()> {
+    pub fn review(
+        &self,
+        store: &mut Store,
+        ticket: &Ticket,
+        plan: &str,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let plan = plan.trim();
         if plan.is_empty() {
             bail!("rencana tindak lanjut kosong; tulis hasil telaah dengan --plan \"...\"");
@@ -139,7 +183,14 @@ impl Pipeline {
     /// Step 6: the resolution goes to the complainant in the same thread, asking PUAS or
     /// TIDAK PUAS. A complaint without an email address is answered by phone or letter;
     /// the answer is still recorded.
-    pub fn answer(&self, store: &mut Store, ticket: &Ticket, message: &str, by: &str, now: DateTime<Utc>) -> Result<bool> {
+    pub fn answer(
+        &self,
+        store: &mut Store,
+        ticket: &Ticket,
+        message: &str,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
         let message = message.trim();
         if message.is_empty() {
             bail!("isi jawaban kosong");
@@ -154,12 +205,30 @@ impl Pipeline {
         let emailed = match self.complainant(&case)? {
             Some(email) => {
                 let name = case.complainant_name.clone();
-                let mail = self.case_mail(&tx, &case, "mail/answer", "answer", false, &[Recipient { name: name.as_deref(), email: &email }], true, now)?;
+                let mail = self.case_mail(
+                    &tx,
+                    &case,
+                    "mail/answer",
+                    "answer",
+                    false,
+                    &[Recipient {
+                        name: name.as_deref(),
+                        email: &email,
+                    }],
+                    true,
+                    now,
+                )?;
                 tx.enqueue(&mail, Some(case.id), now)?;
                 true
             }
             None => {
-                tx.add_event(Some(case.id), now, SYSTEM, "answer_offline", "pengadu tidak punya alamat surel: sampaikan jawaban lewat telepon/WA/surat")?;
+                tx.add_event(
+                    Some(case.id),
+                    now,
+                    SYSTEM,
+                    "answer_offline",
+                    "pengadu tidak punya alamat surel: sampaikan jawaban lewat telepon/WA/surat",
+                )?;
                 false
             }
         };
@@ -168,7 +237,14 @@ impl Pipeline {
     }
 
     /// Step 7b by hand (the complainant said so by phone, for instance).
-    pub fn refer(&self, store: &mut Store, ticket: &Ticket, reason: &str, by: &str, now: DateTime<Utc>) -> Result<()> {
+    pub fn refer(
+        &self,
+        store: &mut Store,
+        ticket: &Ticket,
+        reason: &str,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         if self.config.recipients.dinas_kesehatan.is_empty() {
             bail!("alamat Dinas Kesehatan belum diatur: isi recipients.dinas_kesehatan di konfigurasi");
         }
@@ -179,16 +255,35 @@ impl Pipeline {
     }
 
     /// Step 7a by hand, or closing praise and suggestions that need no answer.
-    pub fn close(&self, store: &mut Store, ticket: &Ticket, by: &str, now: DateTime<Utc>) -> Result<()> {
+    pub fn close(
+        &self,
+        store: &mut Store,
+        ticket: &Ticket,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let tx = store.transaction()?;
         let mut case = load(&tx, ticket)?;
-        transition(&tx, &mut case, Action::Close, by, "ditutup oleh petugas", now)?;
+        transition(
+            &tx,
+            &mut case,
+            Action::Close,
+            by,
+            "ditutup oleh petugas",
+            now,
+        )?;
         tx.set_attention(case.id, None)?;
         tx.commit()
     }
 
     /// Step 1 for the other channels: the register holds every complaint, not only email.
-    pub fn record(&self, store: &mut Store, c: &ManualComplaint, by: &str, now: DateTime<Utc>) -> Result<Ticket> {
+    pub fn record(
+        &self,
+        store: &mut Store,
+        c: &ManualComplaint,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Ticket> {
         let text = c.text.trim();
         if text.is_empty() {
             bail!("isi pengaduan kosong; tulis isinya dengan --text \"...\"");
@@ -197,11 +292,19 @@ impl Pipeline {
             .subject
             .clone()
             .unwrap_or_else(|| text.lines().next().unwrap_or("").chars().take(80).collect());
-        let kind = c.kind.unwrap_or_else(|| crate::workflow::classify::guess_kind(&subject, text, &self.config.keywords));
+        let kind = c.kind.unwrap_or_else(|| {
+            crate::workflow::classify::guess_kind(&subject, text, &self.config.keywords)
+        });
         let mut phones: Vec<String> = c
             .phone
             .as_deref()
-            .map(|p| crate::domain::PhoneNumber::parse(p).map(|n| n.to_string()).with_context(|| format!("nomor telepon {p:?} tidak dikenali; tulis seperti 0812-3456-7890")))
+            .map(|p| {
+                crate::domain::PhoneNumber::parse(p)
+                    .map(|n| n.to_string())
+                    .with_context(|| {
+                        format!("nomor telepon {p:?} tidak dikenali; tulis seperti 0812-3456-7890")
+                    })
+            })
             .transpose()?
             .into_iter()
             .collect();
@@ -212,7 +315,13 @@ impl Pipeline {
         }
         let due = deadlines(c.received_at, &self.calendar);
         let tx = store.transaction()?;
-        let ticket = tx.next_ticket(c.received_at.with_timezone(&crate::calendar::WIB).format("%Y").to_string().parse()?)?;
+        let ticket = tx.next_ticket(
+            c.received_at
+                .with_timezone(&crate::calendar::WIB)
+                .format("%Y")
+                .to_string()
+                .parse()?,
+        )?;
         let id = tx.insert_complaint(
             &NewComplaint {
                 ticket: &ticket,
@@ -234,19 +343,36 @@ impl Pipeline {
         if let Some(address) = &c.address {
             tx.set_address(id, address)?;
         }
-        if let Some(unit) = crate::workflow::classify::guess_unit(&subject, text, &self.config.units) {
+        if let Some(unit) =
+            crate::workflow::classify::guess_unit(&subject, text, &self.config.units)
+        {
             tx.set_unit(id, &unit)?;
         }
-        tx.add_event(Some(id), now, by, "received", &format!("{kind} dicatat dari saluran {}", c.channel))?;
+        tx.add_event(
+            Some(id),
+            now,
+            by,
+            "received",
+            &format!("{kind} dicatat dari saluran {}", c.channel),
+        )?;
         tx.commit()?;
         Ok(ticket)
     }
 
     /// A complainant wrote again in a case's thread. After the answer, a clear PUAS closes
     /// and a clear TIDAK PUAS refers; anything else waits for a person.
-    pub fn on_reply(&self, tx: &Tx<'_>, complaint_id: i64, msg: &InboundMessage, now: DateTime<Utc>) -> Result<()> {
+    pub fn on_reply(
+        &self,
+        tx: &Tx<'_>,
+        complaint_id: i64,
+        msg: &InboundMessage,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let mut case = tx.case_by_id(complaint_id)?;
-        let from = msg.reply_address().map(|s| s.email.to_string()).unwrap_or_default();
+        let from = msg
+            .reply_address()
+            .map(|s| s.email.to_string())
+            .unwrap_or_default();
         if case.status != Status::Answered {
             if state::is_open(case.status) {
                 tx.set_attention(case.id, Some("ada balasan baru dari pengadu"))?;
@@ -255,20 +381,45 @@ impl Pipeline {
         }
         match satisfaction::read(&msg.text) {
             Verdict::Satisfied => {
-                transition(tx, &mut case, Action::Satisfied, &from, "pengadu menyatakan puas", now)?;
+                transition(
+                    tx,
+                    &mut case,
+                    Action::Satisfied,
+                    &from,
+                    "pengadu menyatakan puas",
+                    now,
+                )?;
                 tx.set_attention(case.id, None)?;
             }
             Verdict::Unsatisfied => {
                 if self.config.recipients.dinas_kesehatan.is_empty() {
-                    tx.set_attention(case.id, Some("pengadu TIDAK PUAS, tetapi alamat Dinas Kesehatan belum diatur"))?;
-                    tx.add_event(Some(case.id), now, SYSTEM, "referral_blocked", "recipients.dinas_kesehatan kosong")?;
+                    tx.set_attention(
+                        case.id,
+                        Some("pengadu TIDAK PUAS, tetapi alamat Dinas Kesehatan belum diatur"),
+                    )?;
+                    tx.add_event(
+                        Some(case.id),
+                        now,
+                        SYSTEM,
+                        "referral_blocked",
+                        "recipients.dinas_kesehatan kosong",
+                    )?;
                 } else {
                     self.refer_in(tx, &mut case, "pengadu menyatakan tidak puas", &from, now)?;
                 }
             }
             Verdict::Unclear => {
-                tx.set_attention(case.id, Some("balasan pengadu perlu dibaca: puas atau tidak puas belum jelas"))?;
-                tx.add_event(Some(case.id), now, SYSTEM, "needs_person", "tanggapan atas jawaban tidak jelas; menunggu petugas")?;
+                tx.set_attention(
+                    case.id,
+                    Some("balasan pengadu perlu dibaca: puas atau tidak puas belum jelas"),
+                )?;
+                tx.add_event(
+                    Some(case.id),
+                    now,
+                    SYSTEM,
+                    "needs_person",
+                    "tanggapan atas jawaban tidak jelas; menunggu petugas",
+                )?;
             }
         }
         Ok(())
@@ -281,9 +432,18 @@ impl Pipeline {
         let tx = store.transaction()?;
         let mut closed = Vec::new();
         for mut case in tx.answered_cases()? {
-            let Some(answered) = case.answered_at else { continue };
+            let Some(answered) = case.answered_at else {
+                continue;
+            };
             if now > self.calendar.add_working_days(answered, days).at {
-                transition(&tx, &mut case, Action::NoReply, SYSTEM, &format!("tidak ada tanggapan dalam {days} hari kerja setelah jawaban"), now)?;
+                transition(
+                    &tx,
+                    &mut case,
+                    Action::NoReply,
+                    SYSTEM,
+                    &format!("tidak ada tanggapan dalam {days} hari kerja setelah jawaban"),
+                    now,
+                )?;
                 closed.push(case.ticket);
             }
         }
@@ -291,36 +451,116 @@ impl Pipeline {
         Ok(closed)
     }
 
-    fn refer_in(&self, tx: &Tx<'_>, case: &mut CaseRecord, reason: &str, by: &str, now: DateTime<Utc>) -> Result<()> {
+    fn refer_in(
+        &self,
+        tx: &Tx<'_>,
+        case: &mut CaseRecord,
+        reason: &str,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         transition(tx, case, Action::Refer, by, reason, now)?;
         tx.set_attention(case.id, None)?;
-        let dinas: Vec<Recipient<'_>> = self.config.recipients.dinas_kesehatan.iter().map(|e| Recipient { name: None, email: e }).collect();
-        let referral = self.case_mail(tx, case, "mail/referral", "referral", true, &dinas, false, now)?;
+        let dinas: Vec<Recipient<'_>> = self
+            .config
+            .recipients
+            .dinas_kesehatan
+            .iter()
+            .map(|e| Recipient {
+                name: None,
+                email: e,
+            })
+            .collect();
+        let referral = self.case_mail(
+            tx,
+            case,
+            "mail/referral",
+            "referral",
+            true,
+            &dinas,
+            false,
+            now,
+        )?;
         tx.enqueue(&referral, Some(case.id), now)?;
-        tx.add_event(Some(case.id), now, SYSTEM, "referral_queued", &format!("berkas pengaduan dikirim ke Dinas Kesehatan ({})", referral.rcpt_to.join(", ")))?;
+        tx.add_event(
+            Some(case.id),
+            now,
+            SYSTEM,
+            "referral_queued",
+            &format!(
+                "berkas pengaduan dikirim ke Dinas Kesehatan ({})",
+                referral.rcpt_to.join(", ")
+            ),
+        )?;
         if let Some(email) = self.complainant(case)? {
             let name = case.complainant_name.clone();
-            let notice = self.case_mail(tx, case, "mail/referred", "referred_notice", true, &[Recipient { name: name.as_deref(), email: &email }], true, now)?;
+            let notice = self.case_mail(
+                tx,
+                case,
+                "mail/referred",
+                "referred_notice",
+                true,
+                &[Recipient {
+                    name: name.as_deref(),
+                    email: &email,
+                }],
+                true,
+                now,
+            )?;
             tx.enqueue(&notice, Some(case.id), now)?;
         }
         Ok(())
     }
 
     fn complainant(&self, case: &CaseRecord) -> Result<Option<EmailAddress>> {
-        case.complainant_email.as_deref().map(EmailAddress::parse).transpose().map_err(Into::into)
+        case.complainant_email
+            .as_deref()
+            .map(EmailAddress::parse)
+            .transpose()
+            .map_err(Into::into)
     }
 
     /// Renders one case mail with the whole case file in its context.
     #[allow(clippy::too_many_arguments)]
-    fn case_mail(&self, tx: &Tx<'_>, case: &CaseRecord, template: &'static str, purpose: &'static str, automatic: bool, to: &[Recipient<'_>], threaded: bool, now: DateTime<Utc>) -> Result<compose::OutgoingMail> {
+    fn case_mail(
+        &self,
+        tx: &Tx<'_>,
+        case: &CaseRecord,
+        template: &'static str,
+        purpose: &'static str,
+        automatic: bool,
+        to: &[Recipient<'_>],
+        threaded: bool,
+        now: DateTime<Utc>,
+    ) -> Result<compose::OutgoingMail> {
         let messages = tx.case_messages(case.id)?;
         let events = tx.events(case.id)?;
         let ids = tx.thread_ids(case.id)?;
-        let thread = ids.last_inbound.as_deref().filter(|_| threaded).map(|id| ThreadOf { message_id: id, references: &ids.all });
-        let ctx = MailContext { puskesmas: (&self.config.puskesmas).into(), case: case.into(), messages: &messages, events: &events };
+        let thread = ids
+            .last_inbound
+            .as_deref()
+            .filter(|_| threaded)
+            .map(|id| ThreadOf {
+                message_id: id,
+                references: &ids.all,
+            });
+        let ctx = MailContext {
+            puskesmas: (&self.config.puskesmas).into(),
+            case: case.into(),
+            messages: &messages,
+            events: &events,
+        };
         compose::render(
             &self.templates,
-            &MailSpec { template, idem_key: format!("{purpose}:{}", case.ticket), purpose, automatic, from: &self.config.puskesmas, to, thread: thread.as_ref() },
+            &MailSpec {
+                template,
+                idem_key: format!("{purpose}:{}", case.ticket),
+                purpose,
+                automatic,
+                from: &self.config.puskesmas,
+                to,
+                thread: thread.as_ref(),
+            },
             &ctx,
             now,
         )

@@ -54,19 +54,30 @@ impl Templates {
     }
 
     pub fn render(&self, name: &str, ctx: &impl serde::Serialize) -> Result<String> {
-        let tmpl = self
-            .env
-            .get_template(name)
-            .with_context(|| format!("cannot load template {} from {}", name, self.dir.display()))?;
+        let tmpl = self.env.get_template(name).with_context(|| {
+            format!("cannot load template {} from {}", name, self.dir.display())
+        })?;
         tmpl.render(minijinja::value::Serde(ctx))
             .with_context(|| format!("cannot render template {name}"))
     }
 }
 
-const DAYS: [&str; 7] = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"];
+const DAYS: [&str; 7] = [
+    "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu",
+];
 const MONTHS: [&str; 12] = [
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-    "Oktober", "November", "Desember",
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
 ];
 
 /// "Kamis, 9 April 2026" or "Kamis, 12 Maret 2026 pukul 10.00 WIB" from an RFC 3339 string.
@@ -92,7 +103,10 @@ mod tests {
 
     #[test]
     fn indonesian_dates() {
-        assert_eq!(format_date("2026-04-09T16:59:59Z", false), "Kamis, 9 April 2026");
+        assert_eq!(
+            format_date("2026-04-09T16:59:59Z", false),
+            "Kamis, 9 April 2026"
+        );
         assert_eq!(
             format_date("2026-03-12T03:00:00Z", true),
             "Kamis, 12 Maret 2026 pukul 10.00 WIB"
@@ -108,14 +122,25 @@ mod tests {
         std::fs::write(dir.path().join("mail/x.txt"), "{{ s }}").unwrap();
         let t = Templates::load(dir.path()).unwrap();
         let ctx = serde_json::json!({"s": "<script>&"});
-        assert_eq!(t.render("mail/x.html", &ctx).unwrap(), "<p>&lt;script&gt;&amp;</p>");
+        assert_eq!(
+            t.render("mail/x.html", &ctx).unwrap(),
+            "<p>&lt;script&gt;&amp;</p>"
+        );
         assert_eq!(t.render("mail/x.txt", &ctx).unwrap(), "<script>&");
-        assert!(t.render("mail/x.txt", &serde_json::json!({})).is_err(), "undefined must fail");
+        assert!(
+            t.render("mail/x.txt", &serde_json::json!({})).is_err(),
+            "undefined must fail"
+        );
     }
 
     #[test]
     fn shipped_templates_render() {
-        let t = Templates::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("templates").as_path()).unwrap();
+        let t = Templates::load(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("templates")
+                .as_path(),
+        )
+        .unwrap();
         let ctx = crate::mail::compose::sample_ack_context();
         for name in ALL {
             let out = t.render(name, &ctx).unwrap();

@@ -37,15 +37,31 @@ fn stdout(o: &Output) -> String {
 fn demo_registers_samples_once_and_writes_acknowledgements() {
     let dir = tempfile::tempdir().unwrap();
     let demo_dir = dir.path().join("demo");
-    let out = pengaduan(Path::new("unused.toml"), &["demo", "--dir", demo_dir.to_str().unwrap()]);
+    let out = pengaduan(
+        Path::new("unused.toml"),
+        &["demo", "--dir", demo_dir.to_str().unwrap()],
+    );
     let text = stdout(&out);
-    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("BUKU REGISTER PENGADUAN (4 tercatat)"), "{text}");
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("BUKU REGISTER PENGADUAN (4 tercatat)"),
+        "{text}"
+    );
     assert!(text.contains("Balasan pada tiket lama : 1"), "{text}");
-    assert!(text.contains("Surel otomatis (diabaikan, tidak dibalas): 3"), "{text}");
+    assert!(
+        text.contains("Surel otomatis (diabaikan, tidak dibalas): 3"),
+        "{text}"
+    );
     assert!(text.contains("+6281234567890"), "{text}");
     let acks = std::fs::read_dir(demo_dir.join("outbox")).unwrap().count();
-    assert_eq!(acks, 4, "one acknowledgement per registered message, none for machine mail");
+    assert_eq!(
+        acks, 4,
+        "one acknowledgement per registered message, none for machine mail"
+    );
 }
 
 #[test]
@@ -66,13 +82,20 @@ fn ingest_of_an_mbox_registers_history_without_answering_old_mail() {
 
     let out = pengaduan(&config, &["ingest", file.to_str().unwrap()]);
     let text = stdout(&out);
-    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("2 pesan baru tercatat"), "{text}");
     assert!(text.contains("1 tanda terima dijadwalkan"), "{text}");
 
     // Again: nothing new.
     let again = stdout(&pengaduan(&config, &["ingest", file.to_str().unwrap()]));
-    assert!(again.contains("0 pesan baru tercatat") && again.contains("2 sudah pernah tercatat"), "{again}");
+    assert!(
+        again.contains("0 pesan baru tercatat") && again.contains("2 sudah pernah tercatat"),
+        "{again}"
+    );
 
     let json = stdout(&pengaduan(&config, &["complaints", "list", "--json"]));
     let list: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -83,15 +106,34 @@ fn ingest_of_an_mbox_registers_history_without_answering_old_mail() {
     assert_eq!(list[0]["answer_due"], "2026-04-09T23:59:59+07:00");
     assert_eq!(list[0]["ack_sent_at"], serde_json::Value::Null);
 
-    let show = stdout(&pengaduan(&config, &["complaints", "show", list[0]["ticket"].as_str().unwrap(), "--json"]));
+    let show = stdout(&pengaduan(
+        &config,
+        &[
+            "complaints",
+            "show",
+            list[0]["ticket"].as_str().unwrap(),
+            "--json",
+        ],
+    ));
     let show: serde_json::Value = serde_json::from_str(&show).unwrap();
     assert_eq!(show["messages"][0]["direction"], "in");
     assert_eq!(show["messages"][0]["message_id"], "lama@example.test");
-    let events: Vec<&str> = show["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    let events: Vec<&str> = show["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(events, vec!["received", "ack_withheld"]);
 
-    let text = stdout(&pengaduan(&config, &["complaints", "show", list[1]["ticket"].as_str().unwrap()]));
-    assert!(text.contains("Keluhan baru") && text.contains("Riwayat"), "{text}");
+    let text = stdout(&pengaduan(
+        &config,
+        &["complaints", "show", list[1]["ticket"].as_str().unwrap()],
+    ));
+    assert!(
+        text.contains("Keluhan baru") && text.contains("Riwayat"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -112,7 +154,10 @@ fn a_bad_config_names_the_key_and_the_fix() {
     let out = pengaduan(&config, &["complaints", "list"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains("imap.security") && err.contains("\"tls\""), "{err}");
+    assert!(
+        err.contains("imap.security") && err.contains("\"tls\""),
+        "{err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 
     let missing = pengaduan(&dir.path().join("nope.toml"), &["complaints", "list"]);

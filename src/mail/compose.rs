@@ -86,7 +86,11 @@ pub struct AckInput<'a> {
     pub thread: Option<ThreadOf<'a>>,
 }
 
-pub fn ack(templates: &Templates, input: &AckInput<'_>, now: DateTime<Utc>) -> Result<OutgoingMail> {
+pub fn ack(
+    templates: &Templates,
+    input: &AckInput<'_>,
+    now: DateTime<Utc>,
+) -> Result<OutgoingMail> {
     let ctx = AckContext {
         puskesmas: input.puskesmas.into(),
         ticket: input.ticket.to_string(),
@@ -129,7 +133,12 @@ pub struct MailSpec<'a> {
 }
 
 /// Renders the templates and builds the whole message.
-pub fn render(templates: &Templates, env: &MailSpec<'_>, ctx: &impl Serialize, now: DateTime<Utc>) -> Result<OutgoingMail> {
+pub fn render(
+    templates: &Templates,
+    env: &MailSpec<'_>,
+    ctx: &impl Serialize,
+    now: DateTime<Utc>,
+) -> Result<OutgoingMail> {
     let base = env.template;
     anyhow::ensure!(!env.to.is_empty(), "{} has no recipient", env.purpose);
     let subject = one_line(&templates.render(&format!("{base}.subject.txt"), ctx)?);
@@ -137,12 +146,23 @@ pub fn render(templates: &Templates, env: &MailSpec<'_>, ctx: &impl Serialize, n
     let html = templates.render(&format!("{base}.html"), ctx)?;
 
     let domain = env.from.email.domain().to_string();
-    let message_id = format!("<{}.{}@{}>", env.idem_key.replace(':', "."), random_token(), domain);
+    let message_id = format!(
+        "<{}.{}@{}>",
+        env.idem_key.replace(':', "."),
+        random_token(),
+        domain
+    );
 
-    let from = Mailbox::new(Some(one_line(&env.from.name)), parse_address(&env.from.email)?);
+    let from = Mailbox::new(
+        Some(one_line(&env.from.name)),
+        parse_address(&env.from.email)?,
+    );
     let mut builder = Message::builder().from(from);
     for r in env.to {
-        builder = builder.to(Mailbox::new(r.name.map(one_line).filter(|n| !n.is_empty()), parse_address(r.email)?));
+        builder = builder.to(Mailbox::new(
+            r.name.map(one_line).filter(|n| !n.is_empty()),
+            parse_address(r.email)?,
+        ));
     }
     let mut builder = builder
         .subject(subject.clone())
@@ -192,7 +212,10 @@ pub fn render(templates: &Templates, env: &MailSpec<'_>, ctx: &impl Serialize, n
 
 /// Header text must be one line: control characters (CR/LF injection) are removed.
 fn one_line(s: &str) -> String {
-    strip_controls(s).split_whitespace().collect::<Vec<_>>().join(" ")
+    strip_controls(s)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn parse_address(e: &EmailAddress) -> Result<lettre::Address> {
@@ -235,7 +258,14 @@ mod tests {
     use chrono::TimeZone;
     use std::path::Path;
 
-    fn input<'a>(p: &'a Puskesmas, t: &'a Ticket, to: &'a EmailAddress, name: Option<&'a str>, subject: &'a str, refs: &'a [String]) -> AckInput<'a> {
+    fn input<'a>(
+        p: &'a Puskesmas,
+        t: &'a Ticket,
+        to: &'a EmailAddress,
+        name: Option<&'a str>,
+        subject: &'a str,
+        refs: &'a [String],
+    ) -> AckInput<'a> {
         let at = Utc.with_ymd_and_hms(2026, 3, 12, 3, 0, 0).unwrap();
         AckInput {
             puskesmas: p,
@@ -247,13 +277,17 @@ mod tests {
             ack_due: at,
             review_due: at,
             answer_due: at,
-            thread: Some(ThreadOf { message_id: "orig@example.test", references: refs }),
+            thread: Some(ThreadOf {
+                message_id: "orig@example.test",
+                references: refs,
+            }),
         }
     }
 
     #[test]
     fn ack_is_threaded_marked_and_injection_free() {
-        let templates = Templates::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("templates")).unwrap();
+        let templates =
+            Templates::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("templates")).unwrap();
         let p = Puskesmas {
             name: "Puskesmas\r\nBcc: evil@example.test Kademangan".into(),
             email: EmailAddress::parse("kademangan.puskesmas@gmail.com").unwrap(),
@@ -264,18 +298,42 @@ mod tests {
         let refs = vec!["r0@example.test".to_string()];
         let mail = ack(
             &templates,
-            &input(&p, &t, &to, Some("Budi\r\nBcc: evil@example.test"), "Obat habis\r\nBcc: evil@example.test", &refs),
+            &input(
+                &p,
+                &t,
+                &to,
+                Some("Budi\r\nBcc: evil@example.test"),
+                "Obat habis\r\nBcc: evil@example.test",
+                &refs,
+            ),
             Utc::now(),
         )
         .unwrap();
         let raw = String::from_utf8_lossy(&mail.raw);
         let headers = raw.split("\r\n\r\n").next().unwrap();
-        assert!(!headers.lines().any(|l| l.to_ascii_lowercase().starts_with("bcc:")), "{headers}");
-        assert!(headers.contains("Auto-Submitted: auto-replied"), "{headers}");
-        assert!(headers.contains("In-Reply-To: <orig@example.test>"), "{headers}");
-        assert!(headers.contains("<r0@example.test> <orig@example.test>"), "{headers}");
+        assert!(
+            !headers
+                .lines()
+                .any(|l| l.to_ascii_lowercase().starts_with("bcc:")),
+            "{headers}"
+        );
+        assert!(
+            headers.contains("Auto-Submitted: auto-replied"),
+            "{headers}"
+        );
+        assert!(
+            headers.contains("In-Reply-To: <orig@example.test>"),
+            "{headers}"
+        );
+        assert!(
+            headers.contains("<r0@example.test> <orig@example.test>"),
+            "{headers}"
+        );
         assert!(mail.subject.contains("[ADU-2026-0007]"), "{}", mail.subject);
-        assert!(headers.contains(&format!("Message-ID: {}", mail.message_id)), "{headers}");
+        assert!(
+            headers.contains(&format!("Message-ID: {}", mail.message_id)),
+            "{headers}"
+        );
         assert!(mail.message_id.ends_with("@gmail.com>"));
         assert_eq!(mail.rcpt_to, vec!["budi@example.test"]);
         // The parsed-back mail is recognised as automatic by our own classifier.

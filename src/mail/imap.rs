@@ -61,7 +61,10 @@ impl Watcher {
                     let msg = format!("{e:#}");
                     tracing::warn!(retry_in = ?backoff, "mailbox connection failed: {msg}");
                     let now = self.clock.now();
-                    let _ = self.store.run(move |s| s.set_health("imap_error", &msg, now)).await;
+                    let _ = self
+                        .store
+                        .run(move |s| s.set_health("imap_error", &msg, now))
+                        .await;
                 }
             }
             tokio::select! {
@@ -72,29 +75,44 @@ impl Watcher {
         }
     }
 
-    async fn session(&self, shutdown: &mut watch::Receiver<bool>, backfill: &mut Option<NaiveDate>) -> Result<()> {
+    async fn session(
+        &self,
+        shutdown: &mut watch::Receiver<bool>,
+        backfill: &mut Option<NaiveDate>,
+    ) -> Result<()> {
         let mut session = connect(&self.config).await?;
         let mailbox = self.config.mailbox.clone();
-        let selected = timed(session.select(&mailbox)).await.with_context(|| format!("cannot select mailbox {mailbox}"))?;
+        let selected = timed(session.select(&mailbox))
+            .await
+            .with_context(|| format!("cannot select mailbox {mailbox}"))?;
         let uidvalidity = selected
             .uid_validity
             .ok_or_else(|| anyhow!("server sent no UIDVALIDITY for {mailbox}"))?;
         let idle = timed(session.capabilities()).await?.has_str("IDLE");
         tracing::info!(mailbox = %mailbox, uidvalidity, idle, "mailbox selected");
 
-        self.settle_cursor(&mut session, uidvalidity, selected.uid_next).await?;
+        self.settle_cursor(&mut session, uidvalidity, selected.uid_next)
+            .await?;
         if let Some(since) = backfill.take() {
             let uids = search_since(&mut session, since).await?;
             tracing::info!(%since, messages = uids.len(), "backfill: registering mail since the given date");
-            self.fetch_and_ingest(&mut session, uidvalidity, uids, true, shutdown).await?;
+            self.fetch_and_ingest(&mut session, uidvalidity, uids, true, shutdown)
+                .await?;
         }
 
         loop {
-            let last = self.current_cursor().await?.map(|c| c.last_uid).unwrap_or(0);
+            let last = self
+                .current_cursor()
+                .await?
+                .map(|c| c.last_uid)
+                .unwrap_or(0);
             let uids = new_uids(&mut session, last).await?;
-            self.fetch_and_ingest(&mut session, uidvalidity, uids, false, shutdown).await?;
+            self.fetch_and_ingest(&mut session, uidvalidity, uids, false, shutdown)
+                .await?;
             let now = self.clock.now();
-            self.store.run(move |s| s.set_health("imap_ok", "", now)).await?;
+            self.store
+                .run(move |s| s.set_health("imap_ok", "", now))
+                .await?;
             if *shutdown.borrow() {
                 let _ = timed(session.logout()).await;
                 return Ok(());
@@ -102,7 +120,8 @@ impl Watcher {
             if idle {
                 let mut handle = session.idle();
                 timed(handle.init()).await.context("IDLE refused")?;
-                let (wait, stop) = handle.wait_with_timeout(Duration::from_secs(self.config.idle_refresh_secs));
+                let (wait, stop) =
+                    handle.wait_with_timeout(Duration::from_secs(self.config.idle_refresh_secs));
                 let outcome = tokio::select! {
                     r = wait => Some(r),
                     _ = shutdown.changed() => None,
@@ -133,7 +152,12 @@ impl Watcher {
     /// First start: begin at the mailbox's current end (the history is not answered).
     /// UIDVALIDITY changed: the old UIDs mean nothing, so search again from shortly before
     /// the newest stored arrival; duplicates are recognised by Message-ID.
-    async fn settle_cursor(&self, session: &mut ImapSession, uidvalidity: u32, uid_next: Option<u32>) -> Result<()> {
+    async fn settle_cursor(
+        &self,
+        session: &mut ImapSession,
+        uidvalidity: u32,
+        uid_next: Option<u32>,
+    ) -> Result<()> {
         let stored = self.current_cursor().await?;
         let new_cursor = match stored {
             Some(c) if c.uidvalidity == uidvalidity => return Ok(()),
@@ -143,41 +167,64 @@ impl Watcher {
                     None => highest_uid(session).await?,
                 };
                 tracing::info!(last_uid = end, "first start: registering only mail that arrives from now on (use --backfill-since DATE for older mail)");
-                Cursor { uidvalidity, last_uid: end }
+                Cursor {
+                    uidvalidity,
+                    last_uid: end,
+                }
             }
             Some(old) => {
                 let mailbox = self.config.mailbox.clone();
                 let latest = self.store.run(move |s| s.latest_received(&mailbox)).await?;
                 let since = latest.unwrap_or_else(|| self.clock.now()) - chrono::Duration::days(2);
                 let uids = search_since(session, since.date_naive()).await?;
-                let start = uids.first().map(|(u, _)| u - 1).unwrap_or_else(|| uid_next.unwrap_or(1).saturating_sub(1));
+                let start = uids
+                    .first()
+                    .map(|(u, _)| u - 1)
+                    .unwrap_or_else(|| uid_next.unwrap_or(1).saturating_sub(1));
                 tracing::warn!(old = old.uidvalidity, new = uidvalidity, resume_after_uid = start, "UIDVALIDITY changed: re-reading recent mail, duplicates are skipped by Message-ID");
-                Cursor { uidvalidity, last_uid: start }
+                Cursor {
+                    uidvalidity,
+                    last_uid: start,
+                }
             }
         };
         let mailbox = self.config.mailbox.clone();
         let now = self.clock.now();
-        self.store.run(move |s| s.reset_cursor(&mailbox, new_cursor, now)).await
+        self.store
+            .run(move |s| s.reset_cursor(&mailbox, new_cursor, now))
+            .await
     }
 
     /// Fetches `uids` (ascending) in bounded chunks and ingests each in UID order, so the
     /// cursor, which only moves forward, never passes a message that is not stored.
     /// Stops between chunks on shutdown; the rest is fetched after the next start.
-    async fn fetch_and_ingest(&self, session: &mut ImapSession, uidvalidity: u32, uids: Vec<(u32, u64)>, historical: bool, shutdown: &watch::Receiver<bool>) -> Result<()> {
+    async fn fetch_and_ingest(
+        &self,
+        session: &mut ImapSession,
+        uidvalidity: u32,
+        uids: Vec<(u32, u64)>,
+        historical: bool,
+        shutdown: &watch::Receiver<bool>,
+    ) -> Result<()> {
         for chunk in chunks(&uids) {
             if *shutdown.borrow() {
                 break;
             }
-            let set = chunk.iter().map(|(u, _)| u.to_string()).collect::<Vec<_>>().join(",");
-            let fetches: Vec<async_imap::types::Fetch> = tokio::time::timeout(COMMAND_TIMEOUT * 5, async {
-                timed(session.uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])"))
-                    .await?
-                    .try_collect::<Vec<_>>()
-                    .await
-                    .map_err(anyhow::Error::from)
-            })
-            .await
-            .map_err(|_| anyhow!("UID FETCH timed out"))??;
+            let set = chunk
+                .iter()
+                .map(|(u, _)| u.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            let fetches: Vec<async_imap::types::Fetch> =
+                tokio::time::timeout(COMMAND_TIMEOUT * 5, async {
+                    timed(session.uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])"))
+                        .await?
+                        .try_collect::<Vec<_>>()
+                        .await
+                        .map_err(anyhow::Error::from)
+                })
+                .await
+                .map_err(|_| anyhow!("UID FETCH timed out"))??;
             let mut items: Vec<(u32, DateTime<Utc>, Vec<u8>)> = fetches
                 .iter()
                 .filter_map(|f| {
@@ -198,11 +245,18 @@ impl Watcher {
                     for (uid, received_at, raw) in items {
                         let arrival = Arrival {
                             raw: &raw,
-                            position: MailboxPosition { mailbox: Some(mailbox.clone()), uidvalidity: Some(uidvalidity), uid: Some(uid) },
+                            position: MailboxPosition {
+                                mailbox: Some(mailbox.clone()),
+                                uidvalidity: Some(uidvalidity),
+                                uid: Some(uid),
+                            },
                             received_at,
                             historical,
                         };
-                        if let Outcome::New { ack_queued: true, .. } = pipeline.ingest(s, &arrival, clock.now())? {
+                        if let Outcome::New {
+                            ack_queued: true, ..
+                        } = pipeline.ingest(s, &arrival, clock.now())?
+                        {
                             queued += 1;
                         }
                     }
@@ -258,21 +312,36 @@ async fn new_uids(session: &mut ImapSession, last: u32) -> Result<Vec<(u32, u64)
 async fn search_since(session: &mut ImapSession, since: NaiveDate) -> Result<Vec<(u32, u64)>> {
     // RFC 3501 date: 1-Jan-2026 (English month abbreviations, whatever the locale).
     let query = format!("SINCE {}", since.format("%-d-%b-%Y"));
-    let found = timed(session.uid_search(&query)).await.context("UID SEARCH failed")?;
+    let found = timed(session.uid_search(&query))
+        .await
+        .context("UID SEARCH failed")?;
     let mut uids: Vec<u32> = found.into_iter().collect();
     uids.sort_unstable();
     if uids.is_empty() {
         return Ok(Vec::new());
     }
-    let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
-    let fetches: Vec<_> = timed(session.uid_fetch(&set, "(UID RFC822.SIZE)")).await?.try_collect().await?;
-    let mut out: Vec<(u32, u64)> = fetches.iter().filter_map(|f| Some((f.uid?, f.size.unwrap_or(0) as u64))).collect();
+    let set = uids
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let fetches: Vec<_> = timed(session.uid_fetch(&set, "(UID RFC822.SIZE)"))
+        .await?
+        .try_collect()
+        .await?;
+    let mut out: Vec<(u32, u64)> = fetches
+        .iter()
+        .filter_map(|f| Some((f.uid?, f.size.unwrap_or(0) as u64)))
+        .collect();
     out.sort_unstable();
     Ok(out)
 }
 
 async fn highest_uid(session: &mut ImapSession) -> Result<u32> {
-    let fetches: Vec<_> = timed(session.uid_fetch("*", "(UID)")).await?.try_collect().await?;
+    let fetches: Vec<_> = timed(session.uid_fetch("*", "(UID)"))
+        .await?
+        .try_collect()
+        .await?;
     Ok(fetches.iter().filter_map(|f| f.uid).max().unwrap_or(0))
 }
 
@@ -283,7 +352,10 @@ where
 {
     match tokio::time::timeout(COMMAND_TIMEOUT, fut).await {
         Ok(r) => r.map_err(anyhow::Error::from),
-        Err(_) => Err(anyhow!("IMAP server did not answer within {} s", COMMAND_TIMEOUT.as_secs())),
+        Err(_) => Err(anyhow!(
+            "IMAP server did not answer within {} s",
+            COMMAND_TIMEOUT.as_secs()
+        )),
     }
 }
 
@@ -303,7 +375,9 @@ pub async fn connect(cfg: &Imap) -> Result<ImapSession> {
             // greeting follows the handshake.
             let mut client = Client::new(tcp);
             greeting(&mut client).await?;
-            timed(client.run_command_and_check_ok("STARTTLS", None)).await.context("server refused STARTTLS")?;
+            timed(client.run_command_and_check_ok("STARTTLS", None))
+                .await
+                .context("server refused STARTTLS")?;
             Box::new(tls_wrap(cfg, client.into_inner()).await?)
         }
     };
@@ -311,14 +385,19 @@ pub async fn connect(cfg: &Imap) -> Result<ImapSession> {
     if cfg.security != Security::Starttls {
         greeting(&mut client).await?;
     }
-    let session = tokio::time::timeout(COMMAND_TIMEOUT, client.login(&cfg.username, cfg.password.expose()))
-        .await
-        .map_err(|_| anyhow!("IMAP login timed out"))?
-        .map_err(|(e, _)| anyhow!("IMAP login as {} refused: {e}", cfg.username))?;
+    let session = tokio::time::timeout(
+        COMMAND_TIMEOUT,
+        client.login(&cfg.username, cfg.password.expose()),
+    )
+    .await
+    .map_err(|_| anyhow!("IMAP login timed out"))?
+    .map_err(|(e, _)| anyhow!("IMAP login as {} refused: {e}", cfg.username))?;
     Ok(session)
 }
 
-async fn greeting<T: AsyncRead + AsyncWrite + Unpin + Send + Debug>(client: &mut Client<T>) -> Result<()> {
+async fn greeting<T: AsyncRead + AsyncWrite + Unpin + Send + Debug>(
+    client: &mut Client<T>,
+) -> Result<()> {
     match tokio::time::timeout(COMMAND_TIMEOUT, client.read_response()).await {
         Ok(Ok(Some(_))) => Ok(()),
         Ok(Ok(None)) => Err(anyhow!("server closed the connection before its greeting")),
@@ -327,13 +406,22 @@ async fn greeting<T: AsyncRead + AsyncWrite + Unpin + Send + Debug>(client: &mut
     }
 }
 
-async fn tls_wrap(cfg: &Imap, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>> {
+async fn tls_wrap(
+    cfg: &Imap,
+    tcp: TcpStream,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>> {
     let connector = tls_connector(cfg.ca_file.as_deref())?;
-    let name = ServerName::try_from(cfg.host.clone()).with_context(|| format!("{} is not a valid TLS server name", cfg.host))?;
+    let name = ServerName::try_from(cfg.host.clone())
+        .with_context(|| format!("{} is not a valid TLS server name", cfg.host))?;
     tokio::time::timeout(COMMAND_TIMEOUT, connector.connect(name, tcp))
         .await
         .map_err(|_| anyhow!("TLS handshake with {} timed out", cfg.host))?
-        .with_context(|| format!("TLS handshake with {} failed (certificate not trusted?)", cfg.host))
+        .with_context(|| {
+            format!(
+                "TLS handshake with {} failed (certificate not trusted?)",
+                cfg.host
+            )
+        })
 }
 
 /// Certificate verification is always on: public roots plus an optional extra CA.
@@ -342,9 +430,14 @@ pub fn tls_connector(ca_file: Option<&std::path::Path>) -> Result<tokio_rustls::
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = ca_file {
         let mut added = 0;
-        for cert in CertificateDer::pem_file_iter(path).with_context(|| format!("cannot read CA file {}", path.display()))? {
-            let cert = cert.with_context(|| format!("{} is not a PEM certificate file", path.display()))?;
-            roots.add(cert).with_context(|| format!("certificate in {} cannot be used", path.display()))?;
+        for cert in CertificateDer::pem_file_iter(path)
+            .with_context(|| format!("cannot read CA file {}", path.display()))?
+        {
+            let cert =
+                cert.with_context(|| format!("{} is not a PEM certificate file", path.display()))?;
+            roots
+                .add(cert)
+                .with_context(|| format!("certificate in {} cannot be used", path.display()))?;
             added += 1;
         }
         if added == 0 {
@@ -370,10 +463,21 @@ mod tests {
     fn chunks_respect_budgets() {
         let small: Vec<(u32, u64)> = (1..=450).map(|u| (u, 1000)).collect();
         let c = chunks(&small);
-        assert_eq!(c.iter().map(|c| c.len()).collect::<Vec<_>>(), vec![200, 200, 50]);
-        let big = vec![(1, FETCH_CHUNK_BYTES), (2, 10), (3, FETCH_CHUNK_BYTES * 2), (4, 1)];
+        assert_eq!(
+            c.iter().map(|c| c.len()).collect::<Vec<_>>(),
+            vec![200, 200, 50]
+        );
+        let big = vec![
+            (1, FETCH_CHUNK_BYTES),
+            (2, 10),
+            (3, FETCH_CHUNK_BYTES * 2),
+            (4, 1),
+        ];
         let c = chunks(&big);
-        assert_eq!(c.iter().map(|c| c.len()).collect::<Vec<_>>(), vec![1, 1, 1, 1]);
+        assert_eq!(
+            c.iter().map(|c| c.len()).collect::<Vec<_>>(),
+            vec![1, 1, 1, 1]
+        );
         assert!(chunks(&[]).is_empty());
     }
 }

@@ -56,7 +56,10 @@ mod tests {
         let mbox = b"From a@x Thu Mar 12 10:00:00 2026\nSubject: satu\n\n>From the start\n>>From quoted\n\nFrom b@x Thu Mar 12 11:00:00 2026\nSubject: dua\n\nisi\n";
         let msgs = split(mbox);
         assert_eq!(msgs.len(), 2);
-        assert_eq!(msgs[0], b"Subject: satu\n\nFrom the start\n>From quoted\n".to_vec());
+        assert_eq!(
+            msgs[0],
+            b"Subject: satu\n\nFrom the start\n>From quoted\n".to_vec()
+        );
         assert_eq!(msgs[1], b"Subject: dua\n\nisi\n".to_vec());
         assert!(is_mbox(mbox));
         assert!(!is_mbox(b"Subject: x\n\ny"));

@@ -104,10 +104,15 @@ pub fn parse(raw: &[u8], max_parse_bytes: usize) -> InboundMessage {
         .and_then(|d| DateTime::from_timestamp(d.to_timestamp(), 0));
     msg.in_reply_to = id_list(m.in_reply_to());
     msg.references = id_list(m.references());
-    msg.auto_submitted = m.header_raw("Auto-Submitted").map(|v| v.trim().to_ascii_lowercase());
-    msg.precedence = m.header_raw("Precedence").map(|v| v.trim().to_ascii_lowercase());
+    msg.auto_submitted = m
+        .header_raw("Auto-Submitted")
+        .map(|v| v.trim().to_ascii_lowercase());
+    msg.precedence = m
+        .header_raw("Precedence")
+        .map(|v| v.trim().to_ascii_lowercase());
     msg.has_list_id = m.header_raw("List-Id").is_some();
-    msg.has_x_autoreply = m.header_raw("X-Autoreply").is_some() || m.header_raw("X-Autorespond").is_some();
+    msg.has_x_autoreply =
+        m.header_raw("X-Autoreply").is_some() || m.header_raw("X-Autorespond").is_some();
     msg.has_x_auto_response_suppress = m.header_raw("X-Auto-Response-Suppress").is_some();
     msg.content_type = m
         .root_part()
@@ -155,7 +160,11 @@ fn body_text(m: &mail_parser::Message<'_>) -> String {
     text.replace("\r\n", "\n").trim().to_string()
 }
 
-fn first_sender(addr: Option<&Address<'_>>, header: &str, problems: &mut Vec<String>) -> Option<Sender> {
+fn first_sender(
+    addr: Option<&Address<'_>>,
+    header: &str,
+    problems: &mut Vec<String>,
+) -> Option<Sender> {
     let a = addr?.first()?;
     let raw = a.address()?;
     match EmailAddress::parse(raw) {
@@ -260,7 +269,10 @@ Saya menunggu 3 jam. Hubungi 0812-3456-7890.\r\n";
         let from = m.from.as_ref().unwrap();
         assert_eq!(from.email.as_str(), "siti.aminah@example.test");
         assert_eq!(from.name.as_deref(), Some("Siti Aminah"));
-        assert_eq!(m.reply_address().unwrap().email.as_str(), "siti.rumah@example.test");
+        assert_eq!(
+            m.reply_address().unwrap().email.as_str(),
+            "siti.rumah@example.test"
+        );
         assert_eq!(m.subject, "Antrean pendaftaran terlalu lama");
         assert_eq!(m.in_reply_to, vec!["x1@example.test"]);
         assert_eq!(m.references, vec!["x0@example.test", "x1@example.test"]);
@@ -284,7 +296,10 @@ Saya menunggu 3 jam. Hubungi 0812-3456-7890.\r\n";
         let b = parse(raw, LIMIT);
         assert!(a.synthetic_id);
         assert_eq!(a.message_id, b.message_id);
-        assert_ne!(a.message_id, parse(b"From: a@example.test\r\n\r\nother\r\n", LIMIT).message_id);
+        assert_ne!(
+            a.message_id,
+            parse(b"From: a@example.test\r\n\r\nother\r\n", LIMIT).message_id
+        );
     }
 
     #[test]
@@ -316,7 +331,8 @@ Saya menunggu 3 jam. Hubungi 0812-3456-7890.\r\n";
 
     #[test]
     fn oversized_message_keeps_headers_only() {
-        let mut raw = b"From: a@example.test\r\nSubject: besar\r\nMessage-ID: <big@x>\r\n\r\n".to_vec();
+        let mut raw =
+            b"From: a@example.test\r\nSubject: besar\r\nMessage-ID: <big@x>\r\n\r\n".to_vec();
         raw.extend(std::iter::repeat_n(b'x', 2000));
         let m = parse(&raw, 1000);
         assert_eq!(m.subject, "besar");

@@ -32,38 +32,63 @@ impl Transport {
     pub fn from_config(cfg: &Smtp) -> Result<Transport> {
         let mut tls = TlsParameters::builder(cfg.host.clone());
         if let Some(ca) = &cfg.ca_file {
-            let pem = std::fs::read(ca).with_context(|| format!("cannot read smtp.ca_file {}", ca.display()))?;
-            let cert = Certificate::from_pem(&pem)
-                .with_context(|| format!("smtp.ca_file {} is not a PEM certificate", ca.display()))?;
+            let pem = std::fs::read(ca)
+                .with_context(|| format!("cannot read smtp.ca_file {}", ca.display()))?;
+            let cert = Certificate::from_pem(&pem).with_context(|| {
+                format!("smtp.ca_file {} is not a PEM certificate", ca.display())
+            })?;
             tls = tls.add_root_certificate(cert);
         }
         let tls = tls.build_rustls().context("cannot set up TLS for SMTP")?;
         let builder = match cfg.security {
-            Security::Tls => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host).tls(Tls::Wrapper(tls)),
+            Security::Tls => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host)
+                .tls(Tls::Wrapper(tls)),
             // Required, never opportunistic: no silent downgrade to plain text (RFC 3207).
-            Security::Starttls => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host).tls(Tls::Required(tls)),
+            Security::Starttls => {
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host)
+                    .tls(Tls::Required(tls))
+            }
             // Config validation allowed this only for loopback hosts.
-            Security::Plain => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host).tls(Tls::None),
+            Security::Plain => {
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host).tls(Tls::None)
+            }
         };
         let transport = builder
             .port(cfg.port)
             .hello_name(ClientId::Domain(hello_name()))
-            .credentials(Credentials::new(cfg.username.clone(), cfg.password.expose().to_string()))
+            .credentials(Credentials::new(
+                cfg.username.clone(),
+                cfg.password.expose().to_string(),
+            ))
             .timeout(Some(Duration::from_secs(60)))
             .build();
         Ok(Transport::Smtp(transport))
     }
 
-    pub async fn send(&self, mail_from: &str, rcpt_to: &[String], raw: &[u8]) -> Result<(), SendError> {
+    pub async fn send(
+        &self,
+        mail_from: &str,
+        rcpt_to: &[String],
+        raw: &[u8],
+    ) -> Result<(), SendError> {
         match self {
             Transport::Smtp(t) => {
-                let from = mail_from.parse().map_err(|e| SendError::Permanent(format!("sender {mail_from}: {e}")))?;
+                let from = mail_from
+                    .parse()
+                    .map_err(|e| SendError::Permanent(format!("sender {mail_from}: {e}")))?;
                 let to = rcpt_to
                     .iter()
-                    .map(|r| r.parse().map_err(|e| SendError::Permanent(format!("recipient {r}: {e}"))))
+                    .map(|r| {
+                        r.parse()
+                            .map_err(|e| SendError::Permanent(format!("recipient {r}: {e}")))
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
-                let envelope = Envelope::new(Some(from), to).map_err(|e| SendError::Permanent(e.to_string()))?;
-                t.send_raw(&envelope, raw).await.map(|_| ()).map_err(classify)
+                let envelope = Envelope::new(Some(from), to)
+                    .map_err(|e| SendError::Permanent(e.to_string()))?;
+                t.send_raw(&envelope, raw)
+                    .await
+                    .map(|_| ())
+                    .map_err(classify)
             }
             Transport::Directory(dir) => write_to_directory(dir, raw)
                 .await
@@ -97,19 +122,32 @@ fn hello_name() -> String {
     std::fs::read_to_string("/etc/hostname")
         .ok()
         .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        })
         .unwrap_or_else(|| "localhost".into())
 }
 
 async fn write_to_directory(dir: &std::path::Path, raw: &[u8]) -> Result<()> {
-    tokio::fs::create_dir_all(dir).await.with_context(|| format!("cannot create {}", dir.display()))?;
+    tokio::fs::create_dir_all(dir)
+        .await
+        .with_context(|| format!("cannot create {}", dir.display()))?;
     let mut n = 1u32;
     loop {
         let path = dir.join(format!("{n:04}.eml"));
-        match tokio::fs::OpenOptions::new().write(true).create_new(true).open(&path).await {
+        match tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .await
+        {
             Ok(mut f) => {
                 use tokio::io::AsyncWriteExt;
-                f.write_all(raw).await.with_context(|| format!("cannot write {}", path.display()))?;
+                f.write_all(raw)
+                    .await
+                    .with_context(|| format!("cannot write {}", path.display()))?;
                 return Ok(());
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => n += 1,

@@ -136,8 +136,9 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             if !dir.exists() {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("cannot create the database directory {}", dir.display()))?;
+                std::fs::create_dir_all(dir).with_context(|| {
+                    format!("cannot create the database directory {}", dir.display())
+                })?;
                 set_mode(dir, 0o700);
             }
         }
@@ -172,13 +173,23 @@ impl Store {
             .query_row(
                 "SELECT uidvalidity, last_uid FROM mailbox_cursor WHERE mailbox = ?1",
                 [mailbox],
-                |r| Ok(Cursor { uidvalidity: r.get(0)?, last_uid: r.get(1)? }),
+                |r| {
+                    Ok(Cursor {
+                        uidvalidity: r.get(0)?,
+                        last_uid: r.get(1)?,
+                    })
+                },
             )
             .optional()?)
     }
 
     /// Sets the cursor outright (first start at the mailbox's end, UIDVALIDITY change).
-    pub fn reset_cursor(&mut self, mailbox: &str, cursor: Cursor, now: DateTime<Utc>) -> Result<()> {
+    pub fn reset_cursor(
+        &mut self,
+        mailbox: &str,
+        cursor: Cursor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         self.conn.execute(
             "INSERT INTO mailbox_cursor (mailbox, uidvalidity, last_uid, updated_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = ?2, last_uid = ?3, updated_at = ?4",
@@ -329,7 +340,13 @@ impl Store {
                 params![cid, to_db(now)],
             )?;
             if changed > 0 {
-                tx.add_event(Some(cid), now, "sistem", "ack_sent", &format!("tanda terima terkirim ke {}", row.rcpt_to.join(", ")))?;
+                tx.add_event(
+                    Some(cid),
+                    now,
+                    "sistem",
+                    "ack_sent",
+                    &format!("tanda terima terkirim ke {}", row.rcpt_to.join(", ")),
+                )?;
             }
         }
         tx.commit()
@@ -350,7 +367,13 @@ impl Store {
             params![row.id, error],
         )?;
         if let Some(cid) = row.complaint_id {
-            tx.add_event(Some(cid), now, "sistem", "mail_failed", &format!("{} gagal dikirim: {error}", row.purpose))?;
+            tx.add_event(
+                Some(cid),
+                now,
+                "sistem",
+                "mail_failed",
+                &format!("{} gagal dikirim: {error}", row.purpose),
+            )?;
         }
         tx.commit()
     }
@@ -367,13 +390,17 @@ impl Store {
     pub fn health(&self, key: &str) -> Result<Option<(String, DateTime<Utc>)>> {
         let row: Option<(String, String)> = self
             .conn
-            .query_row("SELECT value, at FROM health WHERE key = ?1", [key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row("SELECT value, at FROM health WHERE key = ?1", [key], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?;
         Ok(row.and_then(|(v, at)| from_db(&at).map(|t| (v, t))))
     }
 
     pub fn integrity_check(&self) -> Result<String> {
-        Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
 }
 
@@ -405,11 +432,19 @@ impl Tx<'_> {
 
     /// The complaint a message's thread points at: a known ticket in the subject, or a
     /// referenced Message-ID that is one of ours (outbox) or a stored inbound message.
-    pub fn find_thread(&self, ticket: Option<&Ticket>, referenced_ids: &[&str]) -> Result<Option<i64>> {
+    pub fn find_thread(
+        &self,
+        ticket: Option<&Ticket>,
+        referenced_ids: &[&str],
+    ) -> Result<Option<i64>> {
         if let Some(t) = ticket {
             let id: Option<i64> = self
                 .tx
-                .query_row("SELECT id FROM complaints WHERE ticket = ?1", [t.to_string()], |r| r.get(0))
+                .query_row(
+                    "SELECT id FROM complaints WHERE ticket = ?1",
+                    [t.to_string()],
+                    |r| r.get(0),
+                )
                 .optional()?;
             if id.is_some() {
                 return Ok(id);
@@ -515,7 +550,14 @@ impl Tx<'_> {
         Ok(self.tx.last_insert_rowid())
     }
 
-    pub fn add_event(&self, complaint_id: Option<i64>, at: DateTime<Utc>, actor: &str, kind: &str, detail: &str) -> Result<()> {
+    pub fn add_event(
+        &self,
+        complaint_id: Option<i64>,
+        at: DateTime<Utc>,
+        actor: &str,
+        kind: &str,
+        detail: &str,
+    ) -> Result<()> {
         self.tx.execute(
             "INSERT INTO events (complaint_id, at, actor, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![complaint_id, to_db(at), actor, kind, detail],
@@ -533,7 +575,12 @@ impl Tx<'_> {
     }
 
     /// Queues a mail. Returns false when a mail with the same idempotency key exists.
-    pub fn enqueue(&self, mail: &OutgoingMail, complaint_id: Option<i64>, now: DateTime<Utc>) -> Result<bool> {
+    pub fn enqueue(
+        &self,
+        mail: &OutgoingMail,
+        complaint_id: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
         let n = self.tx.execute(
             "INSERT INTO outbox (idem_key, message_id, complaint_id, purpose, automatic, mail_from, rcpt_to,
                subject, raw, next_attempt_at, created_at)
@@ -557,7 +604,13 @@ impl Tx<'_> {
 
     /// Moves the cursor forward (never back) past `uid`, in the message's own transaction,
     /// so the cursor never passes a message that is not stored (invariant 1).
-    pub fn advance_cursor(&self, mailbox: &str, uidvalidity: u32, uid: u32, now: DateTime<Utc>) -> Result<()> {
+    pub fn advance_cursor(
+        &self,
+        mailbox: &str,
+        uidvalidity: u32,
+        uid: u32,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         self.tx.execute(
             "INSERT INTO mailbox_cursor (mailbox, uidvalidity, last_uid, updated_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (mailbox) DO UPDATE SET last_uid = max(last_uid, ?3), updated_at = ?4
@@ -568,7 +621,9 @@ impl Tx<'_> {
     }
 
     pub fn commit(self) -> Result<()> {
-        self.tx.commit().context("cannot commit the database transaction")
+        self.tx
+            .commit()
+            .context("cannot commit the database transaction")
     }
 }
 
@@ -598,7 +653,9 @@ fn complaint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComplaintRow> {
 }
 
 fn wib(db: &str) -> String {
-    from_db(db).map(to_wib_rfc3339).unwrap_or_else(|| db.to_string())
+    from_db(db)
+        .map(to_wib_rfc3339)
+        .unwrap_or_else(|| db.to_string())
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
@@ -708,7 +765,13 @@ const CASE_SELECT: &str = "SELECT id, ticket, status, kind, channel, unit, compl
     complainant_address, phones, subject, body, received_at, answer_due, plan, answer, answered_at FROM complaints";
 
 fn case_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRecord> {
-    let bad = |i: usize, what: &str| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, what.to_string().into());
+    let bad = |i: usize, what: &str| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            what.to_string().into(),
+        )
+    };
     let ticket: String = r.get(1)?;
     let status: String = r.get(2)?;
     let kind: String = r.get(3)?;
@@ -742,17 +805,25 @@ impl Tx<'_> {
     pub fn case(&self, ticket: &Ticket) -> Result<Option<CaseRecord>> {
         Ok(self
             .tx
-            .query_row(&format!("{CASE_SELECT} WHERE ticket = ?1"), [ticket.to_string()], case_record)
+            .query_row(
+                &format!("{CASE_SELECT} WHERE ticket = ?1"),
+                [ticket.to_string()],
+                case_record,
+            )
             .optional()?)
     }
 
     pub fn case_by_id(&self, id: i64) -> Result<CaseRecord> {
-        Ok(self.tx.query_row(&format!("{CASE_SELECT} WHERE id = ?1"), [id], case_record)?)
+        Ok(self
+            .tx
+            .query_row(&format!("{CASE_SELECT} WHERE id = ?1"), [id], case_record)?)
     }
 
     /// Answered cases, for the no-reply sweep (closed cases are never scanned).
     pub fn answered_cases(&self) -> Result<Vec<CaseRecord>> {
-        let mut stmt = self.tx.prepare(&format!("{CASE_SELECT} WHERE status = 'answered'"))?;
+        let mut stmt = self
+            .tx
+            .prepare(&format!("{CASE_SELECT} WHERE status = 'answered'"))?;
         let rows = stmt.query_map([], case_record)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -768,12 +839,18 @@ impl Tx<'_> {
     }
 
     pub fn set_unit(&self, id: i64, unit: &str) -> Result<()> {
-        self.tx.execute("UPDATE complaints SET unit = ?2 WHERE id = ?1", params![id, unit])?;
+        self.tx.execute(
+            "UPDATE complaints SET unit = ?2 WHERE id = ?1",
+            params![id, unit],
+        )?;
         Ok(())
     }
 
     pub fn set_kind(&self, id: i64, kind: Kind) -> Result<()> {
-        self.tx.execute("UPDATE complaints SET kind = ?2 WHERE id = ?1", params![id, kind.as_str()])?;
+        self.tx.execute(
+            "UPDATE complaints SET kind = ?2 WHERE id = ?1",
+            params![id, kind.as_str()],
+        )?;
         Ok(())
     }
 
@@ -795,12 +872,18 @@ impl Tx<'_> {
 
     /// Marks (or clears, with `None`) the reason a person must look at the case.
     pub fn set_attention(&self, id: i64, reason: Option<&str>) -> Result<()> {
-        self.tx.execute("UPDATE complaints SET attention = ?2 WHERE id = ?1", params![id, reason])?;
+        self.tx.execute(
+            "UPDATE complaints SET attention = ?2 WHERE id = ?1",
+            params![id, reason],
+        )?;
         Ok(())
     }
 
     pub fn set_address(&self, id: i64, address: &str) -> Result<()> {
-        self.tx.execute("UPDATE complaints SET complainant_address = ?2 WHERE id = ?1", params![id, address])?;
+        self.tx.execute(
+            "UPDATE complaints SET complainant_address = ?2 WHERE id = ?1",
+            params![id, address],
+        )?;
         Ok(())
     }
 
@@ -811,7 +894,9 @@ impl Tx<'_> {
              SELECT 'out', trim(message_id, '<>'), created_at FROM outbox WHERE complaint_id = ?1 AND purpose != 'referral'
              ORDER BY 3",
         )?;
-        let rows = stmt.query_map([complaint_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = stmt.query_map([complaint_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
         let mut ids = ThreadIds::default();
         for row in rows {
             let (dir, id) = row?;
@@ -850,7 +935,9 @@ impl Tx<'_> {
 }
 
 fn events_of(conn: &Connection, complaint_id: i64) -> Result<Vec<EventRow>> {
-    let mut stmt = conn.prepare("SELECT at, actor, kind, detail FROM events WHERE complaint_id = ?1 ORDER BY id")?;
+    let mut stmt = conn.prepare(
+        "SELECT at, actor, kind, detail FROM events WHERE complaint_id = ?1 ORDER BY id",
+    )?;
     let rows = stmt.query_map([complaint_id], |r| {
         Ok(EventRow {
             at: wib(&r.get::<_, String>(0)?),

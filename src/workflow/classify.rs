@@ -49,12 +49,18 @@ pub fn machine_reason(msg: &InboundMessage, own: &EmailAddress) -> Option<String
     if msg.return_path.as_deref() == Some("") {
         return Some("empty Return-Path (<>)".into());
     }
-    for sender in [msg.from.as_ref(), msg.reply_to.as_ref()].into_iter().flatten() {
+    for sender in [msg.from.as_ref(), msg.reply_to.as_ref()]
+        .into_iter()
+        .flatten()
+    {
         if &sender.email == own {
             return Some("sent from our own address".into());
         }
         let local = sender.email.local_part();
-        if ROBOT_LOCAL_PARTS.contains(&local) || local.starts_with("noreply") || local.starts_with("no-reply") {
+        if ROBOT_LOCAL_PARTS.contains(&local)
+            || local.starts_with("noreply")
+            || local.starts_with("no-reply")
+        {
             return Some(format!("robot sender {}", sender.email));
         }
     }
@@ -119,7 +125,11 @@ pub fn route(msg: &InboundMessage, own: &EmailAddress, thread: Option<i64>) -> R
 pub fn guess_kind(subject: &str, text: &str, keywords: &Keywords) -> Kind {
     let scores = keyword_scores(subject, text, &keywords.by_kind);
     let best = scores.iter().map(|(_, s)| *s).max().unwrap_or(0);
-    let leaders: Vec<Kind> = scores.iter().filter(|(_, s)| *s == best).map(|(k, _)| *k).collect();
+    let leaders: Vec<Kind> = scores
+        .iter()
+        .filter(|(_, s)| *s == best)
+        .map(|(k, _)| *k)
+        .collect();
     if best == 0 || leaders.len() != 1 || leaders.contains(&Kind::Pengaduan) {
         Kind::Pengaduan
     } else {
@@ -129,7 +139,11 @@ pub fn guess_kind(subject: &str, text: &str, keywords: &Keywords) -> Kind {
 
 /// Guesses the unit concerned; `None` on no hit or a tie (staff assign it).
 pub fn guess_unit(subject: &str, text: &str, units: &[(String, Vec<String>)]) -> Option<String> {
-    let named: Vec<(usize, Vec<String>)> = units.iter().enumerate().map(|(i, (_, w))| (i, w.clone())).collect();
+    let named: Vec<(usize, Vec<String>)> = units
+        .iter()
+        .enumerate()
+        .map(|(i, (_, w))| (i, w.clone()))
+        .collect();
     let scores = keyword_scores(subject, text, &named);
     let best = scores.iter().map(|(_, s)| *s).max()?;
     let mut leaders = scores.iter().filter(|(_, s)| *s == best);
@@ -142,7 +156,11 @@ pub fn guess_unit(subject: &str, text: &str, units: &[(String, Vec<String>)]) ->
 /// Hits per label. Longer keywords are matched first and their text is consumed, so
 /// "tidak ramah" (a complaint) does not also count as "ramah" (praise). Subject hits
 /// count double.
-fn keyword_scores<T: Copy + PartialEq>(subject: &str, text: &str, lists: &[(T, Vec<String>)]) -> Vec<(T, u32)> {
+fn keyword_scores<T: Copy + PartialEq>(
+    subject: &str,
+    text: &str,
+    lists: &[(T, Vec<String>)],
+) -> Vec<(T, u32)> {
     let mut words: Vec<(String, T)> = lists
         .iter()
         .flat_map(|(label, list)| list.iter().map(move |w| (normalise(w), *label)))
@@ -176,7 +194,13 @@ fn keyword_scores<T: Copy + PartialEq>(subject: &str, text: &str, lists: &[(T, V
 fn normalise(s: &str) -> String {
     let mapped: String = s
         .chars()
-        .map(|c| if c.is_alphanumeric() { c.to_lowercase().next().unwrap_or(c) } else { ' ' })
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_lowercase().next().unwrap_or(c)
+            } else {
+                ' '
+            }
+        })
         .collect();
     mapped.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -226,7 +250,11 @@ mod tests {
         ];
         for (headers, is_machine) in cases {
             let m = msg(headers);
-            assert_eq!(machine_reason(&m, &own()).is_some(), *is_machine, "{headers}");
+            assert_eq!(
+                machine_reason(&m, &own()).is_some(),
+                *is_machine,
+                "{headers}"
+            );
         }
     }
 
@@ -234,11 +262,20 @@ mod tests {
     fn routes() {
         let person = msg("From: budi@example.test");
         assert_eq!(route(&person, &own(), None), Route::New);
-        assert_eq!(route(&person, &own(), Some(7)), Route::Reply { complaint_id: 7 });
+        assert_eq!(
+            route(&person, &own(), Some(7)),
+            Route::Reply { complaint_id: 7 }
+        );
         let robot = msg("From: noreply@example.test");
-        assert!(matches!(route(&robot, &own(), Some(7)), Route::Machine { .. }));
+        assert!(matches!(
+            route(&robot, &own(), Some(7)),
+            Route::Machine { .. }
+        ));
         let nobody = msg("X-Nothing: 1");
-        assert!(matches!(route(&nobody, &own(), None), Route::Unreadable { .. }));
+        assert!(matches!(
+            route(&nobody, &own(), None),
+            Route::Unreadable { .. }
+        ));
     }
 
     #[test]
@@ -254,25 +291,55 @@ mod tests {
     fn unit_guess_table() {
         let units = crate::config::default_units();
         let cases = [
-            ("Antrean pendaftaran", "Loket pendaftaran lama.", Some("pendaftaran")),
+            (
+                "Antrean pendaftaran",
+                "Loket pendaftaran lama.",
+                Some("pendaftaran"),
+            ),
             ("Obat habis", "Apotek bilang obat kosong.", Some("farmasi")),
             ("", "Toilet kotor dan bau.", Some("kebersihan")),
             ("Halo", "Lorem ipsum", None),
         ];
         for (subject, text, want) in cases {
-            assert_eq!(guess_unit(subject, text, &units).as_deref(), want, "{subject} / {text}");
+            assert_eq!(
+                guess_unit(subject, text, &units).as_deref(),
+                want,
+                "{subject} / {text}"
+            );
         }
     }
 
     #[test]
     fn kind_guess_table() {
-        let kw = Keywords { by_kind: default_keywords() };
+        let kw = Keywords {
+            by_kind: default_keywords(),
+        };
         let cases = [
-            ("Keluhan antrean", "Saya menunggu lama sekali di pendaftaran.", Kind::Pengaduan),
-            ("Saran untuk puskesmas", "Sebaiknya ruang tunggu diberi kipas angin.", Kind::Saran),
-            ("Terima kasih", "Pelayanan bidan sangat ramah dan memuaskan.", Kind::Apresiasi),
-            ("Jadwal imunisasi", "Mohon info jadwal imunisasi bulan depan.", Kind::PermintaanInformasi),
-            ("", "Petugas tidak ramah dan kasar. Terima kasih.", Kind::Pengaduan),
+            (
+                "Keluhan antrean",
+                "Saya menunggu lama sekali di pendaftaran.",
+                Kind::Pengaduan,
+            ),
+            (
+                "Saran untuk puskesmas",
+                "Sebaiknya ruang tunggu diberi kipas angin.",
+                Kind::Saran,
+            ),
+            (
+                "Terima kasih",
+                "Pelayanan bidan sangat ramah dan memuaskan.",
+                Kind::Apresiasi,
+            ),
+            (
+                "Jadwal imunisasi",
+                "Mohon info jadwal imunisasi bulan depan.",
+                Kind::PermintaanInformasi,
+            ),
+            (
+                "",
+                "Petugas tidak ramah dan kasar. Terima kasih.",
+                Kind::Pengaduan,
+            ),
             ("Halo", "Lorem ipsum", Kind::Pengaduan),
         ];
         for (subject, text, kind) in cases {

@@ -74,16 +74,36 @@ mod tests {
 
     #[test]
     fn ack_table() {
-        let base = AckFacts { received: at(0), historical: false, recent_auto_mails: 0, limit_per_hour: 5 };
+        let base = AckFacts {
+            received: at(0),
+            historical: false,
+            recent_auto_mails: 0,
+            limit_per_hour: 5,
+        };
         assert_eq!(decide_ack(&base, at(0)), AckDecision::Send);
         // Live mail is acknowledged even late (daemon was down): late is better than never.
         assert_eq!(decide_ack(&base, at(48)), AckDecision::Send);
-        let hist = AckFacts { historical: true, ..base };
+        let hist = AckFacts {
+            historical: true,
+            ..base
+        };
         assert_eq!(decide_ack(&hist, at(23)), AckDecision::Send);
-        assert!(matches!(decide_ack(&hist, at(24)), AckDecision::Withhold(_)));
-        let busy = AckFacts { historical: false, recent_auto_mails: 5, ..hist };
-        assert!(matches!(decide_ack(&busy, at(0)), AckDecision::Withhold(r) if r.contains("batas")));
-        let under = AckFacts { recent_auto_mails: 4, ..busy };
+        assert!(matches!(
+            decide_ack(&hist, at(24)),
+            AckDecision::Withhold(_)
+        ));
+        let busy = AckFacts {
+            historical: false,
+            recent_auto_mails: 5,
+            ..hist
+        };
+        assert!(
+            matches!(decide_ack(&busy, at(0)), AckDecision::Withhold(r) if r.contains("batas"))
+        );
+        let under = AckFacts {
+            recent_auto_mails: 4,
+            ..busy
+        };
         assert_eq!(decide_ack(&under, at(0)), AckDecision::Send);
     }
 }

@@ -2,5 +2,5 @@
 
 pub mod classify;
 pub mod intake;
-pub mod state;
 pub mod satisfaction;
+pub mod state;

@@ -91,7 +91,13 @@ fn consume(hay: &mut String, phrases: &[&str]) -> bool {
 fn normalise(s: &str) -> String {
     let mapped: String = s
         .chars()
-        .map(|c| if c.is_alphanumeric() { c.to_lowercase().next().unwrap_or(c) } else { ' ' })
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_lowercase().next().unwrap_or(c)
+            } else {
+                ' '
+            }
+        })
         .collect();
     mapped.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -115,7 +121,10 @@ mod tests {
             ("tdk puas", Verdict::Unsatisfied),
             ("Kapan obatnya datang?", Verdict::Unclear),
             ("Terima kasih", Verdict::Unclear),
-            ("puas dengan dokternya tapi kecewa dengan apoteknya", Verdict::Unclear),
+            (
+                "puas dengan dokternya tapi kecewa dengan apoteknya",
+                Verdict::Unclear,
+            ),
             ("", Verdict::Unclear),
         ];
         for (text, want) in cases {

@@ -27,7 +27,10 @@ pub enum Action {
 pub struct TransitionError(pub String);
 
 pub fn is_open(status: Status) -> bool {
-    !matches!(status, Status::ClosedSatisfied | Status::Referred | Status::ClosedWithoutReply)
+    !matches!(
+        status,
+        Status::ClosedSatisfied | Status::Referred | Status::ClosedWithoutReply
+    )
 }
 
 pub fn next(status: Status, kind: Kind, action: Action) -> Result<Status, TransitionError> {
@@ -44,7 +47,9 @@ pub fn next(status: Status, kind: Kind, action: Action) -> Result<Status, Transi
         (A::NoReply, S::Answered) => S::ClosedWithoutReply,
         (A::Close, S::Answered) => S::ClosedSatisfied,
         // Praise, suggestions and questions need no review meeting to be closed.
-        (A::Close, S::Received | S::Acknowledged | S::Reviewed) if kind != Kind::Pengaduan => S::ClosedSatisfied,
+        (A::Close, S::Received | S::Acknowledged | S::Reviewed) if kind != Kind::Pengaduan => {
+            S::ClosedSatisfied
+        }
         _ => return Err(TransitionError(explain(status, kind, action))),
     };
     Ok(to)
@@ -58,7 +63,9 @@ fn explain(status: Status, kind: Kind, action: Action) -> String {
         (Action::Answer, Status::Received | Status::Acknowledged) => {
             format!("jawaban belum bisa dikirim karena pengaduan masih {state}: catat dulu hasil telaah dan rencana tindak lanjut (complaints review)")
         }
-        (Action::Review, Status::Answered) => format!("pengaduan sudah dijawab; telaah tidak dapat diubah lagi"),
+        (Action::Review, Status::Answered) => {
+            "pengaduan sudah dijawab; telaah tidak dapat diubah lagi".to_string()
+        }
         (Action::Close, _) if kind == Kind::Pengaduan => {
             format!("pengaduan yang masih {state} belum bisa ditutup: kirim dulu jawabannya (complaints answer)")
         }
@@ -120,7 +127,15 @@ mod tests {
             assert_eq!(got, *want, "{from:?} + {action:?}");
         }
         for closed in [S::ClosedSatisfied, S::Referred, S::ClosedWithoutReply] {
-            for action in [A::AckSent, A::Review, A::Answer, A::Satisfied, A::Refer, A::NoReply, A::Close] {
+            for action in [
+                A::AckSent,
+                A::Review,
+                A::Answer,
+                A::Satisfied,
+                A::Refer,
+                A::NoReply,
+                A::Close,
+            ] {
                 let e = next(closed, Kind::Pengaduan, action).unwrap_err();
                 assert!(e.0.contains("sudah"), "{closed:?} + {action:?}: {e}");
             }
@@ -129,8 +144,14 @@ mod tests {
 
     #[test]
     fn praise_can_be_closed_without_review() {
-        assert_eq!(next(S::Acknowledged, Kind::Apresiasi, A::Close), Ok(S::ClosedSatisfied));
-        assert_eq!(next(S::Received, Kind::Saran, A::Close), Ok(S::ClosedSatisfied));
+        assert_eq!(
+            next(S::Acknowledged, Kind::Apresiasi, A::Close),
+            Ok(S::ClosedSatisfied)
+        );
+        assert_eq!(
+            next(S::Received, Kind::Saran, A::Close),
+            Ok(S::ClosedSatisfied)
+        );
         let e = next(S::Acknowledged, Kind::Pengaduan, A::Close).unwrap_err();
         assert!(e.0.contains("complaints answer"), "{e}");
     }
