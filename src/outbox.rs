@@ -20,6 +20,12 @@ pub enum Step {
     Empty,
 }
 
+/// Longer than lettre's SMTP timeout (60 s), so a claim outlives a slow send.
+const CLAIM_LEASE: Duration = Duration::seconds(120);
+
+/// Mail queued by another process (staff actions from the CLI) is noticed this fast.
+const POLL: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// PURE: how long to wait after the n-th failed attempt: 30 s doubling, capped at one hour.
 pub fn retry_delay(attempts: u32) -> Duration {
     let secs = 30i64.saturating_mul(1i64 << attempts.min(10));
@@ -31,7 +37,8 @@ pub async fn try_send_next(
     transport: &Transport,
     now: DateTime<Utc>,
 ) -> Result<Step> {
-    let Some(row) = store.run(move |s| s.next_due_mail(now)).await? else {
+    let lease = now + CLAIM_LEASE;
+    let Some(row) = store.run(move |s| s.claim_due_mail(now, lease)).await? else {
         return Ok(Step::Empty);
     };
     let result = transport.send(&row.mail_from, &row.rcpt_to, &row.raw).await;
@@ -85,22 +92,20 @@ pub async fn run(
             Ok(Step::Sent { .. }) | Ok(Step::Failed { .. }) => continue,
             Ok(Step::Retry { .. }) | Ok(Step::Empty) => {
                 match store.run(|s| s.next_attempt_at()).await {
-                    Ok(Some(at)) => (at - clock.now())
-                        .to_std()
-                        .unwrap_or_default()
-                        .min(std::time::Duration::from_secs(60)),
-                    Ok(None) => std::time::Duration::from_secs(60),
+                    Ok(Some(at)) => (at - clock.now()).to_std().unwrap_or_default().min(POLL),
+                    Ok(None) => POLL,
                     Err(e) => {
                         tracing::error!("outbox: cannot read the queue: {e:#}");
-                        std::time::Duration::from_secs(5)
+                        POLL
                     }
                 }
             }
             Err(e) => {
                 tracing::error!("outbox: {e:#}");
-                std::time::Duration::from_secs(5)
+                POLL
             }
         };
+        tracing::debug!(?pause, "outbox: waiting");
         tokio::select! {
             _ = wake.notified() => {}
             _ = tokio::time::sleep(pause) => {}

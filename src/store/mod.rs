@@ -290,14 +290,22 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// The next pending mail whose time has come.
-    pub fn next_due_mail(&self, now: DateTime<Utc>) -> Result<Option<OutboxRow>> {
+    /// Claims the next pending mail whose time has come: its next attempt moves to `lease`,
+    /// so a second sender (another process, a restarted worker) does not take it too; if
+    /// this sender dies, the mail is due again when the lease ends.
+    pub fn claim_due_mail(
+        &self,
+        now: DateTime<Utc>,
+        lease: DateTime<Utc>,
+    ) -> Result<Option<OutboxRow>> {
         Ok(self
             .conn
             .query_row(
-                "SELECT id, message_id, complaint_id, purpose, mail_from, rcpt_to, raw, attempts FROM outbox
-                 WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT 1",
-                [to_db(now)],
+                "UPDATE outbox SET next_attempt_at = ?2
+                 WHERE id = (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1
+                             ORDER BY next_attempt_at, id LIMIT 1)
+                 RETURNING id, message_id, complaint_id, purpose, mail_from, rcpt_to, raw, attempts",
+                [to_db(now), to_db(lease)],
                 |r| {
                     let rcpt: String = r.get(5)?;
                     Ok(OutboxRow {
@@ -454,7 +462,8 @@ impl Tx<'_> {
             let id: Option<i64> = self
                 .tx
                 .query_row(
-                    "SELECT complaint_id FROM outbox WHERE message_id = ?1 AND complaint_id IS NOT NULL
+                    // Outbox ids keep their angle brackets, as sent in the header.
+                    "SELECT complaint_id FROM outbox WHERE message_id = '<' || ?1 || '>' AND complaint_id IS NOT NULL
                      UNION ALL
                      SELECT complaint_id FROM messages WHERE message_id = ?1 AND complaint_id IS NOT NULL
                      LIMIT 1",

@@ -25,7 +25,11 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { imap_security: "tls", smtp_security: "starttls", extra: "" }
+        Options {
+            imap_security: "tls",
+            smtp_security: "starttls",
+            extra: "",
+        }
     }
 }
 
@@ -88,7 +92,11 @@ dir = "{root}/templates"
             ),
         )
         .unwrap();
-        Daemon { dir, config, child: None }
+        Daemon {
+            dir,
+            config,
+            child: None,
+        }
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
@@ -118,7 +126,11 @@ dir = "{root}/templates"
     /// Starts `pengaduan run` and waits until it has read the mailbox once.
     pub fn start(&mut self, args: &[&str]) {
         assert!(self.child.is_none(), "daemon already running");
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .unwrap();
         let mut full = vec!["run"];
         full.extend_from_slice(args);
         let child = self
@@ -129,14 +141,18 @@ dir = "{root}/templates"
             .unwrap();
         self.child = Some(child);
         let since = self.health_at("imap_ok");
-        self.wait_until("the daemon read the mailbox", Duration::from_secs(30), || {
-            self.health_at("imap_ok") > since
-        });
+        self.wait_until(
+            "the daemon read the mailbox",
+            Duration::from_secs(30),
+            || self.health_at("imap_ok") > since,
+        );
     }
 
     /// SIGTERM, and wait for the exit; returns whether it exited successfully.
     pub fn stop(&mut self) -> bool {
-        let Some(mut child) = self.child.take() else { return true };
+        let Some(mut child) = self.child.take() else {
+            return true;
+        };
         unsafe_kill(child.id(), "TERM");
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -146,7 +162,10 @@ dir = "{root}/templates"
             if Instant::now() > deadline {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("daemon did not stop within 20 s after SIGTERM\n{}", self.log());
+                panic!(
+                    "daemon did not stop within 20 s after SIGTERM\n{}",
+                    self.log()
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -172,7 +191,11 @@ dir = "{root}/templates"
     }
 
     pub fn count_of(&self, class: &str) -> i64 {
-        self.message_classes().into_iter().find(|(c, _)| c == class).map(|(_, n)| n).unwrap_or(0)
+        self.message_classes()
+            .into_iter()
+            .find(|(c, _)| c == class)
+            .map(|(_, n)| n)
+            .unwrap_or(0)
     }
 
     fn health_at(&self, key: &str) -> String {
@@ -191,7 +214,10 @@ dir = "{root}/templates"
         let deadline = Instant::now() + timeout;
         while !cond() {
             if Instant::now() > deadline {
-                panic!("timed out waiting until {what}\n--- daemon log ---\n{}", self.log());
+                panic!(
+                    "timed out waiting until {what}\n--- daemon log ---\n{}",
+                    self.log()
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -209,7 +235,10 @@ impl Drop for Daemon {
 }
 
 fn unsafe_kill(pid: u32, signal: &str) {
-    let _ = Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status();
+    let _ = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status();
 }
 
 /// A plain complaint mail from `from` to the puskesmas.
@@ -238,5 +267,22 @@ pub fn text_body(raw: &[u8]) -> String {
 }
 
 pub fn sample(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/inbox").join(name)).unwrap()
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("samples/inbox")
+            .join(name),
+    )
+    .unwrap()
+}
+
+impl Daemon {
+    /// Waits for mail in a lab mailbox; on timeout the panic shows the daemon's log.
+    pub fn wait_for_mail(&self, lab: &Lab, user: &str, n: usize) -> Vec<Vec<u8>> {
+        self.wait_until(
+            &format!("{user} holds {n} message(s)"),
+            Duration::from_secs(30),
+            || lab.messages(user).len() >= n,
+        );
+        lab.messages(user)
+    }
 }

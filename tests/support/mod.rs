@@ -1,0 +1,6 @@
+//! Shared support for the integration tests. Each test binary compiles this module
+//! anew and uses only part of it, hence the allow.
+#![allow(dead_code)]
+
+pub mod daemon;
+pub mod lab;
