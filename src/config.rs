@@ -827,6 +827,20 @@ database = "data/pengaduan.db"
         assert!(e.contains("recipients.tim_mutu"), "{e}");
     }
 
+    /// The shipped example must stay valid: every key in it is one the parser knows.
+    #[test]
+    fn example_config_parses() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/pengaduan.example.toml"))
+            .unwrap()
+            .replace("PENGADUAN_IMAP_PASSWORD", "PATH")
+            .replace("PENGADUAN_SMTP_PASSWORD", "PATH");
+        let c = parse(&text).unwrap();
+        assert_eq!(c.imap.unwrap().port, 993);
+        assert_eq!(c.smtp.unwrap().security, Security::Starttls);
+        assert_eq!(c.workflow.satisfaction_reply_working_days, 5);
+        assert_eq!(c.calendar.holidays.len(), 2);
+    }
+
     #[test]
     fn loopback_hosts() {
         assert!(is_loopback_host("127.0.0.1"));
