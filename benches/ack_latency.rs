@@ -13,18 +13,31 @@ use support::daemon::{complaint, Daemon, PUSKESMAS};
 use support::lab::Lab;
 
 fn main() {
-    let n: usize = std::env::var("ACK_LATENCY_MESSAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
+    let n: usize = std::env::var("ACK_LATENCY_MESSAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
     let lab = Lab::start();
     let mut d = Daemon::new(&lab);
     d.start(&[]);
     let mut samples = Vec::with_capacity(n);
     for i in 0..n {
         let user = format!("warga{i}@example.test");
-        let raw = complaint(&user, "Warga", &format!("lat{i}@example.test"), "Antrean lama", "Menunggu tiga jam di loket pendaftaran.");
+        let raw = complaint(
+            &user,
+            "Warga",
+            &format!("lat{i}@example.test"),
+            "Antrean lama",
+            "Menunggu tiga jam di loket pendaftaran.",
+        );
         lab.deliver(&user, &[PUSKESMAS], &raw);
         let start = Instant::now();
         while lab.messages(&user).is_empty() {
-            assert!(start.elapsed() < Duration::from_secs(60), "no acknowledgement for {user}\n{}", d.log());
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "no acknowledgement for {user}\n{}",
+                d.log()
+            );
             std::thread::sleep(Duration::from_millis(2));
         }
         samples.push(start.elapsed());
@@ -32,9 +45,19 @@ fn main() {
     d.stop();
     samples.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let pct = |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).saturating_sub(1).min(samples.len() - 1)];
+    let pct = |p: f64| {
+        samples[((samples.len() as f64 * p).ceil() as usize)
+            .saturating_sub(1)
+            .min(samples.len() - 1)]
+    };
     println!("ack latency over {n} messages (SMTP accepted -> acknowledgement in the complainant's mailbox)");
     println!("| median | p95 | max | min |");
     println!("|---|---|---|---|");
-    println!("| {:.0} ms | {:.0} ms | {:.0} ms | {:.0} ms |", ms(pct(0.5)), ms(pct(0.95)), ms(*samples.last().unwrap()), ms(samples[0]));
+    println!(
+        "| {:.0} ms | {:.0} ms | {:.0} ms | {:.0} ms |",
+        ms(pct(0.5)),
+        ms(pct(0.95)),
+        ms(*samples.last().unwrap()),
+        ms(samples[0])
+    );
 }

@@ -830,10 +830,13 @@ database = "data/pengaduan.db"
     /// The shipped example must stay valid: every key in it is one the parser knows.
     #[test]
     fn example_config_parses() {
-        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/pengaduan.example.toml"))
-            .unwrap()
-            .replace("PENGADUAN_IMAP_PASSWORD", "PATH")
-            .replace("PENGADUAN_SMTP_PASSWORD", "PATH");
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/pengaduan.example.toml"
+        ))
+        .unwrap()
+        .replace("PENGADUAN_IMAP_PASSWORD", "PATH")
+        .replace("PENGADUAN_SMTP_PASSWORD", "PATH");
         let c = parse(&text).unwrap();
         assert_eq!(c.imap.unwrap().port, 993);
         assert_eq!(c.smtp.unwrap().security, Security::Starttls);

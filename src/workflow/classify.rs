@@ -1,6 +1,7 @@
 //! PURE: what an inbound message is — machine mail, a reply in a known complaint's thread,
 //! a new message from a person, or something a person must look at.
 
+use super::phrases::{normalise, Haystack};
 use crate::config::Keywords;
 use crate::domain::{EmailAddress, Kind, Ticket};
 use crate::mail::parse::InboundMessage;
@@ -169,16 +170,10 @@ fn keyword_scores<T: Copy + PartialEq>(
     words.sort_by_key(|(w, _)| std::cmp::Reverse(w.chars().count()));
 
     let mut scores: Vec<(T, u32)> = Vec::new();
-    for (haystack, weight) in [(subject, 2u32), (text, 1u32)] {
-        let mut hay = format!(" {} ", normalise(haystack));
+    for (text, weight) in [(subject, 2u32), (text, 1u32)] {
+        let mut hay = Haystack::new(text);
         for (word, label) in &words {
-            let needle = format!(" {word} ");
-            let mut hits = 0;
-            while let Some(pos) = hay.find(&needle) {
-                // Keep the surrounding spaces so neighbouring words still match.
-                hay.replace_range(pos..pos + needle.len() - 1, &" ".repeat(needle.len() - 1));
-                hits += 1;
-            }
+            let hits = hay.take(word);
             if hits > 0 {
                 match scores.iter_mut().find(|(l, _)| l == label) {
                     Some((_, s)) => *s += hits * weight,
@@ -188,21 +183,6 @@ fn keyword_scores<T: Copy + PartialEq>(
         }
     }
     scores
-}
-
-/// Lower case, letters and digits only, single spaces: "Terima-kasih!!" -> "terima kasih".
-fn normalise(s: &str) -> String {
-    let mapped: String = s
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() {
-                c.to_lowercase().next().unwrap_or(c)
-            } else {
-                ' '
-            }
-        })
-        .collect();
-    mapped.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

@@ -2,5 +2,6 @@
 
 pub mod classify;
 pub mod intake;
+pub mod phrases;
 pub mod satisfaction;
 pub mod state;

@@ -1,6 +1,8 @@
 //! PURE: reads a complainant's reply to the answer. Only a clear statement counts; anything
 //! else goes to a person (PROSEDUR.md step 7: satisfied closes, not satisfied refers).
 
+use super::phrases::Haystack;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     Satisfied,
@@ -46,7 +48,7 @@ const SATISFIED: &[&str] = &[
 /// because our answer itself contains the words PUAS and TIDAK PUAS.
 pub fn read(text: &str) -> Verdict {
     let fresh = fresh_text(text);
-    let mut hay = format!(" {} ", normalise(&fresh));
+    let mut hay = Haystack::new(&fresh);
     let unsatisfied = consume(&mut hay, UNSATISFIED);
     let satisfied = consume(&mut hay, SATISFIED);
     match (satisfied, unsatisfied) {
@@ -76,30 +78,8 @@ fn fresh_text(text: &str) -> String {
     out.join("\n")
 }
 
-fn consume(hay: &mut String, phrases: &[&str]) -> bool {
-    let mut found = false;
-    for phrase in phrases {
-        let needle = format!(" {} ", normalise(phrase));
-        while let Some(pos) = hay.find(&needle) {
-            hay.replace_range(pos..pos + needle.len() - 1, &" ".repeat(needle.len() - 1));
-            found = true;
-        }
-    }
-    found
-}
-
-fn normalise(s: &str) -> String {
-    let mapped: String = s
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() {
-                c.to_lowercase().next().unwrap_or(c)
-            } else {
-                ' '
-            }
-        })
-        .collect();
-    mapped.split_whitespace().collect::<Vec<_>>().join(" ")
+fn consume(hay: &mut Haystack, phrases: &[&str]) -> bool {
+    phrases.iter().map(|p| hay.take(p)).sum::<u32>() > 0
 }
 
 #[cfg(test)]
