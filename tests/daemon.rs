@@ -440,3 +440,48 @@ fn the_whole_procedure_ends_at_the_dinas_kesehatan_when_the_complainant_is_not_s
     assert!(show["events"].as_array().unwrap().len() >= 10);
     assert!(d.stop());
 }
+
+#[test]
+fn smtp_outage_loses_nothing_and_the_acknowledgement_follows_recovery() {
+    let lab = Lab::start();
+    let mut d = Daemon::new(&lab);
+    let good = format!("port = {}\nsecurity = \"starttls\"", lab.submission_port);
+    let dead = format!(
+        "port = {}\nsecurity = \"starttls\"",
+        support::daemon::closed_port()
+    );
+    d.edit_config(&good, &dead);
+    d.start(&[]);
+    deliver(
+        &lab,
+        "tono@example.test",
+        &complaint(
+            "tono@example.test",
+            "Tono",
+            "t1@example.test",
+            "Lab tutup",
+            "Laboratorium tutup jam 10 pagi.",
+        ),
+    );
+    d.wait_until("the failed send is recorded for a retry", WAIT, || {
+        d.complaints().len() == 1 && d.log().contains("sending failed, will retry")
+    });
+    assert_eq!(
+        d.store().outbox_counts().unwrap(),
+        vec![("pending".to_string(), 1)]
+    );
+    let check = String::from_utf8_lossy(&d.run_cli(&["check"]).stdout).into_owned();
+    assert!(check.contains("GAGAL SMTP"), "{check}");
+    assert!(d.stop());
+
+    // SMTP is back (the config points at the working server again): the queued
+    // acknowledgement goes out once its retry time comes (30 s after the first attempt).
+    d.edit_config(&dead, &good);
+    d.start(&[]);
+    let acks = lab.wait_for_messages("tono@example.test", 1, Duration::from_secs(60));
+    assert_eq!(acks.len(), 1);
+    d.wait_until("the complaint is acknowledged", WAIT, || {
+        d.complaints()[0].ack_sent_at.is_some()
+    });
+    assert!(d.stop());
+}

@@ -286,3 +286,18 @@ impl Daemon {
         lab.messages(user)
     }
 }
+
+impl Daemon {
+    /// Edits the written config (for example to point SMTP somewhere else before a restart).
+    pub fn edit_config(&self, from: &str, to: &str) {
+        let text = std::fs::read_to_string(&self.config).unwrap();
+        assert!(text.contains(from), "config has no {from:?}");
+        std::fs::write(&self.config, text.replacen(from, to, 1)).unwrap();
+    }
+}
+
+/// A loopback port with nothing listening on it.
+pub fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
