@@ -1,6 +1,9 @@
 //! EDGE: the only module with SQL. One SQLite file in WAL mode; one transaction per decision.
 
+mod backup;
 mod schema;
+
+pub use backup::restore;
 
 use std::path::Path;
 
