@@ -58,6 +58,24 @@ pub enum Command {
         #[arg(long, default_value = "data/demo")]
         dir: PathBuf,
     },
+    /// The staff daily digest: --dry-run prints today's digest, --send queues it for the
+    /// team (recipients.tim_pengaduan); exactly one of the two.
+    Digest {
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        send: bool,
+    },
+    /// Write a consistent copy of the database to FILE while the daemon keeps running.
+    Backup {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Replace the database with a backup (stop the daemon first).
+    Restore {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -31,6 +31,19 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
         Command::Complaints { command } => complaints(&Config::load(&cli.config)?, *command),
         Command::Flagged { json } => flagged(&Config::load(&cli.config)?, json),
         Command::Demo { dir } => demo(&dir).await,
+        Command::Digest { dry_run, send } => digest(&Config::load(&cli.config)?, dry_run, send),
+        Command::Backup { file } => {
+            let config = Config::load(&cli.config)?;
+            Store::open(&config.storage.database)?.backup_to(&file)?;
+            println!("Cadangan basis data tersimpan di {}.", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { file } => {
+            let config = Config::load(&cli.config)?;
+            crate::store::restore(&file, &config.storage.database)?;
+            println!("Basis data {} dipulihkan dari {}; berkas lama disimpan dengan akhiran .before-restore.", config.storage.database.display(), file.display());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -679,5 +692,39 @@ async fn demo(dir: &Path) -> Result<ExitCode> {
             &serde_json::json!({ "complaints": list })
         )?
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `digest --dry-run` prints today's digest (text part); `digest --send` queues it.
+fn digest(config: &Config, dry_run: bool, send: bool) -> Result<ExitCode> {
+    if dry_run == send {
+        anyhow::bail!(
+            "pilih tepat satu: `digest --dry-run` (tampilkan ringkasan) atau `digest --send` \
+             (kirim sekarang) / choose exactly one of --dry-run or --send"
+        );
+    }
+    let pipeline = load_pipeline(config)?;
+    let mut store = Store::open(&config.storage.database)?;
+    let now = SystemClock.now();
+    if dry_run {
+        let digest = pipeline.digest(&store, now)?;
+        println!("{}", pipeline.render_digest(&digest)?.text.trim_end());
+        return Ok(ExitCode::SUCCESS);
+    }
+    match pipeline.queue_digest(&mut store, now)? {
+        Some(key) => println!(
+            "Ringkasan harian ({key}) masuk antrean untuk {}; daemon akan mengirimkannya.",
+            config
+                .recipients
+                .tim_pengaduan
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => {
+            println!("Ringkasan harian hari ini sudah pernah masuk antrean; tidak dikirim lagi.")
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

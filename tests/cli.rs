@@ -164,3 +164,27 @@ fn a_bad_config_names_the_key_and_the_fix() {
     let err = String::from_utf8_lossy(&missing.stderr);
     assert!(err.contains("pengaduan.example.toml"), "{err}");
 }
+
+#[test]
+fn backup_and_restore_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "");
+    let eml = dir.path().join("a.eml");
+    std::fs::write(&eml, "From: a@example.test\r\nSubject: Keluhan\r\nMessage-ID: <a@x>\r\nDate: Thu, 12 Mar 2026 10:00:00 +0700\r\n\r\nAntre.\r\n").unwrap();
+    assert!(pengaduan(&config, &["ingest", eml.to_str().unwrap()])
+        .status
+        .success());
+    let copy = dir.path().join("cadangan.db");
+    let out = pengaduan(&config, &["backup", copy.to_str().unwrap()]);
+    assert!(
+        stdout(&out).contains("Cadangan basis data tersimpan"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_file(dir.path().join("db/pengaduan.db")).unwrap();
+    assert!(stdout(&pengaduan(&config, &["complaints", "list"])).contains("masih kosong"));
+    assert!(pengaduan(&config, &["restore", copy.to_str().unwrap()])
+        .status
+        .success());
+    assert!(stdout(&pengaduan(&config, &["complaints", "list"])).contains("ADU-2026-0001"));
+}

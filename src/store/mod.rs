@@ -1,6 +1,7 @@
 //! EDGE: the only module with SQL. One SQLite file in WAL mode; one transaction per decision.
 
 mod backup;
+mod digest;
 mod schema;
 
 pub use backup::restore;

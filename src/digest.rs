@@ -1,0 +1,454 @@
+//! The staff daily digest: what arrived since the last digest, what is open and how close
+//! its deadline is (overdue on top), what waits for the complainant, and what needs a person.
+//! `build` is PURE (takes `now`); `Pipeline::queue_digest` renders it from
+//! `templates/mail/digest.*` and queues it to `recipients.tim_pengaduan` through the outbox,
+//! once per WIB day (idempotency key `digest:YYYY-MM-DD`).
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::calendar::{local_date, Calendar};
+use crate::clock::to_wib_rfc3339;
+use crate::domain::{Kind, Status};
+use crate::ingest::Pipeline;
+use crate::mail::compose::{self, MailSpec, PuskesmasView, Recipient};
+use crate::store::Store;
+use crate::workflow::state;
+
+/// The health key that holds the time of the last queued digest.
+pub const LAST_DIGEST: &str = "last_digest";
+
+/// A complaint as the digest needs it (read by `Store::digest_cases`).
+#[derive(Debug, Clone)]
+pub struct DigestCase {
+    pub ticket: String,
+    pub status: Status,
+    pub kind: Kind,
+    pub unit: Option<String>,
+    pub complainant_name: Option<String>,
+    pub complainant_email: Option<String>,
+    pub subject: String,
+    pub received_at: DateTime<Utc>,
+    pub review_due: DateTime<Utc>,
+    pub answer_due: DateTime<Utc>,
+    pub attention: Option<String>,
+    /// The acknowledgement's outbox row ended `failed`.
+    pub ack_failed: bool,
+}
+
+/// One complaint line of the digest. Times are RFC 3339 in WIB (for `|tanggal`).
+#[derive(Debug, Clone, Serialize)]
+pub struct DigestItem {
+    pub ticket: String,
+    pub kind: String,
+    pub status: String,
+    pub status_label: String,
+    pub unit: Option<String>,
+    /// Name, else address, else null.
+    pub complainant: Option<String>,
+    pub subject: String,
+    pub received_at: String,
+    /// `telaah` (review, 3x24 jam) or `jawaban` (answer, 14 hari kerja).
+    pub deadline_kind: &'static str,
+    pub deadline: String,
+    pub working_days_left: i64,
+    pub overdue: bool,
+    pub attention: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Count {
+    pub label: String,
+    pub n: usize,
+}
+
+/// The one-line summary: counts of open complaints by status and by unit.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub open: usize,
+    pub new: usize,
+    pub overdue: usize,
+    pub awaiting_reply: usize,
+    pub by_status: Vec<Count>,
+    pub by_unit: Vec<Count>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Digest {
+    /// When it was built, and the WIB date it is for.
+    pub generated_at: String,
+    pub date: String,
+    /// New complaints are those received after this time.
+    pub since: String,
+    /// True when no digest was sent before and `since` is simply 24 hours ago.
+    pub first: bool,
+    pub new: Vec<DigestItem>,
+    /// Open complaints still waiting for review or answer, nearest deadline first
+    /// (so the overdue ones come on top).
+    pub open: Vec<DigestItem>,
+    /// Answered, waiting for the complainant's PUAS / TIDAK PUAS.
+    pub awaiting_reply: Vec<DigestItem>,
+    pub ack_failed: Vec<DigestItem>,
+    pub attention: Vec<DigestItem>,
+    pub summary: Summary,
+    pub nothing_new: bool,
+}
+
+/// The label used for a complaint without a unit in the per-unit count.
+const NO_UNIT: &str = "belum ditentukan";
+
+fn item(c: &DigestCase, now: DateTime<Utc>, calendar: &Calendar) -> DigestItem {
+    let (deadline_kind, due) = match c.status {
+        Status::Received | Status::Acknowledged => ("telaah", c.review_due),
+        _ => ("jawaban", c.answer_due),
+    };
+    DigestItem {
+        ticket: c.ticket.clone(),
+        kind: c.kind.as_str().to_string(),
+        status: c.status.as_str().to_string(),
+        status_label: state::label(c.status).to_string(),
+        unit: c.unit.clone(),
+        complainant: c
+            .complainant_name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .or_else(|| c.complainant_email.clone()),
+        subject: c.subject.clone(),
+        received_at: to_wib_rfc3339(c.received_at),
+        deadline_kind,
+        deadline: to_wib_rfc3339(due),
+        working_days_left: calendar.working_days_left(now, due),
+        overdue: now > due,
+        attention: c.attention.clone(),
+    }
+}
+
+fn deadline_of(c: &DigestCase) -> DateTime<Utc> {
+    match c.status {
+        Status::Received | Status::Acknowledged => c.review_due,
+        _ => c.answer_due,
+    }
+}
+
+/// PURE: the digest as of `now`. `since` is the time of the last digest; `None` means the
+/// last 24 hours.
+pub fn build(
+    now: DateTime<Utc>,
+    since: Option<DateTime<Utc>>,
+    complaints: &[DigestCase],
+    calendar: &Calendar,
+) -> Digest {
+    let first = since.is_none();
+    let since = since.unwrap_or(now - Duration::hours(24));
+
+    let mut new: Vec<&DigestCase> = complaints
+        .iter()
+        .filter(|c| c.received_at > since && c.received_at <= now)
+        .collect();
+    new.sort_by(|a, b| (a.received_at, &a.ticket).cmp(&(b.received_at, &b.ticket)));
+
+    let open_cases: Vec<&DigestCase> = complaints
+        .iter()
+        .filter(|c| state::is_open(c.status))
+        .collect();
+
+    let mut pending: Vec<&DigestCase> = open_cases
+        .iter()
+        .copied()
+        .filter(|c| c.status != Status::Answered)
+        .collect();
+    // Overdue first, then nearest deadline; the ticket breaks ties so the order is stable.
+    pending.sort_by(|a, b| {
+        let key = |c: &DigestCase| (now <= deadline_of(c), deadline_of(c), c.ticket.clone());
+        key(a).cmp(&key(b))
+    });
+
+    let mut by_status: BTreeMap<Status, usize> = BTreeMap::new();
+    let mut by_unit: BTreeMap<String, usize> = BTreeMap::new();
+    for c in &open_cases {
+        *by_status.entry(c.status).or_default() += 1;
+        let unit = c.unit.clone().unwrap_or_else(|| NO_UNIT.to_string());
+        *by_unit.entry(unit).or_default() += 1;
+    }
+    let mut by_unit: Vec<Count> = by_unit
+        .into_iter()
+        .map(|(label, n)| Count { label, n })
+        .collect();
+    // Largest unit first; the unassigned ones last, whatever their number.
+    by_unit.sort_by(|a, b| {
+        ((a.label == NO_UNIT), std::cmp::Reverse(a.n), &a.label).cmp(&(
+            (b.label == NO_UNIT),
+            std::cmp::Reverse(b.n),
+            &b.label,
+        ))
+    });
+
+    let items = |cs: &[&DigestCase]| -> Vec<DigestItem> {
+        cs.iter().map(|c| item(c, now, calendar)).collect()
+    };
+    let open = items(&pending);
+    let awaiting: Vec<&DigestCase> = open_cases
+        .iter()
+        .copied()
+        .filter(|c| c.status == Status::Answered)
+        .collect();
+    let ack_failed: Vec<&DigestCase> = open_cases
+        .iter()
+        .copied()
+        .filter(|c| c.ack_failed)
+        .collect();
+    let attention: Vec<&DigestCase> = complaints
+        .iter()
+        .filter(|c| c.attention.as_deref().is_some_and(|a| !a.trim().is_empty()))
+        .collect();
+
+    let summary = Summary {
+        open: open_cases.len(),
+        new: new.len(),
+        overdue: open.iter().filter(|i| i.overdue).count(),
+        awaiting_reply: awaiting.len(),
+        by_status: by_status
+            .into_iter()
+            .map(|(s, n)| Count {
+                label: state::label(s).to_string(),
+                n,
+            })
+            .collect(),
+        by_unit,
+    };
+    Digest {
+        generated_at: to_wib_rfc3339(now),
+        date: to_wib_rfc3339(now),
+        since: to_wib_rfc3339(since),
+        first,
+        nothing_new: new.is_empty(),
+        new: items(&new),
+        open,
+        awaiting_reply: items(&awaiting),
+        ack_failed: items(&ack_failed),
+        attention: items(&attention),
+        summary,
+    }
+}
+
+/// What the digest templates see: the digest's fields plus `puskesmas`.
+#[derive(Serialize)]
+struct DigestContext<'a> {
+    puskesmas: PuskesmasView,
+    #[serde(flatten)]
+    digest: &'a Digest,
+}
+
+/// The digest rendered: subject line, text part, HTML part.
+#[derive(Debug, Clone)]
+pub struct RenderedDigest {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// `digest:2026-11-23`, the WIB date: one digest per day.
+pub fn idem_key(now: DateTime<Utc>) -> String {
+    format!("digest:{}", local_date(now).format("%Y-%m-%d"))
+}
+
+impl Pipeline {
+    /// The digest as it would go out now (reads the store, decides nothing).
+    pub fn digest(&self, store: &Store, now: DateTime<Utc>) -> Result<Digest> {
+        let since = store.last_digest()?;
+        let cases = store.digest_cases(since.unwrap_or(now - Duration::hours(24)))?;
+        Ok(build(now, since, &cases, &self.calendar))
+    }
+
+    /// Renders the three digest templates (for `digest --dry-run` and the tests).
+    pub fn render_digest(&self, digest: &Digest) -> Result<RenderedDigest> {
+        let ctx = self.digest_context(digest);
+        let t = &self.templates;
+        Ok(RenderedDigest {
+            subject: t.render("mail/digest.subject.txt", &ctx)?,
+            text: t.render("mail/digest.txt", &ctx)?,
+            html: t.render("mail/digest.html", &ctx)?,
+        })
+    }
+
+    fn digest_context<'a>(&self, digest: &'a Digest) -> DigestContext<'a> {
+        DigestContext {
+            puskesmas: (&self.config.puskesmas).into(),
+            digest,
+        }
+    }
+
+    /// Queues today's digest to `recipients.tim_pengaduan` and records its time, in one
+    /// transaction. Returns the idempotency key, or `None` when today's digest was queued
+    /// already (nothing is written then).
+    pub fn queue_digest(&self, store: &mut Store, now: DateTime<Utc>) -> Result<Option<String>> {
+        let team = &self.config.recipients.tim_pengaduan;
+        anyhow::ensure!(
+            !team.is_empty(),
+            "recipients.tim_pengaduan kosong: ringkasan harian tidak punya penerima; isi \
+             recipients.tim_pengaduan di konfigurasi dengan alamat surel tim pengaduan \
+             (recipients.tim_pengaduan is empty: add the team's addresses to the config)"
+        );
+        let key = idem_key(now);
+        let tx = store.transaction()?;
+        if tx.outbox_has(&key)? {
+            return Ok(None);
+        }
+        let since = tx.last_digest()?;
+        let cases = tx.digest_cases(since.unwrap_or(now - Duration::hours(24)))?;
+        let digest = build(now, since, &cases, &self.calendar);
+        let to: Vec<Recipient<'_>> = team
+            .iter()
+            .map(|email| Recipient { name: None, email })
+            .collect();
+        let mail = compose::render(
+            &self.templates,
+            &MailSpec {
+                template: "mail/digest",
+                idem_key: key.clone(),
+                purpose: "digest",
+                automatic: true,
+                from: &self.config.puskesmas,
+                to: &to,
+                thread: None,
+            },
+            &self.digest_context(&digest),
+            now,
+        )
+        .context("cannot render the daily digest (templates/mail/digest.*)")?;
+        if !tx.enqueue(&mail, None, now)? {
+            return Ok(None);
+        }
+        tx.record_digest(&key, now)?;
+        tx.commit()?;
+        Ok(Some(key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Weekday};
+
+    fn calendar() -> Calendar {
+        use Weekday::*;
+        Calendar::new(&[Mon, Tue, Wed, Thu, Fri, Sat], Vec::new())
+    }
+
+    /// Monday 23 November 2026, 07:00 WIB.
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap()
+    }
+
+    fn case(seq: u32, hours_ago: i64, status: Status) -> DigestCase {
+        let received_at = now() - Duration::hours(hours_ago);
+        DigestCase {
+            ticket: format!("ADU-2026-{seq:04}"),
+            status,
+            kind: Kind::Pengaduan,
+            unit: None,
+            complainant_name: Some("Siti".into()),
+            complainant_email: None,
+            subject: format!("Pengaduan {seq}"),
+            received_at,
+            review_due: received_at + Duration::hours(72),
+            answer_due: received_at + Duration::days(20),
+            attention: None,
+            ack_failed: false,
+        }
+    }
+
+    #[test]
+    fn open_complaints_by_next_deadline_overdue_on_top() {
+        let mut reviewed = case(1, 200, Status::Reviewed); // answer due in ~12 days
+        reviewed.unit = Some("farmasi".into());
+        let cases = vec![
+            reviewed,
+            case(2, 10, Status::Acknowledged), // review due in 62 h
+            case(3, 80, Status::Acknowledged), // review 8 h overdue
+            case(4, 100, Status::Received),    // review 28 h overdue
+            case(5, 30, Status::Answered),     // waits for the complainant
+            case(6, 5, Status::ClosedSatisfied), // closed: new, but not open
+        ];
+        let d = build(now(), None, &cases, &calendar());
+        let order: Vec<&str> = d.open.iter().map(|i| i.ticket.as_str()).collect();
+        assert_eq!(
+            order,
+            [
+                "ADU-2026-0004",
+                "ADU-2026-0003",
+                "ADU-2026-0002",
+                "ADU-2026-0001"
+            ]
+        );
+        assert!(d.open[0].overdue && d.open[1].overdue);
+        assert!(!d.open[2].overdue && !d.open[3].overdue);
+        assert_eq!(d.open[0].deadline_kind, "telaah");
+        assert_eq!(d.open[3].deadline_kind, "jawaban");
+        assert!(d.open[0].working_days_left < 0, "{:?}", d.open[0]);
+        assert!(d.open[3].working_days_left > 0);
+        assert_eq!(d.summary.overdue, 2);
+        assert_eq!(d.summary.open, 5);
+        assert_eq!(d.awaiting_reply.len(), 1);
+        assert_eq!(d.awaiting_reply[0].ticket, "ADU-2026-0005");
+        let new: Vec<&str> = d.new.iter().map(|i| i.ticket.as_str()).collect();
+        assert_eq!(new, ["ADU-2026-0002", "ADU-2026-0006"]);
+        assert!(!d.nothing_new && d.first);
+        assert_eq!(
+            d.summary.by_unit,
+            vec![
+                Count {
+                    label: "farmasi".into(),
+                    n: 1
+                },
+                Count {
+                    label: NO_UNIT.into(),
+                    n: 4
+                }
+            ]
+        );
+        assert_eq!(d.summary.by_status.iter().map(|c| c.n).sum::<usize>(), 5);
+    }
+
+    #[test]
+    fn nothing_new_since_the_last_digest() {
+        let cases = vec![case(1, 30, Status::Acknowledged)];
+        let d = build(now(), Some(now() - Duration::hours(2)), &cases, &calendar());
+        assert!(d.nothing_new);
+        assert!(!d.first);
+        assert!(d.new.is_empty());
+        assert_eq!(d.open.len(), 1);
+        let empty = build(now(), None, &[], &calendar());
+        assert!(empty.nothing_new && empty.open.is_empty());
+        assert_eq!(empty.summary.open, 0);
+    }
+
+    #[test]
+    fn failed_acks_and_attention_are_listed() {
+        let mut a = case(1, 3, Status::Received);
+        a.ack_failed = true;
+        let mut b = case(2, 50, Status::Answered);
+        b.attention = Some("balasan tidak jelas".into());
+        let mut closed = case(3, 50, Status::Referred);
+        closed.ack_failed = true;
+        let d = build(now(), None, &[a, b, closed], &calendar());
+        assert_eq!(d.ack_failed.len(), 1);
+        assert_eq!(d.ack_failed[0].ticket, "ADU-2026-0001");
+        assert_eq!(d.attention.len(), 1);
+        assert_eq!(
+            d.attention[0].attention.as_deref(),
+            Some("balasan tidak jelas")
+        );
+    }
+
+    #[test]
+    fn idem_key_uses_the_wib_date() {
+        // 23 Nov 2026 20:00 UTC is already 24 Nov in WIB.
+        let t = Utc.with_ymd_and_hms(2026, 11, 23, 20, 0, 0).unwrap();
+        assert_eq!(idem_key(t), "digest:2026-11-24");
+        assert_eq!(idem_key(now()), "digest:2026-11-23");
+    }
+}

@@ -1,0 +1,104 @@
+//! The digest's SQL: the complaints it reports on, whether today's digest is queued, and
+//! the time of the last one (a row in `health`, key `last_digest`).
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::{Store, Tx};
+use crate::clock::{from_db, to_db};
+use crate::digest::{DigestCase, LAST_DIGEST};
+
+impl Store {
+    /// Open complaints, complaints received after `since`, and complaints waiting for a person.
+    pub fn digest_cases(&self, since: DateTime<Utc>) -> Result<Vec<DigestCase>> {
+        digest_cases(&self.conn, since)
+    }
+
+    /// When the last digest was queued.
+    pub fn last_digest(&self) -> Result<Option<DateTime<Utc>>> {
+        last_digest(&self.conn)
+    }
+}
+
+impl Tx<'_> {
+    pub fn digest_cases(&self, since: DateTime<Utc>) -> Result<Vec<DigestCase>> {
+        digest_cases(&self.tx, since)
+    }
+
+    pub fn last_digest(&self) -> Result<Option<DateTime<Utc>>> {
+        last_digest(&self.tx)
+    }
+
+    /// True when a mail with this idempotency key is in the outbox, whatever its status.
+    pub fn outbox_has(&self, idem_key: &str) -> Result<bool> {
+        Ok(self.tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE idem_key = ?1)",
+            [idem_key],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Records that the digest `value` (its idempotency key) was queued at `now`.
+    pub fn record_digest(&self, value: &str, now: DateTime<Utc>) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO health (key, value, at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (key) DO UPDATE SET value = ?2, at = ?3",
+            params![LAST_DIGEST, value, to_db(now)],
+        )?;
+        Ok(())
+    }
+}
+
+fn last_digest(conn: &Connection) -> Result<Option<DateTime<Utc>>> {
+    let at: Option<String> = conn
+        .query_row("SELECT at FROM health WHERE key = ?1", [LAST_DIGEST], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok(at.as_deref().and_then(from_db))
+}
+
+fn digest_cases(conn: &Connection, since: DateTime<Utc>) -> Result<Vec<DigestCase>> {
+    let mut stmt = conn.prepare(
+        "SELECT c.ticket, c.status, c.kind, c.unit, c.complainant_name, c.complainant_email,
+                c.subject, c.received_at, c.review_due, c.answer_due, c.attention,
+                EXISTS (SELECT 1 FROM outbox o
+                        WHERE o.complaint_id = c.id AND o.purpose = 'ack' AND o.status = 'failed')
+         FROM complaints c
+         WHERE c.status NOT IN ('closed_satisfied', 'referred', 'closed_without_reply')
+            OR c.received_at > ?1
+            OR c.attention IS NOT NULL
+         ORDER BY c.year, c.seq",
+    )?;
+    let rows = stmt.query_map(params![to_db(since)], |r| {
+        let bad = |i: usize, what: &str| {
+            rusqlite::Error::FromSqlConversionFailure(
+                i,
+                rusqlite::types::Type::Text,
+                what.to_string().into(),
+            )
+        };
+        let time = |i: usize| -> rusqlite::Result<DateTime<Utc>> {
+            let s: String = r.get(i)?;
+            from_db(&s).ok_or_else(|| bad(i, "bad timestamp"))
+        };
+        let status: String = r.get(1)?;
+        let kind: String = r.get(2)?;
+        Ok(DigestCase {
+            ticket: r.get(0)?,
+            status: status.parse().map_err(|_| bad(1, "bad status"))?,
+            kind: kind.parse().map_err(|_| bad(2, "bad kind"))?,
+            unit: r.get(3)?,
+            complainant_name: r.get(4)?,
+            complainant_email: r.get(5)?,
+            subject: r.get(6)?,
+            received_at: time(7)?,
+            review_due: time(8)?,
+            answer_due: time(9)?,
+            attention: r.get(10)?,
+            ack_failed: r.get(11)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
