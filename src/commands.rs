@@ -76,13 +76,13 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
     let (stop, stopped) = watch::channel(false);
 
     tracing::info!(mailbox = %imap_cfg.mailbox, host = %imap_cfg.host, database = %db.display(), "pengaduan started");
-    let scheduled = tokio::spawn(crate::jobs::run(
-        pipeline.clone(),
-        jobs_store,
-        clock.clone(),
-        wake.clone(),
-        stopped.clone(),
-    ));
+    let mut scheduler = crate::jobs::start(crate::jobs::JobContext {
+        pipeline: pipeline.clone(),
+        store: jobs_store,
+        clock: clock.clone(),
+        outbox_wake: wake.clone(),
+    })
+    .await?;
     let watcher = Watcher {
         config: imap_cfg,
         pipeline,
@@ -100,7 +100,7 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
     let finished = tokio::time::timeout(Duration::from_secs(9), async {
         let _ = watching.await;
         let _ = sending.await;
-        let _ = scheduled.await;
+        let _ = scheduler.shutdown().await;
     })
     .await;
     if finished.is_err() {

@@ -37,6 +37,7 @@ pub struct Config {
     /// Units of the puskesmas with the keywords that point at them, in config order.
     pub units: Vec<(String, Vec<String>)>,
     pub workflow: Workflow,
+    pub schedule: Schedule,
     pub limits: Limits,
     pub templates_dir: PathBuf,
 }
@@ -111,6 +112,13 @@ pub struct Keywords {
     pub by_kind: Vec<(Kind, Vec<String>)>,
 }
 
+/// Cron strings (with a seconds field) in Asia/Jakarta time; `None` disables a job.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub digest: Option<String>,
+    pub deadline_check: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Workflow {
     /// Working days after the answer without a reply before the case closes by itself.
@@ -159,6 +167,7 @@ struct RawConfig {
     keywords: Option<BTreeMap<String, Vec<String>>>,
     units: Option<toml::Table>,
     workflow: Option<RawWorkflow>,
+    schedule: Option<RawSchedule>,
     limits: Option<RawLimits>,
     templates: Option<RawTemplates>,
 }
@@ -228,6 +237,41 @@ struct RawRecipients {
     tim_mutu: Vec<String>,
     #[serde(default)]
     dinas_kesehatan: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    #[serde(default = "default_digest_cron")]
+    digest: String,
+    #[serde(default = "default_deadline_cron")]
+    deadline_check: String,
+}
+
+fn default_digest_cron() -> String {
+    "0 0 7 * * Mon-Fri".into()
+}
+fn default_deadline_cron() -> String {
+    "0 */15 * * * *".into()
+}
+
+/// An empty string disables the job; anything else must parse as the scheduler parses it.
+fn check_cron(key: &str, value: String) -> Result<Option<String>, String> {
+    if value.trim().is_empty() {
+        return Ok(None);
+    }
+    let noop = |_, _| -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+        Box::pin(async {})
+    };
+    tokio_cron_scheduler::Job::new_async_tz(value.as_str(), crate::calendar::WIB, noop).map_err(
+        |_| {
+            format!(
+                "{key} = {value:?} is not a cron schedule; write six fields with seconds first, \
+             e.g. \"0 0 7 * * Mon-Fri\" (07:00 WIB on weekdays), or \"\" to disable the job"
+            )
+        },
+    )?;
+    Ok(Some(value))
 }
 
 #[derive(Deserialize)]
@@ -565,6 +609,16 @@ impl Config {
                 .unwrap_or_else(default_satisfaction_days),
         };
 
+        let raw_schedule = raw.schedule.unwrap_or(RawSchedule {
+            digest: default_digest_cron(),
+            deadline_check: default_deadline_cron(),
+        });
+        let schedule = Schedule {
+            digest: check_cron("schedule.digest", raw_schedule.digest).map_err(&err)?,
+            deadline_check: check_cron("schedule.deadline_check", raw_schedule.deadline_check)
+                .map_err(&err)?,
+        };
+
         let limits = match raw.limits {
             Some(l) => Limits {
                 auto_replies_per_sender_per_hour: l.auto_replies_per_sender_per_hour,
@@ -593,6 +647,7 @@ impl Config {
             keywords,
             units,
             workflow,
+            schedule,
             limits,
             templates_dir: raw
                 .templates
@@ -842,6 +897,24 @@ database = "data/pengaduan.db"
         assert_eq!(c.smtp.unwrap().security, Security::Starttls);
         assert_eq!(c.workflow.satisfaction_reply_working_days, 5);
         assert_eq!(c.calendar.holidays.len(), 2);
+    }
+
+    #[test]
+    fn schedules_are_checked_and_empty_disables() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.schedule.digest.as_deref(), Some("0 0 7 * * Mon-Fri"));
+        let c = parse(&format!("{MINIMAL}\n[schedule]\ndigest = \"\"\n")).unwrap();
+        assert!(c.schedule.digest.is_none());
+        assert!(c.schedule.deadline_check.is_some());
+        let e = parse(&format!(
+            "{MINIMAL}\n[schedule]\ndeadline_check = \"every 15 minutes\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("schedule.deadline_check") && e.contains("seconds first"),
+            "{e}"
+        );
     }
 
     #[test]

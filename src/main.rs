@@ -13,7 +13,7 @@ async fn main() -> ExitCode {
     // The demo's output is the register itself; its log lines would only hide it.
     let default = match cli.command {
         pengaduan::cli::Command::Demo { .. } => "warn",
-        _ => "info,async_imap=warn,rustls=warn,lettre=warn",
+        _ => "info,async_imap=warn,rustls=warn,lettre=warn,tokio_cron_scheduler=warn",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()

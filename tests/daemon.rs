@@ -485,3 +485,35 @@ fn smtp_outage_loses_nothing_and_the_acknowledgement_follows_recovery() {
     });
     assert!(d.stop());
 }
+
+#[test]
+fn the_digest_job_mails_the_team_once_a_day_however_often_it_fires() {
+    let lab = Lab::start();
+    let mut d = Daemon::with(
+        &lab,
+        Options {
+            // Fires every second: the daily key must still let one digest through.
+            extra: "[recipients]\ntim_pengaduan = [\"tim@example.test\"]\n[schedule]\ndigest = \"* * * * * *\"\n",
+            ..Options::default()
+        },
+    );
+    d.start(&[]);
+    let digests = d.wait_for_mail(&lab, "tim@example.test", 1);
+    assert!(
+        text_body(&digests[0]).contains("RINGKASAN HARIAN PENGADUAN"),
+        "{}",
+        text_body(&digests[0])
+    );
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(
+        lab.messages("tim@example.test").len(),
+        1,
+        "one digest per day"
+    );
+    assert!(d.stop());
+    // A restart the same day sends nothing more.
+    d.start(&[]);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(lab.messages("tim@example.test").len(), 1);
+    assert!(d.stop());
+}
