@@ -11,6 +11,7 @@ pub mod domain;
 pub mod ingest;
 pub mod jobs;
 pub mod mail;
+pub mod notices;
 pub mod outbox;
 pub mod procedure;
 pub mod store;

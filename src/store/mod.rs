@@ -2,6 +2,7 @@
 
 mod backup;
 mod digest;
+mod notices;
 mod schema;
 
 pub use backup::restore;
@@ -749,6 +750,7 @@ pub struct CaseRecord {
     pub plan: Option<String>,
     pub answer: Option<String>,
     pub answered_at: Option<DateTime<Utc>>,
+    pub ack_sent_at: Option<DateTime<Utc>>,
 }
 
 /// One message of a case file, with its text, for the referral to the Dinas Kesehatan.
@@ -775,7 +777,7 @@ pub struct NewManualComplaint<'a> {
 }
 
 const CASE_SELECT: &str = "SELECT id, ticket, status, kind, channel, unit, complainant_email, complainant_name,
-    complainant_address, phones, subject, body, received_at, answer_due, plan, answer, answered_at FROM complaints";
+    complainant_address, phones, subject, body, received_at, answer_due, plan, answer, answered_at, ack_sent_at FROM complaints";
 
 fn case_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRecord> {
     let bad = |i: usize, what: &str| {
@@ -811,6 +813,7 @@ fn case_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRecord> {
         plan: r.get(14)?,
         answer: r.get(15)?,
         answered_at: r.get::<_, Option<String>>(16)?.as_deref().and_then(from_db),
+        ack_sent_at: r.get::<_, Option<String>>(17)?.as_deref().and_then(from_db),
     })
 }
 

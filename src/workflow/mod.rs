@@ -3,5 +3,6 @@
 pub mod classify;
 pub mod intake;
 pub mod phrases;
+pub mod reminders;
 pub mod satisfaction;
 pub mod state;
