@@ -3,28 +3,19 @@
 //! once per day. `WRITE_DIGEST_EXAMPLES=1 cargo test --test digest` rewrites
 //! docs/examples/digest-50.{txt,html} from this run.
 
+mod support;
+
+use support::offline;
+
 use std::path::Path;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use pengaduan::commands::load_pipeline;
-use pengaduan::config::Config;
 use pengaduan::domain::Ticket;
 use pengaduan::ingest::{Arrival, Outcome, Pipeline};
 use pengaduan::store::{MailboxPosition, Store};
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
 fn setup(dir: &Path, team: &str) -> (Pipeline, Store) {
-    let text = format!(
-        "[puskesmas]\nname = \"Puskesmas Kademangan\"\nemail = \"kademangan.puskesmas@gmail.com\"\n\
-         [storage]\ndatabase = \"{db}\"\n[calendar]\nholidays = [\"{ROOT}/config/libur-nasional-2026.toml\"]\n\
-         [templates]\ndir = \"{ROOT}/templates\"\n[recipients]\ntim_pengaduan = [{team}]\n",
-        db = dir.join("p.db").display()
-    );
-    let config = Config::parse(&text, Path::new("test.toml")).unwrap();
-    let pipeline = load_pipeline(&config).unwrap();
-    let store = Store::open(&config.storage.database).unwrap();
-    (pipeline, store)
+    offline::pipeline(dir, &format!("[recipients]\ntim_pengaduan = [{team}]\n"))
 }
 
 /// Monday 23 November 2026, 07:00 WIB: the digest's morning.
@@ -170,7 +161,7 @@ fn digest_of_50_open_complaints() {
     );
 
     if std::env::var_os("WRITE_DIGEST_EXAMPLES").is_some_and(|v| v == "1") {
-        let out = Path::new(ROOT).join("docs/examples");
+        let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples");
         std::fs::create_dir_all(&out).unwrap();
         let text = format!("Subjek: {}\n\n{}\n", r.subject.trim(), r.text.trim_end());
         std::fs::write(out.join("digest-50.txt"), text).unwrap();

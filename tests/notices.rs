@@ -2,29 +2,21 @@
 //! bersama, Good Friday), with a controlled clock on a real SQLite file: exactly which
 //! notices are queued, once each, and what one run after a long downtime queues.
 
+mod support;
+
+use support::offline;
+
 use std::path::Path;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use pengaduan::commands::load_pipeline;
-use pengaduan::config::Config;
 use pengaduan::domain::Ticket;
 use pengaduan::ingest::{Arrival, Outcome, Pipeline};
 use pengaduan::store::{MailboxPosition, Store};
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
 fn setup(dir: &Path) -> (Pipeline, Store) {
-    let text = format!(
-        "[puskesmas]\nname = \"Puskesmas Kademangan\"\nemail = \"kademangan.puskesmas@gmail.com\"\n\
-         [storage]\ndatabase = \"{db}\"\n[calendar]\nholidays = [\"{ROOT}/config/libur-nasional-2026.toml\"]\n\
-         [templates]\ndir = \"{ROOT}/templates\"\n[recipients]\ntim_pengaduan = [\"tim@example.test\"]\n\
-         kepala_puskesmas = [\"kapus@example.test\"]\ntim_mutu = [\"mutu@example.test\"]\n",
-        db = dir.join("p.db").display()
-    );
-    let config = Config::parse(&text, Path::new("t.toml")).unwrap();
-    (
-        load_pipeline(&config).unwrap(),
-        Store::open(&config.storage.database).unwrap(),
+    offline::pipeline(
+        dir,
+        "[recipients]\ntim_pengaduan = [\"tim@example.test\"]\nkepala_puskesmas = [\"kapus@example.test\"]\ntim_mutu = [\"mutu@example.test\"]\n",
     )
 }
 

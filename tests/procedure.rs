@@ -2,30 +2,24 @@
 //! actions, satisfaction replies, referral, the no-reply sweep. Mail goes to a directory
 //! transport here; tests/daemon.rs proves the same path through real servers.
 
+mod support;
+
+use support::offline;
+
 use std::path::Path;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use pengaduan::commands::load_pipeline;
-use pengaduan::config::Config;
 use pengaduan::domain::{Channel, Ticket};
-use pengaduan::ingest::{Arrival, Outcome, Pipeline};
+use pengaduan::ingest::{Outcome, Pipeline};
 use pengaduan::mail::smtp::Transport;
 use pengaduan::procedure::ManualComplaint;
-use pengaduan::store::{MailboxPosition, SharedStore, Store};
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+use pengaduan::store::{SharedStore, Store};
 
 fn setup(dir: &Path) -> (Pipeline, Store) {
-    let text = format!(
-        "[puskesmas]\nname = \"Puskesmas Kademangan\"\nemail = \"kademangan.puskesmas@gmail.com\"\n\
-         [storage]\ndatabase = \"{db}\"\n[calendar]\nholidays = [\"{ROOT}/config/libur-nasional-2026.toml\"]\n\
-         [templates]\ndir = \"{ROOT}/templates\"\n[recipients]\ndinas_kesehatan = [\"dinkes@example.test\"]\n",
-        db = dir.join("p.db").display()
-    );
-    let config = Config::parse(&text, Path::new("test.toml")).unwrap();
-    let pipeline = load_pipeline(&config).unwrap();
-    let store = Store::open(&config.storage.database).unwrap();
-    (pipeline, store)
+    offline::pipeline(
+        dir,
+        "[recipients]\ndinas_kesehatan = [\"dinkes@example.test\"]\n",
+    )
 }
 
 /// Thursday 12 March 2026, 10:00 WIB.
@@ -34,17 +28,7 @@ fn t0() -> DateTime<Utc> {
 }
 
 fn arrive(p: &Pipeline, s: &mut Store, raw: &str, at: DateTime<Utc>) -> Outcome {
-    p.ingest(
-        s,
-        &Arrival {
-            raw: raw.as_bytes(),
-            position: MailboxPosition::default(),
-            received_at: at,
-            historical: false,
-        },
-        at,
-    )
-    .unwrap()
+    offline::arrive(p, s, raw.as_bytes(), at)
 }
 
 fn complaint(id: &str) -> String {
