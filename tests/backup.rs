@@ -1,44 +1,23 @@
 //! Online backup (`VACUUM INTO`) and restore of the register, on real SQLite files.
 
-use std::path::Path;
+mod support;
+
+use support::offline;
 
 use chrono::{TimeZone, Utc};
-use pengaduan::commands::load_pipeline;
-use pengaduan::config::Config;
-use pengaduan::ingest::{Arrival, Outcome};
-use pengaduan::store::{restore, MailboxPosition, Store};
-
-fn config(db: &Path) -> Config {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let text = format!(
-        "[puskesmas]\nname = \"P\"\nemail = \"kademangan.puskesmas@gmail.com\"\n[storage]\ndatabase = \"{}\"\n\
-         [calendar]\nholidays = [\"{root}/config/libur-nasional-2026.toml\"]\n[templates]\ndir = \"{root}/templates\"\n",
-        db.display()
-    );
-    Config::parse(&text, Path::new("t.toml")).unwrap()
-}
+use pengaduan::ingest::Outcome;
+use pengaduan::store::{restore, Store};
 
 #[test]
 fn backup_while_open_then_restore_gives_the_same_register() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("live/pengaduan.db");
-    let p = load_pipeline(&config(&db)).unwrap();
-    let mut daemon_conn = Store::open(&db).unwrap();
+    let live = dir.path().join("live");
+    let (p, mut daemon_conn) = offline::pipeline(&live, "");
+    let db = live.join("p.db");
     let at = Utc.with_ymd_and_hms(2026, 5, 4, 2, 0, 0).unwrap();
     for i in 0..3 {
         let raw = format!("From: w{i}@example.test\r\nSubject: Keluhan {i}\r\nMessage-ID: <b{i}@x>\r\n\r\nAntre lama.\r\n");
-        let o = p
-            .ingest(
-                &mut daemon_conn,
-                &Arrival {
-                    raw: raw.as_bytes(),
-                    position: MailboxPosition::default(),
-                    received_at: at,
-                    historical: false,
-                },
-                at,
-            )
-            .unwrap();
+        let o = offline::arrive(&p, &mut daemon_conn, raw.as_bytes(), at);
         assert!(matches!(o, Outcome::New { .. }));
     }
 
@@ -54,17 +33,7 @@ fn backup_while_open_then_restore_gives_the_same_register() {
 
     // Something happens after the backup, then the backup is restored.
     let raw = b"From: late@example.test\r\nSubject: Setelah cadangan\r\nMessage-ID: <late@x>\r\n\r\nx\r\n";
-    p.ingest(
-        &mut daemon_conn,
-        &Arrival {
-            raw,
-            position: MailboxPosition::default(),
-            received_at: at,
-            historical: false,
-        },
-        at,
-    )
-    .unwrap();
+    offline::arrive(&p, &mut daemon_conn, raw, at);
     drop(daemon_conn);
     restore(&copy, &db).unwrap();
 

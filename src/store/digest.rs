@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 
 use super::{Store, Tx};
 use crate::clock::{from_db, to_db};
@@ -41,22 +41,12 @@ impl Tx<'_> {
 
     /// Records that the digest `value` (its idempotency key) was queued at `now`.
     pub fn record_digest(&self, value: &str, now: DateTime<Utc>) -> Result<()> {
-        self.tx.execute(
-            "INSERT INTO health (key, value, at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (key) DO UPDATE SET value = ?2, at = ?3",
-            params![LAST_DIGEST, value, to_db(now)],
-        )?;
-        Ok(())
+        super::put_health(&self.tx, LAST_DIGEST, value, now)
     }
 }
 
 fn last_digest(conn: &Connection) -> Result<Option<DateTime<Utc>>> {
-    let at: Option<String> = conn
-        .query_row("SELECT at FROM health WHERE key = ?1", [LAST_DIGEST], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    Ok(at.as_deref().and_then(from_db))
+    Ok(super::get_health(conn, LAST_DIGEST)?.map(|(_, at)| at))
 }
 
 fn digest_cases(conn: &Connection, since: DateTime<Utc>) -> Result<Vec<DigestCase>> {

@@ -392,22 +392,11 @@ impl Store {
     }
 
     pub fn set_health(&mut self, key: &str, value: &str, now: DateTime<Utc>) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO health (key, value, at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (key) DO UPDATE SET value = ?2, at = ?3",
-            params![key, value, to_db(now)],
-        )?;
-        Ok(())
+        put_health(&self.conn, key, value, now)
     }
 
     pub fn health(&self, key: &str) -> Result<Option<(String, DateTime<Utc>)>> {
-        let row: Option<(String, String)> = self
-            .conn
-            .query_row("SELECT value, at FROM health WHERE key = ?1", [key], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
-        Ok(row.and_then(|(v, at)| from_db(&at).map(|t| (v, t))))
+        get_health(&self.conn, key)
     }
 
     pub fn integrity_check(&self) -> Result<String> {
@@ -664,6 +653,25 @@ fn complaint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComplaintRow> {
         ack_sent_at: r.get::<_, Option<String>>(14)?.map(|s| wib(&s)),
         attention: r.get(15)?,
     })
+}
+
+/// The `health` table holds one fact per key: the daemon's own state, for `check`.
+fn put_health(conn: &Connection, key: &str, value: &str, now: DateTime<Utc>) -> Result<()> {
+    conn.execute(
+        "INSERT INTO health (key, value, at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (key) DO UPDATE SET value = ?2, at = ?3",
+        params![key, value, to_db(now)],
+    )?;
+    Ok(())
+}
+
+fn get_health(conn: &Connection, key: &str) -> Result<Option<(String, DateTime<Utc>)>> {
+    let row: Option<(String, String)> = conn
+        .query_row("SELECT value, at FROM health WHERE key = ?1", [key], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    Ok(row.and_then(|(v, at)| from_db(&at).map(|t| (v, t))))
 }
 
 fn wib(db: &str) -> String {
