@@ -215,20 +215,25 @@ async fn check(path: &Path) -> Result<ExitCode> {
                 review_due: crate::clock::to_wib_rfc3339(now),
                 answer_due: crate::clock::to_wib_rfc3339(now),
             };
-            let broken: Vec<String> = templates::ALL
-                .iter()
-                .filter_map(|name| {
-                    p.templates
-                        .render(name, &ctx)
-                        .err()
-                        .map(|e| format!("{e:#}"))
-                })
-                .collect();
+            let mut broken = p.templates.compile_all();
+            broken.extend(templates::ACK.iter().filter_map(|name| {
+                p.templates
+                    .render(name, &ctx)
+                    .err()
+                    .map(|e| format!("{e:#}"))
+            }));
+            let empty_digest = crate::digest::build(now, None, &[], &p.calendar);
+            if let Err(e) = p.render_digest(&empty_digest) {
+                broken.push(format!("{e:#}"));
+            }
             if broken.is_empty() {
                 push(
                     Level::Ok,
                     "templat",
-                    format!("{} templat surel dapat dirender", templates::ALL.len()),
+                    format!(
+                        "{} templat surel terbaca; tanda terima dan ringkasan harian dapat dirender",
+                        templates::MAIL.len() * 3
+                    ),
                 );
             } else {
                 push(Level::Fail, "templat", broken.join("; "));
@@ -248,27 +253,31 @@ async fn check(path: &Path) -> Result<ExitCode> {
                     config.storage.database.display()
                 ),
             );
-            if let Ok(Some((_, at))) = store.health("imap_ok") {
-                let age = now - at;
-                push(
-                    pass(age < chrono::Duration::minutes(30)),
-                    "kotak surat terakhir dibaca",
-                    format!(
-                        "{} ({} menit lalu)",
-                        templates::format_date(&crate::clock::to_wib_rfc3339(at), true),
-                        age.num_minutes()
-                    ),
-                );
-            }
-            if let Ok(Some((err, at))) = store.health("imap_error") {
-                push(
-                    Level::Ok,
-                    "galat IMAP terakhir",
-                    format!(
-                        "{} — {err}",
-                        templates::format_date(&crate::clock::to_wib_rfc3339(at), true)
-                    ),
-                );
+            if let Ok(state) = store.system_state() {
+                let silent_after = config.alerts.mailbox_silent_minutes;
+                let when = |t| templates::format_date(&crate::clock::to_wib_rfc3339(t), true);
+                if let Some(at) = state.mailbox_read_at {
+                    let age = (now - at).num_minutes();
+                    push(
+                        pass(age < i64::from(silent_after)),
+                        "kotak surat terakhir dibaca",
+                        format!("{} ({age} menit lalu)", when(at)),
+                    );
+                }
+                if let Some(opened) = state.alert {
+                    push(
+                        Level::Fail,
+                        "peringatan kotak surat",
+                        format!(
+                            "kotak surat tidak terbaca lebih dari {silent_after} menit; \
+                             peringatan dikirim ke tim pengaduan {}",
+                            when(opened)
+                        ),
+                    );
+                }
+                if let Some((err, at)) = state.last_imap_error {
+                    push(Level::Ok, "galat IMAP terakhir", format!("{} — {err}", when(at)));
+                }
             }
             if let Ok(counts) = store.outbox_counts() {
                 let failed = counts

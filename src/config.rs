@@ -13,6 +13,7 @@ use chrono::Weekday;
 use serde::Deserialize;
 
 use crate::domain::{EmailAddress, Kind};
+use crate::workflow::reminders::Thresholds;
 
 /// A configuration problem, phrased for the operator: key, problem, fix.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +39,7 @@ pub struct Config {
     pub units: Vec<(String, Vec<String>)>,
     pub workflow: Workflow,
     pub schedule: Schedule,
+    pub alerts: Alerts,
     pub limits: Limits,
     pub templates_dir: PathBuf,
 }
@@ -117,6 +119,15 @@ pub struct Keywords {
 pub struct Schedule {
     pub digest: Option<String>,
     pub deadline_check: Option<String>,
+    pub health_check: Option<String>,
+}
+
+/// When reminders, escalations and the mailbox health alert fire.
+#[derive(Debug, Clone)]
+pub struct Alerts {
+    pub thresholds: Thresholds,
+    /// Minutes without a successful mailbox read before the team gets a health alert.
+    pub mailbox_silent_minutes: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -168,6 +179,7 @@ struct RawConfig {
     units: Option<toml::Table>,
     workflow: Option<RawWorkflow>,
     schedule: Option<RawSchedule>,
+    alerts: Option<RawAlerts>,
     limits: Option<RawLimits>,
     templates: Option<RawTemplates>,
 }
@@ -246,6 +258,85 @@ struct RawSchedule {
     digest: String,
     #[serde(default = "default_deadline_cron")]
     deadline_check: String,
+    #[serde(default = "default_health_cron")]
+    health_check: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlerts {
+    #[serde(default = "default_review_reminder_hours")]
+    review_reminder_hours: u32,
+    #[serde(default = "default_answer_reminder_days")]
+    answer_reminder_working_days: Vec<u32>,
+    #[serde(default = "default_overdue_repeat")]
+    answer_overdue_repeat_working_days: u32,
+    #[serde(default = "default_ack_undelivered_hours")]
+    ack_undelivered_hours: u32,
+    #[serde(default = "default_mailbox_silent")]
+    mailbox_silent_minutes: u32,
+}
+
+impl Default for RawAlerts {
+    fn default() -> Self {
+        RawAlerts {
+            review_reminder_hours: default_review_reminder_hours(),
+            answer_reminder_working_days: default_answer_reminder_days(),
+            answer_overdue_repeat_working_days: default_overdue_repeat(),
+            ack_undelivered_hours: default_ack_undelivered_hours(),
+            mailbox_silent_minutes: default_mailbox_silent(),
+        }
+    }
+}
+
+fn default_review_reminder_hours() -> u32 {
+    24
+}
+fn default_answer_reminder_days() -> Vec<u32> {
+    vec![3, 1]
+}
+fn default_overdue_repeat() -> u32 {
+    1
+}
+fn default_ack_undelivered_hours() -> u32 {
+    24
+}
+fn default_mailbox_silent() -> u32 {
+    30
+}
+
+impl RawAlerts {
+    fn parse(self) -> Result<Alerts, String> {
+        if self.mailbox_silent_minutes == 0 {
+            return Err(
+                "alerts.mailbox_silent_minutes must be at least 1 (minutes without a \
+                        successful mailbox read before the team is alerted; default 30)"
+                    .into(),
+            );
+        }
+        if self.ack_undelivered_hours == 0 {
+            return Err("alerts.ack_undelivered_hours must be at least 1 (default 24)".into());
+        }
+        let mut days = self.answer_reminder_working_days;
+        days.sort_unstable_by(|a, b| b.cmp(a));
+        days.dedup();
+        if days.contains(&0) {
+            return Err(
+                "alerts.answer_reminder_working_days holds 0; list working days \
+                        before the answer deadline, e.g. [3, 1], or [] for no reminder"
+                    .into(),
+            );
+        }
+        Ok(Alerts {
+            thresholds: Thresholds {
+                review_reminder_hours: self.review_reminder_hours,
+                answer_reminder_working_days: days,
+                answer_overdue_repeat_working_days: self.answer_overdue_repeat_working_days,
+                ack_undelivered_hours: self.ack_undelivered_hours,
+            },
+            mailbox_silent_minutes: self.mailbox_silent_minutes,
+        })
+    }
 }
 
 fn default_digest_cron() -> String {
@@ -253,6 +344,9 @@ fn default_digest_cron() -> String {
 }
 fn default_deadline_cron() -> String {
     "0 */15 * * * *".into()
+}
+fn default_health_cron() -> String {
+    "0 */5 * * * *".into()
 }
 
 /// An empty string disables the job; anything else must parse as the scheduler parses it.
@@ -612,12 +706,16 @@ impl Config {
         let raw_schedule = raw.schedule.unwrap_or(RawSchedule {
             digest: default_digest_cron(),
             deadline_check: default_deadline_cron(),
+            health_check: default_health_cron(),
         });
         let schedule = Schedule {
             digest: check_cron("schedule.digest", raw_schedule.digest).map_err(&err)?,
             deadline_check: check_cron("schedule.deadline_check", raw_schedule.deadline_check)
                 .map_err(&err)?,
+            health_check: check_cron("schedule.health_check", raw_schedule.health_check)
+                .map_err(&err)?,
         };
+        let alerts = raw.alerts.unwrap_or_default().parse().map_err(&err)?;
 
         let limits = match raw.limits {
             Some(l) => Limits {
@@ -648,6 +746,7 @@ impl Config {
             units,
             workflow,
             schedule,
+            alerts,
             limits,
             templates_dir: raw
                 .templates

@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::calendar::{local_date, Calendar};
 use crate::clock::to_wib_rfc3339;
 use crate::domain::{Kind, Status};
+use crate::health::SystemState;
 use crate::ingest::Pipeline;
 use crate::mail::compose::{self, MailSpec, PuskesmasView, Recipient};
 use crate::store::Store;
@@ -95,6 +96,50 @@ pub struct Digest {
     pub attention: Vec<DigestItem>,
     pub summary: Summary,
     pub nothing_new: bool,
+    /// The daemon's own health; filled from the store by `Pipeline::digest`.
+    pub system: SystemView,
+}
+
+/// The daemon's health as the digest shows it, so staff can tell "nothing happened" from
+/// "nothing could happen". Times are RFC 3339 in WIB.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SystemView {
+    pub mailbox_read_at: Option<String>,
+    /// The mailbox health alert is open.
+    pub mailbox_silent: bool,
+    /// The last connection error, when none succeeded after it.
+    pub last_error: Option<String>,
+    pub outbox_pending: i64,
+    /// The oldest mail still waiting to be sent, when it waits longer than an hour.
+    pub outbox_stuck_since: Option<String>,
+    pub outbox_failed: i64,
+    /// Any of the above needs a person.
+    pub trouble: bool,
+}
+
+impl SystemView {
+    pub fn of(state: &SystemState, now: DateTime<Utc>) -> SystemView {
+        let last_error = state
+            .last_imap_error
+            .as_ref()
+            .filter(|(_, at)| state.mailbox_read_at.is_none_or(|read| read < *at))
+            .map(|(e, _)| e.clone());
+        let stuck = state
+            .oldest_pending
+            .filter(|t| now - *t > Duration::hours(1));
+        SystemView {
+            mailbox_read_at: state.mailbox_read_at.map(to_wib_rfc3339),
+            mailbox_silent: state.alert.is_some(),
+            trouble: state.alert.is_some()
+                || last_error.is_some()
+                || stuck.is_some()
+                || state.outbox_failed > 0,
+            last_error,
+            outbox_pending: state.outbox_pending,
+            outbox_stuck_since: stuck.map(to_wib_rfc3339),
+            outbox_failed: state.outbox_failed,
+        }
+    }
 }
 
 /// The label used for a complaint without a unit in the per-unit count.
@@ -231,6 +276,7 @@ pub fn build(
         ack_failed: items(&ack_failed),
         attention: items(&attention),
         summary,
+        system: SystemView::default(),
     }
 }
 
@@ -260,7 +306,9 @@ impl Pipeline {
     pub fn digest(&self, store: &Store, now: DateTime<Utc>) -> Result<Digest> {
         let since = store.last_digest()?;
         let cases = store.digest_cases(since.unwrap_or(now - Duration::hours(24)))?;
-        Ok(build(now, since, &cases, &self.calendar))
+        let mut digest = build(now, since, &cases, &self.calendar);
+        digest.system = SystemView::of(&store.system_state()?, now);
+        Ok(digest)
     }
 
     /// Renders the three digest templates (for `digest --dry-run` and the tests).
@@ -299,7 +347,8 @@ impl Pipeline {
         }
         let since = tx.last_digest()?;
         let cases = tx.digest_cases(since.unwrap_or(now - Duration::hours(24)))?;
-        let digest = build(now, since, &cases, &self.calendar);
+        let mut digest = build(now, since, &cases, &self.calendar);
+        digest.system = SystemView::of(&tx.system_state()?, now);
         let to: Vec<Recipient<'_>> = team
             .iter()
             .map(|email| Recipient { name: None, email })

@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod digest;
 pub mod domain;
+pub mod health;
 pub mod ingest;
 pub mod jobs;
 pub mod mail;

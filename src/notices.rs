@@ -53,7 +53,7 @@ impl Pipeline {
                 answer_due: case.answer_due,
                 ack_sent_at: case.ack_sent_at,
             };
-            for notice in due_notices(&open, now, &self.calendar) {
+            for notice in due_notices(&open, now, &self.calendar, &self.config.alerts.thresholds) {
                 let to = match notice.audience {
                     Audience::Team => &team,
                     Audience::Escalation => &heads,

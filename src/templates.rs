@@ -15,8 +15,19 @@ pub struct Templates {
     dir: PathBuf,
 }
 
-/// Every template the daemon renders; `check` renders each once to find mistakes early.
-pub const ALL: &[&str] = &["mail/ack.subject.txt", "mail/ack.txt", "mail/ack.html"];
+/// The acknowledgement's templates; `check` renders them with a sample complaint.
+pub const ACK: &[&str] = &["mail/ack.subject.txt", "mail/ack.txt", "mail/ack.html"];
+
+/// Every mail template the daemon renders (each as `.subject.txt`, `.txt`, `.html`).
+pub const MAIL: &[&str] = &[
+    "mail/ack",
+    "mail/answer",
+    "mail/digest",
+    "mail/health",
+    "mail/notice",
+    "mail/referral",
+    "mail/referred",
+];
 
 impl Templates {
     pub fn load(dir: &Path) -> Result<Templates> {
@@ -59,6 +70,20 @@ impl Templates {
         })?;
         tmpl.render(minijinja::value::Serde(ctx))
             .with_context(|| format!("cannot render template {name}"))
+    }
+
+    /// Compiles every mail template (syntax only; the variables are checked when one is
+    /// rendered). Returns one message per template that is missing or does not compile.
+    pub fn compile_all(&self) -> Vec<String> {
+        MAIL.iter()
+            .flat_map(|base| [".subject.txt", ".txt", ".html"].map(|ext| format!("{base}{ext}")))
+            .filter_map(|name| {
+                self.env
+                    .get_template(&name)
+                    .err()
+                    .map(|e| format!("{name}: {e:#}"))
+            })
+            .collect()
     }
 }
 
@@ -142,9 +167,27 @@ mod tests {
         )
         .unwrap();
         let ctx = crate::mail::compose::sample_ack_context();
-        for name in ALL {
+        for name in ACK {
             let out = t.render(name, &ctx).unwrap();
             assert!(out.contains("ADU-2026-0007"), "{name}: {out}");
         }
+        assert_eq!(t.compile_all(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_missing_or_broken_mail_template_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/mail");
+        std::fs::create_dir(dir.path().join("mail")).unwrap();
+        for entry in std::fs::read_dir(shipped).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), dir.path().join("mail").join(entry.file_name())).unwrap();
+        }
+        std::fs::remove_file(dir.path().join("mail/health.html")).unwrap();
+        std::fs::write(dir.path().join("mail/notice.txt"), "{% if %}").unwrap();
+        let broken = Templates::load(dir.path()).unwrap().compile_all();
+        assert_eq!(broken.len(), 2, "{broken:?}");
+        assert!(broken[0].starts_with("mail/health.html"), "{broken:?}");
+        assert!(broken[1].starts_with("mail/notice.txt"), "{broken:?}");
     }
 }

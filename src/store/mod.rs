@@ -2,6 +2,7 @@
 
 mod backup;
 mod digest;
+mod health;
 mod notices;
 mod schema;
 

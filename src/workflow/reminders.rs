@@ -37,65 +37,111 @@ pub struct Notice {
     pub kind: &'static str,
     /// Working days left (reminders) or overdue (escalations), for the text.
     pub days: i64,
+    /// The threshold in hours (review reminder, undelivered acknowledgement), for the text.
+    pub hours: u32,
 }
 
-pub fn due_notices(c: &OpenCase, now: DateTime<Utc>, calendar: &Calendar) -> Vec<Notice> {
+/// When notices fire (`[alerts]` in the config).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thresholds {
+    /// Remind the team this many hours before the review deadline (3x24 jam); 0: never.
+    pub review_reminder_hours: u32,
+    /// Remind the team when this many working days or fewer are left before the answer
+    /// deadline, once per threshold; largest first, e.g. [3, 1].
+    pub answer_reminder_working_days: Vec<u32>,
+    /// Escalate an overdue answer again every this many working days; 0: only once.
+    pub answer_overdue_repeat_working_days: u32,
+    /// Escalate when the acknowledgement is still unsent this many hours after arrival.
+    pub ack_undelivered_hours: u32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            review_reminder_hours: 24,
+            answer_reminder_working_days: vec![3, 1],
+            answer_overdue_repeat_working_days: 1,
+            ack_undelivered_hours: 24,
+        }
+    }
+}
+
+pub fn due_notices(
+    c: &OpenCase,
+    now: DateTime<Utc>,
+    calendar: &Calendar,
+    th: &Thresholds,
+) -> Vec<Notice> {
     let mut out = Vec::new();
     let t = &c.ticket;
     let not_reviewed = matches!(c.status, Status::Received | Status::Acknowledged);
     let not_answered = not_reviewed || c.status == Status::Reviewed;
 
     if not_reviewed {
+        let hours = th.review_reminder_hours;
         if now >= c.review_due {
             out.push(Notice {
                 key: format!("escalate:{t}:review"),
                 audience: Audience::Escalation,
                 kind: "overdue_review",
                 days: 0,
+                hours: 0,
             });
-        } else if now >= c.review_due - Duration::hours(24) {
+        } else if hours > 0 && now >= c.review_due - Duration::hours(hours.into()) {
             out.push(Notice {
-                key: format!("remind:{t}:review:H-24h"),
+                key: format!("remind:{t}:review:H-{hours}h"),
                 audience: Audience::Team,
                 kind: "reminder_review",
                 days: 0,
+                hours,
             });
         }
     }
     if not_answered {
         let left = calendar.working_days_left(now, c.answer_due);
         if now > c.answer_due {
-            // Once a working day while it stays overdue: the day count is the key.
+            // Again every `repeat` working days while it stays overdue: the first day of
+            // each period is the key, so day 1 is `:1` whatever the period.
             let n = (-left).max(1);
+            let repeat = i64::from(th.answer_overdue_repeat_working_days);
+            let period_start = if repeat == 0 {
+                1
+            } else {
+                (n - 1) / repeat * repeat + 1
+            };
             out.push(Notice {
-                key: format!("escalate:{t}:answer:{n}"),
+                key: format!("escalate:{t}:answer:{period_start}"),
                 audience: Audience::Escalation,
                 kind: "overdue_answer",
                 days: n,
+                hours: 0,
             });
-        } else if left <= 1 {
+        } else if let Some(h) = th
+            .answer_reminder_working_days
+            .iter()
+            .rev()
+            .find(|h| left <= i64::from(**h))
+        {
+            // Only the most urgent threshold reached: after downtime, H-1 does not bring
+            // H-3 along.
             out.push(Notice {
-                key: format!("remind:{t}:answer:H-1"),
+                key: format!("remind:{t}:answer:H-{h}"),
                 audience: Audience::Team,
                 kind: "reminder_answer",
                 days: left,
-            });
-        } else if left <= 3 {
-            // Only the most urgent threshold: after downtime, H-1 does not bring H-3 along.
-            out.push(Notice {
-                key: format!("remind:{t}:answer:H-3"),
-                audience: Audience::Team,
-                kind: "reminder_answer",
-                days: left,
+                hours: 0,
             });
         }
     }
-    if c.ack_sent_at.is_none() && now >= c.received_at + Duration::hours(24) {
+    if c.ack_sent_at.is_none()
+        && now >= c.received_at + Duration::hours(th.ack_undelivered_hours.into())
+    {
         out.push(Notice {
             key: format!("escalate:{t}:ack"),
             audience: Audience::Escalation,
             kind: "ack_undelivered",
             days: 0,
+            hours: th.ack_undelivered_hours,
         });
     }
     out
@@ -141,7 +187,7 @@ mod tests {
 
     fn keys(c: &OpenCase, y: i32, m: u32, d: u32, h_wib: u32) -> Vec<String> {
         let now = Utc.with_ymd_and_hms(y, m, d, h_wib, 0, 0).unwrap() - Duration::hours(7);
-        due_notices(c, now, &calendar())
+        due_notices(c, now, &calendar(), &Thresholds::default())
             .into_iter()
             .map(|n| n.key)
             .collect()
@@ -205,5 +251,76 @@ mod tests {
             keys(&case(Status::Received, false), 2026, 3, 13, 11),
             vec!["escalate:ADU-2026-0007:ack"]
         );
+    }
+
+    #[test]
+    fn thresholds_from_the_config_move_the_notices() {
+        let th = Thresholds {
+            review_reminder_hours: 6,
+            answer_reminder_working_days: vec![5, 2],
+            answer_overdue_repeat_working_days: 2,
+            ack_undelivered_hours: 2,
+        };
+        let at = |c: &OpenCase, d: u32, h_wib: u32| -> Vec<String> {
+            let now = Utc.with_ymd_and_hms(2026, 3, d, h_wib, 0, 0).unwrap() - Duration::hours(7);
+            due_notices(c, now, &calendar(), &th)
+                .into_iter()
+                .map(|n| n.key)
+                .collect()
+        };
+        let at_april = |c: &OpenCase, d: u32| -> Vec<String> {
+            let now = Utc.with_ymd_and_hms(2026, 4, d, 2, 0, 0).unwrap();
+            due_notices(c, now, &calendar(), &th)
+                .into_iter()
+                .map(|n| n.key)
+                .collect()
+        };
+        let fresh = case(Status::Acknowledged, true);
+        // Review due Sunday 15 March 10:00: nothing at 03:00, the reminder from 04:00.
+        assert!(at(&fresh, 15, 3).is_empty());
+        assert_eq!(at(&fresh, 15, 4), vec!["remind:ADU-2026-0007:review:H-6h"]);
+        assert_eq!(
+            at(&case(Status::Received, false), 12, 12),
+            vec!["escalate:ADU-2026-0007:ack"]
+        );
+        let reviewed = case(Status::Reviewed, true);
+        // Answer due Thursday 9 April: Tuesday 31 March leaves 6 working days (31 Mar,
+        // 1, 2, 6, 7, 8 April), Wednesday 1 April 5, Tuesday 7 April 2.
+        assert!(at(&reviewed, 31, 9).is_empty());
+        assert_eq!(
+            at_april(&reviewed, 1),
+            vec!["remind:ADU-2026-0007:answer:H-5"]
+        );
+        assert_eq!(
+            at_april(&reviewed, 7),
+            vec!["remind:ADU-2026-0007:answer:H-2"]
+        );
+        // Overdue days 1, 2 share a key, then 3, 4: every second working day.
+        assert_eq!(
+            at_april(&reviewed, 10),
+            vec!["escalate:ADU-2026-0007:answer:1"]
+        );
+        assert_eq!(
+            at_april(&reviewed, 13),
+            vec!["escalate:ADU-2026-0007:answer:1"]
+        );
+        assert_eq!(
+            at_april(&reviewed, 14),
+            vec!["escalate:ADU-2026-0007:answer:3"]
+        );
+        assert_eq!(
+            at_april(&reviewed, 15),
+            vec!["escalate:ADU-2026-0007:answer:3"]
+        );
+        let once = Thresholds {
+            answer_overdue_repeat_working_days: 0,
+            ..th.clone()
+        };
+        let now = Utc.with_ymd_and_hms(2026, 4, 20, 2, 0, 0).unwrap();
+        let keys: Vec<String> = due_notices(&reviewed, now, &calendar(), &once)
+            .into_iter()
+            .map(|n| n.key)
+            .collect();
+        assert_eq!(keys, vec!["escalate:ADU-2026-0007:answer:1"]);
     }
 }
