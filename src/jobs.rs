@@ -10,11 +10,11 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
-use tokio::sync::Notify;
 use croner::parser::{CronParser, Seconds};
+use tokio::sync::Notify;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
-use crate::calendar::WIB;
+use crate::calendar::{local_date, WIB};
 use crate::clock::Clock;
 use crate::health;
 use crate::ingest::Pipeline;
@@ -38,12 +38,17 @@ pub async fn sweep_once(
     Ok(notices + closed.len())
 }
 
-/// Queues today's digest for the complaints team (once per WIB day).
+/// Queues today's digest for the complaints team (once per WIB day). Not on weekends and
+/// holidays (the calendar's non-working days): nobody reads it then, and the next
+/// working day's digest reports everything since the last one.
 pub async fn digest_once(
     pipeline: &Arc<Pipeline>,
     store: &SharedStore,
     now: DateTime<Utc>,
 ) -> Result<bool> {
+    if !pipeline.calendar.is_working_day(local_date(now)) {
+        return Ok(false);
+    }
     let pipeline = pipeline.clone();
     let queued = store.run(move |s| pipeline.queue_digest(s, now)).await?;
     if let Some(key) = &queued {
@@ -143,22 +148,34 @@ pub async fn start(ctx: JobContext) -> Result<JobScheduler> {
         );
     }
     let jobs: [(&str, &Option<String>, Runner); 3] = [
-        ("schedule.deadline_check", &schedule.deadline_check, |c, now| {
-            Box::pin(async move {
-                report("deadline sweep", sweep_once(&c.pipeline, &c.store, now).await, &c)
-            })
-        }),
+        (
+            "schedule.deadline_check",
+            &schedule.deadline_check,
+            |c, now| {
+                Box::pin(async move {
+                    report(
+                        "deadline sweep",
+                        sweep_once(&c.pipeline, &c.store, now).await,
+                        &c,
+                    )
+                })
+            },
+        ),
         ("schedule.digest", &schedule.digest, |c, now| {
             Box::pin(async move {
                 if !c.pipeline.config.recipients.tim_pengaduan.is_empty() {
-                    let r = digest_once(&c.pipeline, &c.store, now).await.map(usize::from);
+                    let r = digest_once(&c.pipeline, &c.store, now)
+                        .await
+                        .map(usize::from);
                     report("daily digest", r, &c);
                 }
             })
         }),
         ("schedule.health_check", &schedule.health_check, |c, now| {
             Box::pin(async move {
-                let r = health_once(&c.pipeline, &c.store, now).await.map(usize::from);
+                let r = health_once(&c.pipeline, &c.store, now)
+                    .await
+                    .map(usize::from);
                 report("health check", r, &c)
             })
         }),
