@@ -276,7 +276,11 @@ async fn check(path: &Path) -> Result<ExitCode> {
                     );
                 }
                 if let Some((err, at)) = state.last_imap_error {
-                    push(Level::Ok, "galat IMAP terakhir", format!("{} — {err}", when(at)));
+                    push(
+                        Level::Ok,
+                        "galat IMAP terakhir",
+                        format!("{} — {err}", when(at)),
+                    );
                 }
             }
             if let Ok(counts) = store.outbox_counts() {

@@ -500,4 +500,39 @@ mod tests {
         assert_eq!(idem_key(t), "digest:2026-11-24");
         assert_eq!(idem_key(now()), "digest:2026-11-23");
     }
+
+    #[test]
+    fn system_view_names_what_needs_a_person() {
+        let t = now();
+        let calm = SystemState {
+            mailbox_read_at: Some(t - Duration::minutes(3)),
+            last_imap_error: Some(("timeout".into(), t - Duration::hours(5))),
+            outbox_pending: 2,
+            oldest_pending: Some(t - Duration::minutes(10)),
+            ..SystemState::default()
+        };
+        let v = SystemView::of(&calm, t);
+        assert!(!v.trouble, "{v:?}");
+        assert_eq!(
+            v.last_error, None,
+            "an error followed by a good read is history"
+        );
+        assert_eq!(v.outbox_stuck_since, None);
+
+        let stuck = SystemState {
+            oldest_pending: Some(t - Duration::minutes(61)),
+            ..calm.clone()
+        };
+        assert!(SystemView::of(&stuck, t).outbox_stuck_since.is_some());
+        assert!(SystemView::of(&stuck, t).trouble);
+
+        let down = SystemState {
+            last_imap_error: Some(("connection refused".into(), t - Duration::minutes(1))),
+            alert: Some(t - Duration::minutes(2)),
+            ..calm
+        };
+        let v = SystemView::of(&down, t);
+        assert!(v.trouble && v.mailbox_silent);
+        assert_eq!(v.last_error.as_deref(), Some("connection refused"));
+    }
 }

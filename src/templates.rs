@@ -181,7 +181,11 @@ mod tests {
         std::fs::create_dir(dir.path().join("mail")).unwrap();
         for entry in std::fs::read_dir(shipped).unwrap() {
             let entry = entry.unwrap();
-            std::fs::copy(entry.path(), dir.path().join("mail").join(entry.file_name())).unwrap();
+            std::fs::copy(
+                entry.path(),
+                dir.path().join("mail").join(entry.file_name()),
+            )
+            .unwrap();
         }
         std::fs::remove_file(dir.path().join("mail/health.html")).unwrap();
         std::fs::write(dir.path().join("mail/notice.txt"), "{% if %}").unwrap();

@@ -155,7 +155,12 @@ async fn a_fortnight_of_jobs_lands_in_the_right_mailboxes() {
     // Before the fortnight. B: Thursday 26 February, reviewed the next day; its answer is
     // due at the end of Wednesday 25 March (14 working days, the holidays not counted).
     let b = w
-        .arrive("warga-b@example.test", "b@warga", "Obat habis", wib(2, 26, 10, 0))
+        .arrive(
+            "warga-b@example.test",
+            "b@warga",
+            "Obat habis",
+            wib(2, 26, 10, 0),
+        )
         .await;
     let (p, bt) = (w.p.clone(), b.clone());
     w.store
@@ -164,7 +169,12 @@ async fn a_fortnight_of_jobs_lands_in_the_right_mailboxes() {
         .unwrap();
     // C: Thursday 12 March 05:00, reviewed and answered in time: no notice at all.
     let c = w
-        .arrive("warga-c@example.test", "c@warga", "Antrean lama", wib(3, 12, 5, 0))
+        .arrive(
+            "warga-c@example.test",
+            "c@warga",
+            "Antrean lama",
+            wib(3, 12, 5, 0),
+        )
         .await;
 
     // The daemon starts on Thursday 12 March 06:00 and runs until Friday 20 March 12:00;
@@ -277,8 +287,14 @@ async fn a_fortnight_of_jobs_lands_in_the_right_mailboxes() {
     // passed its 3x24 jam while the daemon was down (one mail at the restart, not one
     // per missed tick); B's answer is one working day overdue on Thursday 26 March.
     let escalations = expect(&[
-        ("03-25 10:00", &format!("ESKALASI: telaah {a} melewati batas 3 x 24 jam")),
-        ("03-26 00:00", &format!("ESKALASI: jawaban {b} terlambat 1 hari kerja")),
+        (
+            "03-25 10:00",
+            &format!("ESKALASI: telaah {a} melewati batas 3 x 24 jam"),
+        ),
+        (
+            "03-26 00:00",
+            &format!("ESKALASI: jawaban {b} terlambat 1 hari kerja"),
+        ),
     ]);
     assert_eq!(inbox(&lab, HEAD), escalations);
     assert_eq!(inbox(&lab, QUALITY), escalations);
@@ -287,7 +303,10 @@ async fn a_fortnight_of_jobs_lands_in_the_right_mailboxes() {
     assert_eq!(lab.messages("warga-b@example.test").len(), 1);
     let to_c = inbox(&lab, "warga-c@example.test");
     assert_eq!(to_c.len(), 2, "{to_c:?}");
-    assert!(to_c[1].0 == "03-16 10:00" && to_c[1].1.contains(&c), "{to_c:?}");
+    assert!(
+        to_c[1].0 == "03-16 10:00" && to_c[1].1.contains(&c),
+        "{to_c:?}"
+    );
 }
 
 #[test]
@@ -296,7 +315,8 @@ fn check_shows_an_open_mailbox_alert_until_the_mailbox_is_read_again() {
     let d = support::daemon::Daemon::new(&lab);
     let now = Utc::now();
     let mut s = d.store();
-    s.set_health("imap_ok", "", now - Duration::hours(2)).unwrap();
+    s.set_health("imap_ok", "", now - Duration::hours(2))
+        .unwrap();
     s.set_health("mailbox_alert", "silent", now - Duration::minutes(90))
         .unwrap();
     let out = d.run_cli(&["check"]);
@@ -315,7 +335,8 @@ fn check_shows_an_open_mailbox_alert_until_the_mailbox_is_read_again() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert!(
-        !stdout.contains("peringatan kotak surat") && stdout.contains("OK    kotak surat terakhir dibaca"),
+        !stdout.contains("peringatan kotak surat")
+            && stdout.contains("OK    kotak surat terakhir dibaca"),
         "{stdout}"
     );
 }
