@@ -69,7 +69,7 @@ pub struct Imap {
     pub port: u16,
     pub security: Security,
     pub username: String,
-    pub password: Secret,
+    pub login: Login,
     pub mailbox: String,
     pub ca_file: Option<PathBuf>,
     /// IDLE is re-issued after this long (RFC 2177 asks for < 29 min; NATs drop sooner).
@@ -84,8 +84,26 @@ pub struct Smtp {
     pub port: u16,
     pub security: Security,
     pub username: String,
-    pub password: Secret,
+    pub login: Login,
     pub ca_file: Option<PathBuf>,
+}
+
+/// How the daemon logs in to IMAP and SMTP.
+#[derive(Debug, Clone)]
+pub enum Login {
+    /// A password (for Gmail an app password): IMAP LOGIN, SMTP AUTH PLAIN/LOGIN.
+    Password(Secret),
+    /// Gmail's XOAUTH2 with an access token obtained from the `[oauth2]` refresh token.
+    XOAuth2(OAuth2),
+}
+
+/// `[oauth2]`: an OAuth 2.0 client and its refresh token (RFC 6749 section 6).
+#[derive(Debug, Clone)]
+pub struct OAuth2 {
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub refresh_token: Secret,
+    pub token_url: String,
 }
 
 #[derive(Debug, Clone)]
@@ -172,6 +190,7 @@ struct RawConfig {
     puskesmas: RawPuskesmas,
     imap: Option<RawImap>,
     smtp: Option<RawSmtp>,
+    oauth2: Option<RawOAuth2>,
     storage: RawStorage,
     calendar: Option<RawCalendar>,
     recipients: Option<RawRecipients>,
@@ -200,6 +219,8 @@ struct RawImap {
     port: u16,
     security: Security,
     username: String,
+    #[serde(default)]
+    auth: AuthKind,
     password_env: Option<String>,
     password_file: Option<PathBuf>,
     #[serde(default = "default_mailbox")]
@@ -218,9 +239,103 @@ struct RawSmtp {
     port: u16,
     security: Security,
     username: String,
+    #[serde(default)]
+    auth: AuthKind,
     password_env: Option<String>,
     password_file: Option<PathBuf>,
     ca_file: Option<PathBuf>,
+}
+
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum AuthKind {
+    #[default]
+    Password,
+    Xoauth2,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOAuth2 {
+    client_id: String,
+    client_secret_env: Option<String>,
+    client_secret_file: Option<PathBuf>,
+    refresh_token_env: Option<String>,
+    refresh_token_file: Option<PathBuf>,
+    #[serde(default = "default_token_url")]
+    token_url: String,
+}
+
+fn default_token_url() -> String {
+    "https://oauth2.googleapis.com/token".into()
+}
+
+impl RawOAuth2 {
+    fn parse(self) -> Result<OAuth2, String> {
+        let host = self
+            .token_url
+            .strip_prefix("https://")
+            .or_else(|| self.token_url.strip_prefix("http://"))
+            .map(|rest| rest.split(['/', '?']).next().unwrap_or(""))
+            .map(|authority| match authority.rsplit_once(':') {
+                Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+                _ => authority,
+            })
+            .map(|h| h.trim_start_matches('[').trim_end_matches(']'));
+        match host {
+            Some(h) if self.token_url.starts_with("https://") && !h.is_empty() => {}
+            Some(h) if is_loopback_host(h) => {}
+            _ => {
+                return Err(format!(
+                    "oauth2.token_url = {:?} must be an https:// address (plain http only on \
+                     loopback); for Gmail leave it out: the default is {}",
+                    self.token_url,
+                    default_token_url()
+                ))
+            }
+        }
+        Ok(OAuth2 {
+            client_secret: read_secret(
+                "oauth2",
+                "client_secret",
+                self.client_secret_env.as_deref(),
+                self.client_secret_file.as_deref(),
+            )?,
+            refresh_token: read_secret(
+                "oauth2",
+                "refresh_token",
+                self.refresh_token_env.as_deref(),
+                self.refresh_token_file.as_deref(),
+            )?,
+            client_id: self.client_id,
+            token_url: self.token_url,
+        })
+    }
+}
+
+/// The login of `[imap]` or `[smtp]`: a password, or XOAUTH2 with `[oauth2]`.
+fn login(
+    section: &str,
+    auth: AuthKind,
+    env: Option<&str>,
+    file: Option<&Path>,
+    oauth2: &Option<OAuth2>,
+) -> Result<Login, String> {
+    match auth {
+        AuthKind::Password => Ok(Login::Password(read_secret(
+            section, "password", env, file,
+        )?)),
+        AuthKind::Xoauth2 if env.is_some() || file.is_some() => Err(format!(
+            "{section}.auth = \"xoauth2\" logs in with a token, not a password: remove \
+             {section}.password_env / {section}.password_file"
+        )),
+        AuthKind::Xoauth2 => oauth2.clone().map(Login::XOAuth2).ok_or_else(|| {
+            format!(
+                "{section}.auth = \"xoauth2\" needs an [oauth2] section with client_id, \
+                 client_secret_env and refresh_token_env (see config/pengaduan.example.toml)"
+            )
+        }),
+    }
 }
 
 #[derive(Deserialize)]
@@ -586,6 +701,7 @@ impl Config {
             ));
         }
 
+        let oauth2 = raw.oauth2.map(RawOAuth2::parse).transpose().map_err(&err)?;
         let imap = raw
             .imap
             .map(|i| -> Result<Imap, ConfigError> {
@@ -598,10 +714,12 @@ impl Config {
                     )));
                 }
                 Ok(Imap {
-                    password: read_secret(
+                    login: login(
                         "imap",
+                        i.auth,
                         i.password_env.as_deref(),
                         i.password_file.as_deref(),
+                        &oauth2,
                     )
                     .map_err(&err)?,
                     ca_file: check_ca("imap", i.ca_file).map_err(&err)?,
@@ -621,10 +739,12 @@ impl Config {
             .map(|s| -> Result<Smtp, ConfigError> {
                 check_security("smtp", &s.host, s.security).map_err(&err)?;
                 Ok(Smtp {
-                    password: read_secret(
+                    login: login(
                         "smtp",
+                        s.auth,
                         s.password_env.as_deref(),
                         s.password_file.as_deref(),
+                        &oauth2,
                     )
                     .map_err(&err)?,
                     ca_file: check_ca("smtp", s.ca_file).map_err(&err)?,
@@ -797,35 +917,44 @@ fn check_ca(section: &str, ca: Option<PathBuf>) -> Result<Option<PathBuf>, Strin
     }
 }
 
-fn read_secret(section: &str, env: Option<&str>, file: Option<&Path>) -> Result<Secret, String> {
+/// A secret from `{section}.{name}_env` (an environment variable) or `{section}.{name}_file`.
+fn read_secret(
+    section: &str,
+    name: &str,
+    env: Option<&str>,
+    file: Option<&Path>,
+) -> Result<Secret, String> {
+    let key = format!("{section}.{name}");
     match (env, file) {
-        (Some(_), Some(_)) => Err(format!(
-            "{section}.password_env and {section}.password_file are both set; keep one"
+        (Some(_), Some(_)) => Err(format!("{key}_env and {key}_file are both set; keep one")),
+        (None, None) if name == "password" => Err(format!(
+            "{section} has no password: set {key}_env = \"NAME\" (an environment \
+             variable holding the Gmail app password) or {key}_file = \"PATH\""
         )),
         (None, None) => Err(format!(
-            "{section} has no password: set {section}.password_env = \"NAME\" (an environment \
-             variable holding the Gmail app password) or {section}.password_file = \"PATH\""
+            "{section} has no {name}: set {key}_env = \"NAME\" (an environment variable \
+             holding it) or {key}_file = \"PATH\""
         )),
         (Some(var), None) => match std::env::var(var) {
             Ok(v) if !v.is_empty() => Ok(Secret::new(v)),
             _ => Err(format!(
-                "{section}.password_env names the environment variable {var}, which is not set \
-                 or empty; export {var}=... before starting, or use {section}.password_file"
+                "{key}_env names the environment variable {var}, which is not set \
+                 or empty; export {var}=... before starting, or use {key}_file"
             )),
         },
         (None, Some(path)) => {
             warn_if_readable_by_others(path);
             let v = std::fs::read_to_string(path).map_err(|e| {
                 format!(
-                    "{section}.password_file = {:?} cannot be read ({e}); create it with the \
-                     password on one line and chmod 600",
+                    "{key}_file = {:?} cannot be read ({e}); create it with the \
+                     {name} on one line and chmod 600",
                     path.display()
                 )
             })?;
             let v = v.trim_end_matches(['\r', '\n']).to_string();
             if v.is_empty() {
                 return Err(format!(
-                    "{section}.password_file = {:?} is empty; put the password in it",
+                    "{key}_file = {:?} is empty; put the {name} in it",
                     path.display()
                 ));
             }
@@ -944,6 +1073,48 @@ database = "data/pengaduan.db"
         );
         let e = parse(&text).unwrap_err().to_string();
         assert!(e.contains("security") && e.contains("starttls"), "{e}");
+    }
+
+    #[test]
+    fn xoauth2_needs_the_oauth2_section_and_no_password() {
+        let imap = "[imap]\nhost = \"imap.gmail.com\"\nport = 993\nsecurity = \"tls\"\n\
+                    username = \"u@gmail.com\"\nauth = \"xoauth2\"\n";
+        let e = parse(&format!("{MINIMAL}\n{imap}"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("imap.auth = \"xoauth2\" needs an [oauth2] section"),
+            "{e}"
+        );
+
+        let e = parse(&format!("{MINIMAL}\n{imap}password_env = \"PATH\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("remove imap.password_env"), "{e}");
+
+        let oauth = |url: &str| {
+            format!(
+                "{MINIMAL}\n{imap}[oauth2]\nclient_id = \"c\"\nclient_secret_env = \"PATH\"\n\
+                 refresh_token_env = \"HOME\"\ntoken_url = \"{url}\"\n"
+            )
+        };
+        let c = parse(&oauth("https://oauth2.googleapis.com/token")).unwrap();
+        assert!(matches!(c.imap.unwrap().login, Login::XOAuth2(_)));
+        assert!(parse(&oauth("http://127.0.0.1:8080/token")).is_ok());
+        let e = parse(&oauth("http://oauth2.example.com/token"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("oauth2.token_url") && e.contains("https://"),
+            "{e}"
+        );
+
+        let e = parse(&format!(
+            "{MINIMAL}\n{imap}[oauth2]\nclient_id = \"c\"\nclient_secret_env = \"PATH\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("oauth2.refresh_token_env"), "{e}");
     }
 
     #[test]

@@ -124,8 +124,7 @@ fn expect(list: &[(&str, &str)]) -> Vec<(String, String)> {
 async fn a_fortnight_of_jobs_lands_in_the_right_mailboxes() {
     let lab = Lab::start();
     let dir = tempfile::tempdir().unwrap();
-    // SAFETY: set before any other thread of this test reads the environment.
-    unsafe { std::env::set_var("LAB_SMTP_PASSWORD", Lab::PASSWORD) };
+    std::env::set_var("LAB_SMTP_PASSWORD", Lab::PASSWORD);
     let (p, store) = offline::pipeline(
         dir.path(),
         &format!(
@@ -162,7 +161,7 @@ async fn a_fortnight_of_jobs_lands_in_the_right_mailboxes() {
             wib(2, 26, 10, 0),
         )
         .await;
-    let (p, bt) = (w.p.clone(), b.clone());
+    let (p, bt) = (w.p.clone(), b);
     w.store
         .run(move |s| p.review(s, &bt, "Pesan ulang stok obat.", "Yetty", wib(2, 27, 9, 0)))
         .await
@@ -203,14 +202,14 @@ async fn a_fortnight_of_jobs_lands_in_the_right_mailboxes() {
         }
         // Staff work and new mail, at their times.
         if now == wib(3, 13, 10, 0) {
-            let (p, ct) = (w.p.clone(), c.clone());
+            let (p, ct) = (w.p.clone(), c);
             w.store
                 .run(move |s| p.review(s, &ct, "Tambah petugas loket.", "Ella", now))
                 .await
                 .unwrap();
         }
         if now == wib(3, 16, 10, 0) {
-            let (p, ct) = (w.p.clone(), c.clone());
+            let (p, ct) = (w.p.clone(), c);
             w.store
                 .run(move |s| p.answer(s, &ct, "Loket pagi kini dua petugas.", "Ella", now))
                 .await

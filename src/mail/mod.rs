@@ -3,5 +3,6 @@
 pub mod compose;
 pub mod imap;
 pub mod mbox;
+pub mod oauth;
 pub mod parse;
 pub mod smtp;
