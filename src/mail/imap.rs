@@ -21,7 +21,8 @@ use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify};
 
 use crate::clock::Clock;
-use crate::config::{Imap, Security};
+use crate::config::{Imap, Login, Security};
+use crate::mail::oauth;
 use crate::ingest::{Arrival, Outcome, Pipeline};
 use crate::store::{Cursor, MailboxPosition, SharedStore};
 
@@ -29,7 +30,30 @@ use crate::store::{Cursor, MailboxPosition, SharedStore};
 const FETCH_CHUNK_BYTES: u64 = 16 * 1024 * 1024;
 const FETCH_CHUNK_MESSAGES: usize = 200;
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
+const BACKOFF_START: Duration = Duration::from_secs(1);
 const BACKOFF_CAP: Duration = Duration::from_secs(60);
+
+/// PURE: the wait before the next reconnect: doubling, capped at `BACKOFF_CAP`.
+fn next_backoff(current: Duration) -> Duration {
+    (current * 2).min(BACKOFF_CAP)
+}
+
+/// A fetched message could not be stored (disk full, database trouble). The cursor did
+/// not move past it, so it stays in the mailbox and is read again after the backoff.
+#[derive(Debug)]
+struct CannotStore {
+    uid: u32,
+}
+
+impl std::fmt::Display for CannotStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cannot store message UID {}; it stays in the mailbox and is read again",
+            self.uid
+        )
+    }
+}
 
 pub trait ImapIo: AsyncRead + AsyncWrite + Unpin + Send + Debug {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send + Debug> ImapIo for T {}
@@ -47,31 +71,62 @@ pub struct Watcher {
 
 impl Watcher {
     /// Runs until shutdown. Never returns an error: every failure is logged, recorded for
-    /// `check`, and followed by a reconnect after a backoff of 1 s doubling to 60 s.
+    /// `check`, and followed by a reconnect after a backoff of 1 s doubling to 60 s; a
+    /// session that read the mailbox resets the backoff, so the next outage starts at 1 s.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        let mut backoff = Duration::from_secs(1);
+        let mut backoff = BACKOFF_START;
         let mut backfill = self.backfill_since;
+        // A failure that could not be written to the database (disk full) is written
+        // as soon as the database takes writes again, so `check` still shows it.
+        let mut unrecorded: Option<(String, DateTime<Utc>)> = None;
         loop {
             if *shutdown.borrow() {
                 return;
             }
-            match self.session(&mut shutdown, &mut backfill).await {
+            if let Some((msg, at)) = unrecorded.take() {
+                // Still failing: the next failure of this session replaces it anyway.
+                let _ = self.record_error(msg, at).await;
+            }
+            match self
+                .session(&mut shutdown, &mut backfill, &mut backoff)
+                .await
+            {
                 Ok(()) => return, // clean shutdown
                 Err(e) => {
                     let msg = format!("{e:#}");
-                    tracing::warn!(retry_in = ?backoff, "mailbox connection failed: {msg}");
-                    let now = self.clock.now();
-                    let _ = self
-                        .store
-                        .run(move |s| s.set_health("imap_error", &msg, now))
-                        .await;
+                    if e.downcast_ref::<CannotStore>().is_some() {
+                        tracing::error!(retry_in = ?backoff, "incoming mail not stored, will retry: {msg}");
+                    } else {
+                        tracing::warn!(retry_in = ?backoff, "mailbox connection failed: {msg}");
+                    }
+                    unrecorded = self.record_error(msg, self.clock.now()).await;
                 }
             }
             tokio::select! {
                 _ = tokio::time::sleep(backoff) => {}
                 _ = shutdown.changed() => return,
             }
-            backoff = (backoff * 2).min(BACKOFF_CAP);
+            backoff = next_backoff(backoff);
+        }
+    }
+
+    /// Records the last mailbox failure for `check`; gives it back when that fails too.
+    async fn record_error(
+        &self,
+        msg: String,
+        at: DateTime<Utc>,
+    ) -> Option<(String, DateTime<Utc>)> {
+        let value = msg.clone();
+        match self
+            .store
+            .run(move |s| s.set_health("imap_error", &value, at))
+            .await
+        {
+            Ok(()) => None,
+            Err(e) => {
+                tracing::warn!("cannot record the mailbox failure for `check`: {e:#}");
+                Some((msg, at))
+            }
         }
     }
 
@@ -79,6 +134,7 @@ impl Watcher {
         &self,
         shutdown: &mut watch::Receiver<bool>,
         backfill: &mut Option<NaiveDate>,
+        backoff: &mut Duration,
     ) -> Result<()> {
         let mut session = connect(&self.config).await?;
         let mailbox = self.config.mailbox.clone();
@@ -113,6 +169,7 @@ impl Watcher {
             self.store
                 .run(move |s| s.set_health("imap_ok", "", now))
                 .await?;
+            *backoff = BACKOFF_START;
             if *shutdown.borrow() {
                 let _ = timed(session.logout()).await;
                 return Ok(());
@@ -253,9 +310,12 @@ impl Watcher {
                             received_at,
                             historical,
                         };
+                        let outcome = pipeline
+                            .ingest(s, &arrival, clock.now())
+                            .context(CannotStore { uid })?;
                         if let Outcome::New {
                             ack_queued: true, ..
-                        } = pipeline.ingest(s, &arrival, clock.now())?
+                        } = outcome
                         {
                             queued += 1;
                         }
@@ -385,13 +445,26 @@ pub async fn connect(cfg: &Imap) -> Result<ImapSession> {
     if cfg.security != Security::Starttls {
         greeting(&mut client).await?;
     }
-    let session = tokio::time::timeout(
-        COMMAND_TIMEOUT,
-        client.login(&cfg.username, cfg.password.expose()),
-    )
-    .await
-    .map_err(|_| anyhow!("IMAP login timed out"))?
-    .map_err(|(e, _)| anyhow!("IMAP login as {} refused: {e}", cfg.username))?;
+    let login = match &cfg.login {
+        Login::Password(password) => {
+            tokio::time::timeout(COMMAND_TIMEOUT, client.login(&cfg.username, password.expose()))
+                .await
+        }
+        Login::XOAuth2(o) => {
+            let token = oauth::access_token(o, chrono::Utc::now()).await?;
+            let auth = oauth::XOAuth2Authenticator::new(&cfg.username, &token);
+            let r = tokio::time::timeout(COMMAND_TIMEOUT, client.authenticate("XOAUTH2", auth))
+                .await;
+            if !matches!(r, Ok(Ok(_))) {
+                // A refused token is fetched anew on the next connection.
+                oauth::forget(o);
+            }
+            r
+        }
+    };
+    let session = login
+        .map_err(|_| anyhow!("IMAP login timed out"))?
+        .map_err(|(e, _)| anyhow!("IMAP login as {} refused: {e}", cfg.username))?;
     Ok(session)
 }
 
@@ -458,6 +531,26 @@ pub fn tls_connector(ca_file: Option<&std::path::Path>) -> Result<tokio_rustls::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Ten minutes of a dead server: the waits double from 1 s, stop growing at 60 s, and
+    /// the watcher keeps trying (no give-up) about once a minute.
+    #[test]
+    fn reconnect_backoff_caps_at_a_minute_over_a_ten_minute_outage() {
+        let mut waits = Vec::new();
+        let mut wait = BACKOFF_START;
+        let mut elapsed = Duration::ZERO;
+        while elapsed < Duration::from_secs(600) {
+            waits.push(wait.as_secs());
+            elapsed += wait;
+            wait = next_backoff(wait);
+        }
+        assert_eq!(
+            waits,
+            vec![1, 2, 4, 8, 16, 32, 60, 60, 60, 60, 60, 60, 60, 60, 60]
+        );
+        assert_eq!(next_backoff(Duration::from_secs(60)), BACKOFF_CAP);
+        assert_eq!(next_backoff(Duration::from_secs(3600)), BACKOFF_CAP);
+    }
 
     #[test]
     fn chunks_respect_budgets() {
