@@ -275,11 +275,23 @@ async fn check(path: &Path) -> Result<ExitCode> {
                         ),
                     );
                 }
-                if let Some((err, at)) = state.last_imap_error {
+                if let Some((err, at)) = &state.last_imap_error {
+                    // Current (no good read since): a warning; history: for information.
+                    let level = match state.current_imap_error() {
+                        Some(_) => Level::Warn,
+                        None => Level::Ok,
+                    };
                     push(
-                        Level::Ok,
+                        level,
                         "galat IMAP terakhir",
-                        format!("{} — {err}", when(at)),
+                        format!("{} — {err}", when(*at)),
+                    );
+                }
+                if let Some((err, at)) = state.current_smtp_error() {
+                    push(
+                        Level::Warn,
+                        "pengiriman surel",
+                        format!("gagal sejak {} dan akan dicoba lagi: {err}", when(*at)),
                     );
                 }
             }
@@ -306,6 +318,26 @@ async fn check(path: &Path) -> Result<ExitCode> {
             }
         }
         Err(e) => push(Level::Fail, "basis data", format!("{e:#}")),
+    }
+    let db_dir = config
+        .storage
+        .database
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if let Some(free) = free_bytes(db_dir) {
+        let mb = free / (1024 * 1024);
+        // A full disk stops registration (the mail waits in the mailbox); warn well before.
+        let level = match mb {
+            0..20 => Level::Fail,
+            20..200 => Level::Warn,
+            _ => Level::Ok,
+        };
+        push(
+            level,
+            "ruang disk",
+            format!("{mb} MB bebas di {}", db_dir.display()),
+        );
     }
     match &config.imap {
         None => push(Level::Fail, "IMAP", "bagian [imap] belum diisi".into()),
@@ -740,4 +772,19 @@ fn digest(config: &Config, dry_run: bool, send: bool) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Free bytes for an unprivileged user on the file system holding `dir` (statvfs(3)).
+fn free_bytes(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut st = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: `path` is NUL-terminated and `st` is written by statvfs before it is read.
+    let rc = unsafe { libc::statvfs(path.as_ptr(), st.as_mut_ptr()) };
+    if rc != 0 {
+        return None;
+    }
+    // SAFETY: statvfs returned 0, so it filled `st`.
+    let st = unsafe { st.assume_init() };
+    Some(st.f_bavail.saturating_mul(st.f_frsize))
 }

@@ -109,6 +109,8 @@ pub struct SystemView {
     pub mailbox_silent: bool,
     /// The last connection error, when none succeeded after it.
     pub last_error: Option<String>,
+    /// The last sending error, when no mail went out after it.
+    pub smtp_error: Option<String>,
     pub outbox_pending: i64,
     /// The oldest mail still waiting to be sent, when it waits longer than an hour.
     pub outbox_stuck_since: Option<String>,
@@ -119,11 +121,8 @@ pub struct SystemView {
 
 impl SystemView {
     pub fn of(state: &SystemState, now: DateTime<Utc>) -> SystemView {
-        let last_error = state
-            .last_imap_error
-            .as_ref()
-            .filter(|(_, at)| state.mailbox_read_at.is_none_or(|read| read < *at))
-            .map(|(e, _)| e.clone());
+        let last_error = state.current_imap_error().map(|(e, _)| e.clone());
+        let smtp_error = state.current_smtp_error().map(|(e, _)| e.clone());
         let stuck = state
             .oldest_pending
             .filter(|t| now - *t > Duration::hours(1));
@@ -132,9 +131,11 @@ impl SystemView {
             mailbox_silent: state.alert.is_some(),
             trouble: state.alert.is_some()
                 || last_error.is_some()
+                || smtp_error.is_some()
                 || stuck.is_some()
                 || state.outbox_failed > 0,
             last_error,
+            smtp_error,
             outbox_pending: state.outbox_pending,
             outbox_stuck_since: stuck.map(to_wib_rfc3339),
             outbox_failed: state.outbox_failed,

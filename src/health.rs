@@ -27,6 +27,8 @@ pub const ALERT: &str = "mailbox_alert";
 pub struct SystemState {
     pub mailbox_read_at: Option<DateTime<Utc>>,
     pub last_imap_error: Option<(String, DateTime<Utc>)>,
+    pub smtp_sent_at: Option<DateTime<Utc>>,
+    pub last_smtp_error: Option<(String, DateTime<Utc>)>,
     pub daemon_started_at: Option<DateTime<Utc>>,
     /// Since when an alert is open (`None`: no alert open).
     pub alert: Option<DateTime<Utc>>,
@@ -35,7 +37,27 @@ pub struct SystemState {
     pub outbox_failed: i64,
 }
 
+/// The error when no success came after it: the trouble is current.
+fn current(
+    error: &Option<(String, DateTime<Utc>)>,
+    ok: Option<DateTime<Utc>>,
+) -> Option<&(String, DateTime<Utc>)> {
+    error
+        .as_ref()
+        .filter(|(_, at)| ok.is_none_or(|ok| ok < *at))
+}
+
 impl SystemState {
+    /// The last mailbox error, when no read succeeded after it.
+    pub fn current_imap_error(&self) -> Option<&(String, DateTime<Utc>)> {
+        current(&self.last_imap_error, self.mailbox_read_at)
+    }
+
+    /// The last sending error, when no mail went out after it.
+    pub fn current_smtp_error(&self) -> Option<&(String, DateTime<Utc>)> {
+        current(&self.last_smtp_error, self.smtp_sent_at)
+    }
+
     /// The mailbox counts as read at start: a daemon that was switched off is not
     /// "silent" for the hours it was off, only from the moment it should be reading.
     pub fn silent_since(&self) -> Option<DateTime<Utc>> {

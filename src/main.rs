@@ -16,8 +16,10 @@ async fn main() -> ExitCode {
         _ => "info,async_imap=warn,rustls=warn,lettre=warn,tokio_cron_scheduler=warn",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    // Colour only on a terminal: journald and log files get plain text.
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
 

@@ -14,9 +14,16 @@ use crate::store::SharedStore;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    Sent { message_id: String },
-    Retry { at: DateTime<Utc> },
-    Failed { message_id: String },
+    Sent {
+        message_id: String,
+    },
+    Retry {
+        message_id: String,
+        at: DateTime<Utc>,
+    },
+    Failed {
+        message_id: String,
+    },
     Empty,
 }
 
@@ -25,6 +32,12 @@ const CLAIM_LEASE: Duration = Duration::seconds(120);
 
 /// Mail queued by another process (staff actions from the CLI) is noticed this fast.
 const POLL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// `health` rows for `check` and the digest: the last successful send, and the last failed
+/// attempt (transient or permanent) with the recipient and the server's reply. SMTP is in
+/// trouble while `smtp_error` is newer than `smtp_ok`.
+pub const SMTP_OK: &str = "smtp_ok";
+pub const SMTP_ERROR: &str = "smtp_error";
 
 /// PURE: how long to wait after the n-th failed attempt: 30 s doubling, capped at one hour.
 pub fn retry_delay(attempts: u32) -> Duration {
@@ -46,18 +59,35 @@ pub async fn try_send_next(
     match result {
         Ok(()) => {
             tracing::info!(%message_id, to = %row.rcpt_to.join(","), purpose = %row.purpose, "mail sent");
-            store.run(move |s| s.mark_sent(&row, now)).await?;
+            store
+                .run(move |s| {
+                    s.mark_sent(&row, now)?;
+                    s.set_health(SMTP_OK, "", now)
+                })
+                .await?;
             Ok(Step::Sent { message_id })
         }
         Err(SendError::Transient(e)) => {
             let at = now + retry_delay(row.attempts);
-            tracing::warn!(%message_id, attempts = row.attempts + 1, retry_at = %at, "sending failed, will retry: {e}");
-            store.run(move |s| s.mark_retry(&row, at, &e)).await?;
-            Ok(Step::Retry { at })
+            tracing::warn!(%message_id, to = %row.rcpt_to.join(","), attempts = row.attempts + 1, retry_at = %at, "sending failed, will retry: {e}");
+            let health = format!("{} ke {}: {e}", row.purpose, row.rcpt_to.join(", "));
+            store
+                .run(move |s| {
+                    s.mark_retry(&row, at, &e)?;
+                    s.set_health(SMTP_ERROR, &health, now)
+                })
+                .await?;
+            Ok(Step::Retry { message_id, at })
         }
         Err(SendError::Permanent(e)) => {
             tracing::error!(%message_id, to = %row.rcpt_to.join(","), "sending failed permanently: {e}");
-            store.run(move |s| s.mark_failed(&row, now, &e)).await?;
+            let health = format!("{} ke {}: {e}", row.purpose, row.rcpt_to.join(", "));
+            store
+                .run(move |s| {
+                    s.mark_failed(&row, now, &e)?;
+                    s.set_health(SMTP_ERROR, &health, now)
+                })
+                .await?;
             Ok(Step::Failed { message_id })
         }
     }

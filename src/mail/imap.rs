@@ -22,8 +22,8 @@ use tokio::sync::{watch, Notify};
 
 use crate::clock::Clock;
 use crate::config::{Imap, Login, Security};
-use crate::mail::oauth;
 use crate::ingest::{Arrival, Outcome, Pipeline};
+use crate::mail::oauth;
 use crate::store::{Cursor, MailboxPosition, SharedStore};
 
 /// Bytes fetched per UID FETCH at most (a FETCH response is held whole in memory).
@@ -447,14 +447,17 @@ pub async fn connect(cfg: &Imap) -> Result<ImapSession> {
     }
     let login = match &cfg.login {
         Login::Password(password) => {
-            tokio::time::timeout(COMMAND_TIMEOUT, client.login(&cfg.username, password.expose()))
-                .await
+            tokio::time::timeout(
+                COMMAND_TIMEOUT,
+                client.login(&cfg.username, password.expose()),
+            )
+            .await
         }
         Login::XOAuth2(o) => {
             let token = oauth::access_token(o, chrono::Utc::now()).await?;
             let auth = oauth::XOAuth2Authenticator::new(&cfg.username, &token);
-            let r = tokio::time::timeout(COMMAND_TIMEOUT, client.authenticate("XOAUTH2", auth))
-                .await;
+            let r =
+                tokio::time::timeout(COMMAND_TIMEOUT, client.authenticate("XOAUTH2", auth)).await;
             if !matches!(r, Ok(Ok(_))) {
                 // A refused token is fetched anew on the next connection.
                 oauth::forget(o);

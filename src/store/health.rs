@@ -8,6 +8,7 @@ use rusqlite::Connection;
 use super::{get_health, put_health, Store, Tx};
 use crate::clock::from_db;
 use crate::health::{SystemState, ALERT, DAEMON_STARTED, IMAP_ERROR, IMAP_OK};
+use crate::outbox::{SMTP_ERROR, SMTP_OK};
 
 impl Store {
     pub fn system_state(&self) -> Result<SystemState> {
@@ -39,6 +40,8 @@ fn system_state(conn: &Connection) -> Result<SystemState> {
     Ok(SystemState {
         mailbox_read_at: at(IMAP_OK)?,
         last_imap_error: get_health(conn, IMAP_ERROR)?,
+        smtp_sent_at: at(SMTP_OK)?,
+        last_smtp_error: get_health(conn, SMTP_ERROR)?,
         daemon_started_at: at(DAEMON_STARTED)?,
         alert: get_health(conn, ALERT)?
             .filter(|(v, _)| v == "silent")

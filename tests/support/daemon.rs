@@ -301,3 +301,100 @@ pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
 }
+
+// ---- kills, signals and the database file (tests/crash.rs, tests/shutdown.rs, tests/outage.rs)
+
+impl Daemon {
+    /// The database file of this daemon.
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("data/pengaduan.db")
+    }
+
+    /// Starts `pengaduan run` and returns at once, without waiting for the mailbox to be
+    /// read (a crash test kills it at moments that must not wait for anything).
+    pub fn spawn(&mut self, args: &[&str]) {
+        assert!(self.child.is_none(), "daemon already running");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .unwrap();
+        let mut full = vec!["run"];
+        full.extend_from_slice(args);
+        // Another build sharing target/ may be relinking the binary right now: it is
+        // missing for a moment, so try again for a while before giving up.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let child = loop {
+            match self
+                .command(&full)
+                .stdout(log.try_clone().unwrap())
+                .stderr(log.try_clone().unwrap())
+                .spawn()
+            {
+                Ok(c) => break c,
+                Err(e)
+                    if Instant::now() < deadline
+                        && matches!(
+                            e.kind(),
+                            std::io::ErrorKind::NotFound | std::io::ErrorKind::ExecutableFileBusy
+                        ) =>
+                {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                Err(e) => panic!("cannot start {}: {e}", env!("CARGO_BIN_EXE_pengaduan")),
+            }
+        };
+        self.child = Some(child);
+    }
+
+    /// Whether the started daemon is still running (false when it exited or was never started).
+    pub fn is_running(&mut self) -> bool {
+        match self.child.as_mut() {
+            Some(c) => c.try_wait().unwrap().is_none(),
+            None => false,
+        }
+    }
+
+    /// SIGTERM, then waits (at most `limit`, then SIGKILL) and returns the exit status
+    /// (None when it had to be killed) and how long the exit took.
+    pub fn terminate(&mut self, limit: Duration) -> (Option<std::process::ExitStatus>, Duration) {
+        let mut child = self.child.take().expect("daemon not running");
+        let started = Instant::now();
+        unsafe_kill(child.id(), "TERM");
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return (Some(status), started.elapsed());
+            }
+            if started.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                return (None, started.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// An SQL connection to the database, for facts the store API does not expose
+    /// (tests only read through it).
+    pub fn sql(&self) -> rusqlite::Connection {
+        let c = rusqlite::Connection::open(self.db_path()).unwrap();
+        c.busy_timeout(Duration::from_secs(30)).unwrap();
+        c
+    }
+}
+
+// ---- hostile input (tests/hostile_daemon.rs)
+
+impl Daemon {
+    /// The process id of the running daemon.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Whether the daemon process is still running (it has not exited or crashed).
+    pub fn alive(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+}

@@ -1240,3 +1240,111 @@ fn _assert_send_sync() {
     fn f<T: Send + Sync>() {}
     f::<Lab>();
 }
+
+// ---- outages and mailbox facts (tests/outage.rs, tests/crash.rs) ------------------------
+
+impl Lab {
+    /// UIDVALIDITY and UIDNEXT of `user`'s INBOX, as Dovecot reports them
+    /// (`doveadm mailbox status`).
+    pub fn mailbox_status(&self, user: &str) -> (u32, u32) {
+        let out = Command::new(&self.bins.doveadm)
+            .arg("-c")
+            .arg(self.dir.join("dovecot.conf"))
+            .args([
+                "mailbox",
+                "status",
+                "-u",
+                &user.to_lowercase(),
+                "uidvalidity uidnext",
+                "INBOX",
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("mail lab: cannot run {}: {e}", self.bins.doveadm.display())
+            });
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let field = |name: &str| -> u32 {
+            text.split_whitespace()
+                .find_map(|w| w.strip_prefix(&format!("{name}=")))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| {
+                    panic!(
+                        "mail lab: doveadm mailbox status gave no {name}: {text}{}",
+                        String::from_utf8_lossy(&out.stderr)
+                    )
+                })
+        };
+        (field("uidvalidity"), field("uidnext"))
+    }
+
+    /// Per-recipient answers of Postfix (`check_recipient_access`, every smtpd service,
+    /// submission included): each `(address, action)` is an access(5) action such as
+    /// `"DEFER kotak penuh"` (450, a temporary failure) or `"REJECT tidak dikenal"` (554,
+    /// permanent). An empty list lifts every rule. Postfix is restarted with the new
+    /// rules (its queue is kept), so they hold for every connection made after this
+    /// returns; a client that pools connections must open new ones.
+    pub fn set_recipient_rules(&self, rules: &[(&str, &str)]) {
+        let pf = self.dir.join("postfix");
+        let table: String = rules
+            .iter()
+            .map(|(addr, action)| {
+                let escaped = addr.to_lowercase().replace('.', "\\.");
+                format!("/^{escaped}$/ {action}\n")
+            })
+            .collect();
+        fs::write(pf.join("recipient_access.regexp"), table).unwrap();
+        let main = fs::read_to_string(pf.join("main.cf")).unwrap();
+        let wanted = format!(
+            "smtpd_recipient_restrictions = check_recipient_access regexp:{}/postfix/recipient_access.regexp\n",
+            self.dir.display()
+        );
+        let main: String = main
+            .lines()
+            .map(|l| {
+                if l.starts_with("smtpd_recipient_restrictions =") {
+                    wanted.clone()
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        fs::write(pf.join("main.cf"), main).unwrap();
+        // Postfix stalls on config files changed in the last seconds (see write_postfix_conf).
+        let past = SystemTime::now() - Duration::from_secs(10);
+        for entry in fs::read_dir(&pf).unwrap() {
+            let f = fs::File::options()
+                .write(true)
+                .open(entry.unwrap().path())
+                .unwrap();
+            f.set_modified(past).unwrap();
+        }
+        if let Some(child) = self.postfix.lock().unwrap().take() {
+            stop_child(child, "postfix");
+        }
+        self.spawn_postfix();
+        if let Err(e) = self.wait_postfix_ready(Instant::now() + START_TIMEOUT) {
+            panic!(
+                "mail lab: postfix did not restart with new recipient rules: {e}\n{}",
+                self.logs_tail()
+            );
+        }
+    }
+}
+
+impl Lab {
+    /// Waits until Postfix's queues are empty (everything accepted was delivered or
+    /// bounced), so mailbox counts are final. Panics after `timeout`.
+    pub fn wait_queue_empty(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.postfix_queue_busy() {
+            if Instant::now() >= deadline {
+                panic!(
+                    "mail lab: the Postfix queue is not empty after {timeout:?}\n{}",
+                    tail(&self.postfix_log(), 30)
+                );
+            }
+            sleep(Duration::from_millis(25));
+        }
+    }
+}
