@@ -7,9 +7,9 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 
 use crate::calendar::{Calendar, WIB};
 use crate::config::Config;
-use crate::domain::{extract_phones, Channel, Status, Ticket};
-use crate::mail::compose::{self, AckInput, Recipient, ThreadOf};
-use crate::mail::parse::{parse, InboundMessage};
+use crate::domain::{extract_phones, Channel, Kind, PhoneNumber, Status, Ticket};
+use crate::mail::compose::{self, AckInput, OutgoingMail, Recipient, ThreadOf};
+use crate::mail::parse::{parse, InboundMessage, Sender};
 use crate::store::{MailboxPosition, NewComplaint, NewMessage, Store, Tx};
 use crate::templates::Templates;
 use crate::workflow::classify::{guess_kind, guess_unit, route, thread_hints, Route};
@@ -50,7 +50,92 @@ pub enum Outcome {
     },
 }
 
+/// What the pipeline decides about one raw message before anything is stored: see
+/// [`Pipeline::examine`].
+#[derive(Debug)]
+pub struct Examination {
+    pub message: InboundMessage,
+    /// The route when no stored complaint matches the thread hints.
+    pub route: Route,
+    /// The ticket named in the subject, if any (would thread the mail as a reply).
+    pub ticket_in_subject: Option<Ticket>,
+    pub kind: Kind,
+    pub unit: Option<String>,
+    pub phones: Vec<PhoneNumber>,
+    /// The acknowledgement a new complaint would get (`None` unless the route is New);
+    /// an `Err` is what `register` records as `ack_failed`.
+    pub ack: Option<Result<OutgoingMail>>,
+}
+
 impl Pipeline {
+    /// The whole decision path for `raw` without a database: parse, classify, guess kind
+    /// and unit, find phone numbers, compute deadlines and compose the acknowledgement,
+    /// with the same functions [`Pipeline::ingest`] uses. No I/O beyond the templates the
+    /// pipeline already holds. The fuzz target (`fuzz/`) and the hostile-input tests drive
+    /// it; it must never panic, whatever `raw` is.
+    pub fn examine(
+        &self,
+        raw: &[u8],
+        received_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Examination {
+        let msg = parse(raw, self.config.limits.max_parse_bytes);
+        let ticket_in_subject = thread_hints(&msg).ticket;
+        let route = route(&msg, &self.config.puskesmas.email, None);
+        let kind = guess_kind(&msg.subject, &msg.text, &self.config.keywords);
+        let unit = guess_unit(&msg.subject, &msg.text, &self.config.units);
+        let phones = extract_phones(&format!("{}\n{}", msg.subject, msg.text));
+        let ack = match (&route, msg.reply_address()) {
+            (Route::New, Some(sender)) => {
+                let year = received_at.with_timezone(&WIB).year();
+                let ticket = Ticket::new(year, 1).unwrap_or(Ticket { year: 2026, seq: 1 });
+                Some(self.compose_ack(&msg, sender, &ticket, kind, received_at, now))
+            }
+            _ => None,
+        };
+        Examination {
+            message: msg,
+            route,
+            ticket_in_subject,
+            kind,
+            unit,
+            phones,
+            ack,
+        }
+    }
+
+    /// The acknowledgement of a new complaint, threaded to the complainant's message.
+    fn compose_ack(
+        &self,
+        msg: &InboundMessage,
+        sender: &Sender,
+        ticket: &Ticket,
+        kind: Kind,
+        received_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<OutgoingMail> {
+        let due = deadlines(received_at, &self.calendar);
+        let input = AckInput {
+            puskesmas: &self.config.puskesmas,
+            ticket,
+            kind: kind.as_str(),
+            to: Recipient {
+                name: sender.name.as_deref(),
+                email: &sender.email,
+            },
+            subject: &msg.subject,
+            received_at,
+            ack_due: due.ack_due,
+            review_due: due.review_due,
+            answer_due: due.answer_due,
+            thread: (!msg.synthetic_id).then_some(ThreadOf {
+                message_id: &msg.message_id,
+                references: &msg.references,
+            }),
+        };
+        compose::ack(&self.templates, &input, now)
+    }
+
     pub fn ingest(
         &self,
         store: &mut Store,
@@ -256,27 +341,9 @@ impl Pipeline {
                 false
             }
             AckDecision::Send => {
-                let input = AckInput {
-                    puskesmas: &self.config.puskesmas,
-                    ticket: &ticket,
-                    kind: kind.as_str(),
-                    to: Recipient {
-                        name: sender.name.as_deref(),
-                        email: &sender.email,
-                    },
-                    subject: &msg.subject,
-                    received_at: arrival.received_at,
-                    ack_due: due.ack_due,
-                    review_due: due.review_due,
-                    answer_due: due.answer_due,
-                    thread: (!msg.synthetic_id).then_some(ThreadOf {
-                        message_id: &msg.message_id,
-                        references: &msg.references,
-                    }),
-                };
                 // A broken template must not lose the complaint: register it, say why no
                 // acknowledgement went out, and let a person act.
-                match compose::ack(&self.templates, &input, now) {
+                match self.compose_ack(msg, sender, &ticket, kind, arrival.received_at, now) {
                     Ok(mail) => {
                         tx.enqueue(&mail, Some(complaint_id), now)?;
                         tx.add_event(

@@ -60,13 +60,7 @@ impl InboundMessage {
 
 /// Parses `raw`. Messages larger than `max_parse_bytes` get their headers parsed only.
 pub fn parse(raw: &[u8], max_parse_bytes: usize) -> InboundMessage {
-    let too_large = raw.len() > max_parse_bytes;
-    let parser = MessageParser::default();
-    let parsed = if too_large {
-        parser.parse_headers(raw)
-    } else {
-        parser.parse(raw)
-    };
+    let mut too_large = raw.len() > max_parse_bytes;
     let mut msg = InboundMessage::default();
     if too_large {
         msg.problems.push(format!(
@@ -75,6 +69,21 @@ pub fn parse(raw: &[u8], max_parse_bytes: usize) -> InboundMessage {
             max_parse_bytes
         ));
     }
+    let mut parsed = if too_large {
+        guarded(|| MessageParser::default().parse_headers(raw))
+    } else {
+        guarded(|| MessageParser::default().parse(raw))
+    };
+    if let Err(why) = &parsed {
+        msg.problems.push(format!(
+            "the mail parser failed on this message ({why}): headers read only, stored raw"
+        ));
+        if !too_large {
+            too_large = true;
+            parsed = guarded(|| MessageParser::default().parse_headers(raw));
+        }
+    }
+    let parsed = parsed.ok().flatten();
     let Some(m) = parsed else {
         msg.problems
             .push("no mail headers found: stored raw for a person to read".into());
@@ -124,27 +133,86 @@ pub fn parse(raw: &[u8], max_parse_bytes: usize) -> InboundMessage {
         .unwrap_or_else(|| "text/plain".into());
 
     if !too_large {
-        msg.text = body_text(&m);
-        msg.attachments = m
-            .attachments()
-            .map(|a| Attachment {
-                name: safe_file_name(a.attachment_name().unwrap_or("lampiran")),
-                content_type: a
-                    .content_type()
-                    .map(|ct| match &ct.c_subtype {
-                        Some(sub) => format!("{}/{}", ct.c_type, sub).to_ascii_lowercase(),
-                        None => ct.c_type.to_ascii_lowercase(),
-                    })
-                    .unwrap_or_else(|| "application/octet-stream".into()),
-                size: a.contents().len(),
-            })
-            .collect();
+        let parts = m.parts.len();
+        if parts > MAX_PARTS {
+            msg.problems.push(format!(
+                "message has {parts} MIME parts, more than {MAX_PARTS}: stored raw for a person to check"
+            ));
+        }
+        let mut problems = Vec::new();
+        let body = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            (body_text(&m, &mut problems), attachments(&m))
+        }));
+        msg.problems.append(&mut problems);
+        match body {
+            Ok((text, (listed, total))) => {
+                msg.text = text;
+                msg.attachments = listed;
+                if total > MAX_LISTED_ATTACHMENTS {
+                    msg.problems.push(format!(
+                        "{total} attachments: only the first {MAX_LISTED_ATTACHMENTS} are listed; stored raw"
+                    ));
+                }
+            }
+            Err(_) => msg
+                .problems
+                .push("the body could not be read (mail parser failed): stored raw".into()),
+        }
     }
     msg
 }
 
+/// The first [`MAX_LISTED_ATTACHMENTS`] attachments, and how many there are.
+fn attachments(m: &mail_parser::Message<'_>) -> (Vec<Attachment>, usize) {
+    let listed = m
+        .attachments()
+        .take(MAX_LISTED_ATTACHMENTS)
+        .map(|a| Attachment {
+            name: safe_file_name(a.attachment_name().unwrap_or("lampiran")),
+            content_type: a
+                .content_type()
+                .map(|ct| match &ct.c_subtype {
+                    Some(sub) => format!("{}/{}", ct.c_type, sub).to_ascii_lowercase(),
+                    None => ct.c_type.to_ascii_lowercase(),
+                })
+                .unwrap_or_else(|| "application/octet-stream".into()),
+            size: a.contents().len(),
+        })
+        .collect();
+    (listed, m.attachments().count())
+}
+
+/// A mail with more MIME parts than this is flagged (real mail has a handful; 10,000 is
+/// an attack or a broken generator).
+pub const MAX_PARTS: usize = 1000;
+/// At most this many attachments are listed with the message.
+pub const MAX_LISTED_ATTACHMENTS: usize = 100;
+/// HTML larger than this is not given to html2text (its parser and layout are slow on
+/// huge documents); a rough tag-stripping conversion is used and the mail flagged.
+pub const MAX_HTML_BYTES: usize = 2 * 1024 * 1024;
+/// HTML whose elements nest deeper than this is converted roughly too: html5ever's tree
+/// building is quadratic in the depth (10,000 nested `<div>` took seconds, a few MB of
+/// them would take hours).
+pub const MAX_HTML_DEPTH: usize = 256;
+
+/// Runs mail-parser, turning a panic inside it into an error. mail-parser 0.11 has
+/// `debug_assert!`s that malformed nesting reaches (found by the fuzz target: "Invalid part
+/// ID, could not find multipart"); in a debug build they panic. A mail must never take the
+/// daemon down (invariant 7), so the message is then read as headers only and flagged.
+fn guarded<'x>(
+    f: impl FnOnce() -> Option<mail_parser::Message<'x>>,
+) -> Result<Option<mail_parser::Message<'x>>, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".into())
+    })
+}
+
 /// Plain text parts joined; the HTML part turned into readable text when there is no text part.
-fn body_text(m: &mail_parser::Message<'_>) -> String {
+fn body_text(m: &mail_parser::Message<'_>, problems: &mut Vec<String>) -> String {
     let texts: Vec<String> = m
         .text_bodies()
         .filter(|p| !p.is_text_html())
@@ -153,11 +221,128 @@ fn body_text(m: &mail_parser::Message<'_>) -> String {
     let text = if !texts.is_empty() {
         texts.join("\n")
     } else if let Some(html) = m.body_html(0) {
-        html2text::from_read(html.as_bytes(), 78).unwrap_or_else(|_| html.into_owned())
+        html_text(&html, problems)
     } else {
         String::new()
     };
     text.replace("\r\n", "\n").trim().to_string()
+}
+
+/// Readable text from HTML: html2text when the document is of a sane size and depth,
+/// otherwise a rough linear conversion, and a problem for a person.
+pub fn html_text(html: &str, problems: &mut Vec<String>) -> String {
+    let depth = html_depth(html);
+    if html.len() <= MAX_HTML_BYTES && depth <= MAX_HTML_DEPTH {
+        return html2text::from_read(html.as_bytes(), 78).unwrap_or_else(|_| rough_text(html));
+    }
+    problems.push(format!(
+        "HTML body of {} bytes nested {depth} deep (limits {MAX_HTML_BYTES} bytes, depth \
+         {MAX_HTML_DEPTH}): text extracted roughly; the original is stored raw",
+        html.len()
+    ));
+    rough_text(html)
+}
+
+/// Elements that never hold others or are closed implicitly by their next sibling; they
+/// do not make the open-element stack grow.
+const FLAT_ELEMENTS: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "p", "li", "td", "th", "tr", "dt", "dd", "option", "!doctype",
+];
+
+/// The deepest nesting of start tags without their end tags, in one linear pass. An
+/// estimate (no HTML parser), good enough to keep html2text away from pathological input.
+fn html_depth(html: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        rest = &rest[open + 1..];
+        let close = rest.find('>').unwrap_or(rest.len());
+        let tag = &rest[..close];
+        rest = &rest[close..];
+        if tag.starts_with('!') && !tag.to_ascii_lowercase().starts_with("!doctype") {
+            continue; // comment
+        }
+        let (closing, body) = match tag.strip_prefix('/') {
+            Some(b) => (true, b),
+            None => (false, tag),
+        };
+        let name: String = body
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '!')
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if name.is_empty() || FLAT_ELEMENTS.contains(&name.as_str()) || tag.ends_with('/') {
+            continue;
+        }
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else {
+            depth += 1;
+            deepest = deepest.max(depth);
+        }
+    }
+    deepest
+}
+
+/// Tags removed (block ends become line breaks), `<style>`/`<script>` content dropped, the
+/// common entities decoded. Linear in the input.
+fn rough_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len().min(1 << 20));
+    let mut rest = html;
+    let mut skip_until: Option<&str> = None;
+    while !rest.is_empty() {
+        let Some(open) = rest.find('<') else {
+            if skip_until.is_none() {
+                out.push_str(&decode_entities(rest));
+            }
+            break;
+        };
+        if skip_until.is_none() {
+            out.push_str(&decode_entities(&rest[..open]));
+        }
+        rest = &rest[open + 1..];
+        let close = rest.find('>').map_or(rest.len(), |c| c + 1);
+        let tag = rest[..close].trim_end_matches('>').to_ascii_lowercase();
+        rest = &rest[close..];
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        match skip_until {
+            Some(end) if tag.starts_with('/') && name == end => skip_until = None,
+            Some(_) => {}
+            None if !tag.starts_with('/') && (name == "style" || name == "script") => {
+                skip_until = Some(if name == "style" { "style" } else { "script" });
+            }
+            None if matches!(
+                name.as_str(),
+                "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "table" | "blockquote"
+            ) =>
+            {
+                out.push('\n');
+            }
+            None => {}
+        }
+    }
+    out.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    s.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }
 
 fn first_sender(
@@ -339,6 +524,26 @@ Saya menunggu 3 jam. Hubungi 0812-3456-7890.\r\n";
         assert_eq!(m.message_id, "big@x");
         assert!(m.text.is_empty());
         assert!(m.problems[0].contains("parse limit"));
+    }
+
+    #[test]
+    fn deep_html_is_converted_roughly_and_flagged() {
+        assert_eq!(
+            html_depth("<!DOCTYPE html><html><body><p>x<p>y<br><img src=a></body></html>"),
+            2
+        );
+        let mut problems = Vec::new();
+        let deep = format!(
+            "{}<style>p {{ color: red }}</style>A &amp; B<br>C{}",
+            "<div>".repeat(MAX_HTML_DEPTH + 1),
+            "</div>".repeat(MAX_HTML_DEPTH + 1)
+        );
+        assert_eq!(html_text(&deep, &mut problems), "A & B\nC");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let mut none = Vec::new();
+        let shallow = "<div><p>Obat <b>habis</b></p></div>";
+        assert!(html_text(shallow, &mut none).contains("habis"));
+        assert!(none.is_empty());
     }
 
     #[test]

@@ -32,11 +32,16 @@ impl Haystack {
             return 0;
         }
         let needle = format!(" {phrase} ");
-        let mut hits = 0;
-        while let Some(pos) = self.0.find(&needle) {
-            // Keep the surrounding spaces so neighbouring words still match.
-            self.0
-                .replace_range(pos..pos + needle.len() - 1, &" ".repeat(needle.len() - 1));
+        // Blank the phrase but keep its trailing space, so a neighbouring word still
+        // matches. Each search resumes where the last hit ended: restarting from the start
+        // is quadratic (a 1 MB body of one keyword held the daemon for minutes), and
+        // blanking cannot create a hit before the resume point.
+        let blank = needle.len() - 1;
+        let (mut hits, mut from) = (0, 0);
+        while let Some(offset) = self.0[from..].find(&needle) {
+            let pos = from + offset;
+            self.0.replace_range(pos..pos + blank, &" ".repeat(blank));
+            from = pos + blank;
             hits += 1;
         }
         hits
@@ -55,5 +60,20 @@ mod tests {
         assert_eq!(h.take("ramah"), 0);
         assert_eq!(normalise("Terima-kasih!!"), "terima kasih");
         assert_eq!(Haystack::new("puasa").take("puas"), 0, "whole words only");
+    }
+
+    #[test]
+    fn overlapping_and_adjacent_phrases_count_once_each() {
+        assert_eq!(Haystack::new("obat obat obat").take("obat"), 3);
+        assert_eq!(Haystack::new("obat obat obat").take("obat obat"), 1);
+        assert_eq!(Haystack::new("obatobat obat.obat").take("obat"), 2);
+    }
+
+    #[test]
+    fn a_flood_of_one_phrase_is_linear() {
+        // 2 MB of one word: quadratic blanking took minutes; this must stay instant
+        // (no timing assertion: a hang shows as a test that never ends).
+        let text = "puas ".repeat(400_000);
+        assert_eq!(Haystack::new(&text).take("puas"), 400_000);
     }
 }

@@ -3,5 +3,7 @@
 #![allow(dead_code)]
 
 pub mod daemon;
+pub mod hostile;
 pub mod lab;
 pub mod offline;
+pub mod outgoing;
