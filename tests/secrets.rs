@@ -61,7 +61,10 @@ fn a_password_file_others_can_read_is_named_in_a_warning() {
     );
     let out = d.run_cli(&["check"]);
     let all = output(&out);
-    assert!(all.contains("OK    IMAP"), "the file's password works: {all}");
+    assert!(
+        all.contains("OK    IMAP"),
+        "the file's password works: {all}"
+    );
     assert!(all.contains(&warning), "{all}");
     assert!(!all.contains(Lab::PASSWORD), "password leaked: {all}");
 
