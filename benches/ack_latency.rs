@@ -3,6 +3,7 @@
 //! server accepting it until the acknowledgement is in the complainant's mailbox.
 //! Run: `cargo bench --bench ack_latency` (needs scripts/install-test-deps.sh first).
 //! A benchmark, not a test: it prints figures and asserts nothing about speed.
+//! scripts/bench runs it with the other benches and prints one table.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -55,6 +56,14 @@ fn main() {
     println!("|---|---|---|---|");
     println!(
         "| {:.0} ms | {:.0} ms | {:.0} ms | {:.0} ms |",
+        ms(pct(0.5)),
+        ms(pct(0.95)),
+        ms(*samples.last().unwrap()),
+        ms(samples[0])
+    );
+    // One machine-readable line for scripts/bench.
+    println!(
+        "RESULT ack messages={n} median_ms={:.0} p95_ms={:.0} max_ms={:.0} min_ms={:.0}",
         ms(pct(0.5)),
         ms(pct(0.95)),
         ms(*samples.last().unwrap()),
