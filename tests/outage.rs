@@ -14,10 +14,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use pengaduan::commands::load_pipeline;
 use pengaduan::config::Config;
-use pengaduan::ingest::{Arrival, Outcome};
+use pengaduan::ingest::Outcome;
 use pengaduan::mail::smtp::Transport;
 use pengaduan::outbox::{try_send_next, Step};
-use pengaduan::store::{MailboxPosition, SharedStore, Store};
+use pengaduan::store::{SharedStore, Store};
 
 use support::daemon::{complaint, Daemon, PUSKESMAS};
 use support::lab::Lab;
@@ -133,18 +133,7 @@ fn register(config: &Config, store: &mut Store, from: &str, now: DateTime<Utc>) 
         "Dokter tidak datang",
         "Dokter poli gigi tidak datang hari ini.",
     );
-    let outcome = pipeline
-        .ingest(
-            store,
-            &Arrival {
-                raw: &raw,
-                position: MailboxPosition::default(),
-                received_at: now,
-                historical: false,
-            },
-            now,
-        )
-        .unwrap();
+    let outcome = support::offline::arrive(&pipeline, store, &raw, now);
     assert!(
         matches!(
             outcome,

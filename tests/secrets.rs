@@ -6,16 +6,8 @@ mod support;
 
 use std::os::unix::fs::PermissionsExt;
 
-use support::daemon::Daemon;
+use support::daemon::{output, Daemon};
 use support::lab::Lab;
-
-fn output(o: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 #[test]
 fn certificates_are_always_verified_and_cannot_be_switched_off() {

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use support::daemon::{complaint, Daemon, PUSKESMAS};
+use support::daemon::{complaint, output, Daemon, PUSKESMAS};
 use support::lab::Lab;
 
 const CLIENT_ID: &str = "pengaduan-lab.apps.googleusercontent.com";
@@ -183,14 +183,6 @@ fn secret_file(dir: &std::path::Path, name: &str, value: &str) -> String {
     std::fs::write(&path, value).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     path.display().to_string()
-}
-
-fn output(o: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 #[test]

@@ -125,22 +125,8 @@ dir = "{root}/templates"
 
     /// Starts `pengaduan run` and waits until it has read the mailbox once.
     pub fn start(&mut self, args: &[&str]) {
-        assert!(self.child.is_none(), "daemon already running");
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.log_path())
-            .unwrap();
-        let mut full = vec!["run"];
-        full.extend_from_slice(args);
-        let child = self
-            .command(&full)
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        self.child = Some(child);
         let since = self.health_at("imap_ok");
+        self.spawn(args);
         self.wait_until(
             "the daemon read the mailbox",
             Duration::from_secs(30),
@@ -397,4 +383,13 @@ impl Daemon {
             .as_mut()
             .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
+}
+
+/// A command's stdout and stderr together, for assertions on what a person would see.
+pub fn output(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
