@@ -18,7 +18,7 @@ use pengaduan::clock::to_db;
 use pengaduan::commands::load_pipeline;
 use pengaduan::config::Config;
 use pengaduan::ingest::Pipeline;
-use pengaduan::store::Store;
+use pengaduan::store::{ListFilter, Store};
 use pengaduan::workflow::intake::deadlines;
 use rusqlite::{params, Connection};
 
@@ -32,7 +32,12 @@ fn env_usize(key: &str, default: usize) -> usize {
 fn main() {
     let n = env_usize("BENCH_COMPLAINTS", 100_000);
     let runs = env_usize("BENCH_QUERY_RUNS", 20).max(2);
-    let dir = tempfile::tempdir().unwrap();
+    let mut dir = tempfile::tempdir().unwrap();
+    // BENCH_KEEP_DB=1 keeps the generated register for a closer look (sqlite3, perf).
+    if std::env::var_os("BENCH_KEEP_DB").is_some() {
+        dir.disable_cleanup(true);
+        eprintln!("queries: keeping {}", dir.path().display());
+    }
     let root = env!("CARGO_MANIFEST_DIR");
     let db = dir.path().join("pengaduan.db");
     let config_path = dir.path().join("pengaduan.toml");
@@ -66,13 +71,23 @@ fn main() {
     );
 
     let mut store = Store::open(&db).unwrap();
-    let ticket = store.list_complaints().unwrap()[n / 2].ticket.clone();
+    let ticket = store.list_complaints(&ListFilter::ALL).unwrap()[n / 2]
+        .ticket
+        .clone();
     let parsed: pengaduan::domain::Ticket = ticket.parse().unwrap();
 
     plans(&db);
 
+    // `complaints list` by default: open complaints and the last 30 days; then every row.
+    let recent = ListFilter {
+        since: Some(now - chrono::Duration::days(30)),
+        limit: None,
+    };
     report("list", "lib", runs, || {
-        std::hint::black_box(store.list_complaints().unwrap().len());
+        std::hint::black_box(store.list_complaints(&recent).unwrap().len());
+    });
+    report("list-all", "lib", runs, || {
+        std::hint::black_box(store.list_complaints(&ListFilter::ALL).unwrap().len());
     });
     report("show", "lib", runs, || {
         let c = store.complaint(&parsed).unwrap().unwrap();
@@ -124,6 +139,9 @@ fn main() {
     };
     let cli_runs = runs.min(10);
     report("list", "cli", cli_runs, || cli(&["complaints", "list"]));
+    report("list-all", "cli", cli_runs.min(3), || {
+        cli(&["complaints", "list", "--all"])
+    });
     report("show", "cli", cli_runs, || {
         cli(&["complaints", "show", &ticket])
     });

@@ -392,6 +392,13 @@ const ALL_WEEKDAYS: [Weekday; 7] = [
     Weekday::Sun,
 ];
 
+/// 00:00 WIB on `date`, as UTC; `None` only at the edge of chrono's range.
+pub fn start_of_day_utc(date: NaiveDate) -> Option<DateTime<Utc>> {
+    WIB.from_local_datetime(&date.and_hms_opt(0, 0, 0)?)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}
+
 /// 23:59:59 WIB on `date`, as UTC; `None` only at the edge of chrono's range.
 fn end_of_day_utc(date: NaiveDate) -> Option<DateTime<Utc>> {
     let local = date.and_hms_opt(23, 59, 59)?;

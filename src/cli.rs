@@ -80,8 +80,18 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum ComplaintsCommand {
-    /// List every complaint.
+    /// List the register: by default the open complaints and those received in the last
+    /// 30 days; --all for every complaint, --since for another start date.
     List {
+        /// Every complaint ever registered.
+        #[arg(long, conflicts_with = "since")]
+        all: bool,
+        /// Open complaints and those received on or after this date (WIB), e.g. 2026-01-01.
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        since: Option<NaiveDate>,
+        /// Only the newest N of those.
+        #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+        limit: Option<usize>,
         #[arg(long)]
         json: bool,
     },

@@ -10,9 +10,9 @@ use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
 use tokio::sync::{watch, Notify};
 
-use crate::calendar::{Calendar, WIB};
+use crate::calendar::{self, Calendar, WIB};
 use crate::cli::{Cli, Command, ComplaintsCommand};
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{to_wib_rfc3339, Clock, SystemClock};
 use crate::config::Config;
 use crate::domain::Ticket;
 use crate::ingest::{Arrival, Outcome, Pipeline};
@@ -20,7 +20,9 @@ use crate::mail::imap::{self, Watcher};
 use crate::mail::mbox;
 use crate::mail::smtp::Transport;
 use crate::outbox;
-use crate::store::{ComplaintRow, EventRow, MailboxPosition, MessageSummary, SharedStore, Store};
+use crate::store::{
+    ComplaintRow, EventRow, ListFilter, MailboxPosition, MessageSummary, SharedStore, Store,
+};
 use crate::templates::{self, Templates};
 
 pub async fn execute(cli: Cli) -> Result<ExitCode> {
@@ -210,10 +212,10 @@ async fn check(path: &Path) -> Result<ExitCode> {
                 kind: "pengaduan".into(),
                 complainant_name: None,
                 subject: "Uji".into(),
-                received_at: crate::clock::to_wib_rfc3339(now),
-                ack_due: crate::clock::to_wib_rfc3339(now),
-                review_due: crate::clock::to_wib_rfc3339(now),
-                answer_due: crate::clock::to_wib_rfc3339(now),
+                received_at: to_wib_rfc3339(now),
+                ack_due: to_wib_rfc3339(now),
+                review_due: to_wib_rfc3339(now),
+                answer_due: to_wib_rfc3339(now),
             };
             let mut broken = p.templates.compile_all();
             broken.extend(templates::ACK.iter().filter_map(|name| {
@@ -604,6 +606,21 @@ fn staff_action(config: &Config, command: ComplaintsCommand) -> Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
+/// `complaints list` without --all or --since: open complaints and the last 30 days.
+const LIST_DAYS: u64 = 30;
+
+/// What `cli/complaints.txt` shows: the rows and how they were chosen.
+#[derive(Serialize)]
+struct RegisterView<'a> {
+    complaints: &'a [ComplaintRow],
+    /// Complaints in the register, shown or not.
+    total: usize,
+    /// Only open complaints and those received since then (RFC 3339, WIB); none: all.
+    since: Option<String>,
+    /// `--limit` cut the list short.
+    limited: bool,
+}
+
 fn complaints(config: &Config, command: ComplaintsCommand) -> Result<ExitCode> {
     if !matches!(
         command,
@@ -614,18 +631,34 @@ fn complaints(config: &Config, command: ComplaintsCommand) -> Result<ExitCode> {
     let store = Store::open(&config.storage.database)?;
     let templates = Templates::load(&config.templates_dir)?;
     match command {
-        ComplaintsCommand::List { json } => {
-            let list = store.list_complaints()?;
+        ComplaintsCommand::List {
+            all,
+            since,
+            limit,
+            json,
+        } => {
+            let since = match (all, since) {
+                (true, _) => None,
+                (false, Some(date)) => Some(date),
+                (false, None) => {
+                    Some(calendar::local_date(SystemClock.now()) - chrono::Days::new(LIST_DAYS))
+                }
+            };
+            let filter = ListFilter {
+                since: since.and_then(calendar::start_of_day_utc),
+                limit,
+            };
+            let list = store.list_complaints(&filter)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
-                print!(
-                    "{}",
-                    templates.render(
-                        "cli/complaints.txt",
-                        &serde_json::json!({ "complaints": list })
-                    )?
-                );
+                let ctx = RegisterView {
+                    total: store.count_complaints()?,
+                    since: filter.since.map(to_wib_rfc3339),
+                    limited: limit.is_some_and(|n| n == list.len()),
+                    complaints: &list,
+                };
+                print!("{}", templates.render("cli/complaints.txt", &ctx)?);
             }
         }
         ComplaintsCommand::Show { ticket, json } => {
@@ -722,7 +755,7 @@ async fn demo(dir: &Path) -> Result<ExitCode> {
         &SystemClock,
     )
     .await?;
-    let list = shared.run(|s| s.list_complaints()).await?;
+    let list = shared.run(|s| s.list_complaints(&ListFilter::ALL)).await?;
     print!(
         "{}",
         pipeline.templates.render(
@@ -730,12 +763,15 @@ async fn demo(dir: &Path) -> Result<ExitCode> {
             &serde_json::json!({ "tally": tally, "sent": sent, "outbox": outbox_dir.display().to_string(), "database": config.storage.database.display().to_string() })
         )?
     );
+    let register = RegisterView {
+        total: list.len(),
+        since: None,
+        limited: false,
+        complaints: &list,
+    };
     print!(
         "{}",
-        pipeline.templates.render(
-            "cli/complaints.txt",
-            &serde_json::json!({ "complaints": list })
-        )?
+        pipeline.templates.render("cli/complaints.txt", &register)?
     );
     Ok(ExitCode::SUCCESS)
 }

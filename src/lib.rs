@@ -12,6 +12,7 @@ pub mod health;
 pub mod ingest;
 pub mod jobs;
 pub mod mail;
+pub mod memory;
 pub mod notices;
 pub mod outbox;
 pub mod procedure;

@@ -6,8 +6,20 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // Before the runtime's threads exist: the allocator's arenas follow these settings.
+    pengaduan::memory::configure();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("galat: tidak dapat memulai runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run())
+}
+
+async fn run() -> ExitCode {
     let cli = pengaduan::cli::Cli::parse();
     // Logs go to stderr (journald picks them up under systemd); RUST_LOG overrides.
     // The demo's output is the register itself; its log lines would only hide it.

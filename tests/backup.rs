@@ -40,7 +40,7 @@ fn backup_while_open_then_restore_gives_the_same_register() {
     let restored = Store::open(&db).unwrap();
     assert_eq!(restored.integrity_check().unwrap(), "ok");
     let tickets: Vec<String> = restored
-        .list_complaints()
+        .list_complaints(&pengaduan::store::ListFilter::ALL)
         .unwrap()
         .into_iter()
         .map(|c| c.ticket)

@@ -188,3 +188,130 @@ fn backup_and_restore_from_the_command_line() {
         .success());
     assert!(stdout(&pengaduan(&config, &["complaints", "list"])).contains("ADU-2026-0001"));
 }
+
+#[test]
+fn the_register_lists_open_and_recent_complaints_unless_asked_for_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "");
+    let record = |when: &str, subject: &str| {
+        let out = pengaduan(
+            &config,
+            &[
+                "complaints",
+                "record",
+                "--channel",
+                "telepon",
+                "--name",
+                "Warga",
+                "--subject",
+                subject,
+                "--text",
+                "Antrean lama.",
+                "--received",
+                when,
+                "--by",
+                "Rina",
+            ],
+        );
+        let text = stdout(&out);
+        assert!(
+            out.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text.split(':').next().unwrap().trim().to_string()
+    };
+    let now = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).unwrap());
+    let open_old = record("2026-01-05 09:00", "Lama tapi masih berjalan");
+    let closed_old = record("2026-01-06 09:00", "Lama dan sudah selesai");
+    let recent = record(&now.format("%Y-%m-%d %H:%M").to_string(), "Baru");
+    let answer = dir.path().join("jawaban.txt");
+    std::fs::write(&answer, "Sudah kami tindak lanjuti.").unwrap();
+    let answer = answer.to_str().unwrap();
+    for step in [
+        &[
+            "review",
+            &closed_old,
+            "--plan",
+            "Tambah petugas loket",
+            "--by",
+            "Rina",
+        ][..],
+        &[
+            "answer",
+            &closed_old,
+            "--message-file",
+            answer,
+            "--by",
+            "Rina",
+        ],
+        &["close", &closed_old, "--by", "Rina"],
+    ] {
+        let out = pengaduan(&config, &[&["complaints"][..], step].concat());
+        assert!(
+            out.status.success(),
+            "{step:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    let tickets = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["complaints", "list", "--json"];
+        all.extend_from_slice(args);
+        let out = pengaduan(&config, &all);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let list: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["ticket"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // By default: the open one from January and the new one; the closed January one only
+    // with --all, or with --since a date before it.
+    assert_eq!(tickets(&[]), [open_old.clone(), recent.clone()]);
+    assert_eq!(
+        tickets(&["--all"]),
+        [open_old.clone(), closed_old.clone(), recent.clone()]
+    );
+    assert_eq!(
+        tickets(&["--since", "2026-01-06"]),
+        [open_old.clone(), closed_old.clone(), recent.clone()]
+    );
+    assert_eq!(
+        tickets(&["--since", "2026-01-07"]),
+        [open_old.clone(), recent.clone()]
+    );
+    assert_eq!(
+        tickets(&["--all", "--limit", "2"]),
+        [closed_old.clone(), recent.clone()]
+    );
+
+    let text = stdout(&pengaduan(&config, &["complaints", "list"]));
+    assert!(
+        text.contains("BUKU REGISTER PENGADUAN (2 dari 3 tercatat)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("yang masih berjalan dan yang diterima sejak"),
+        "{text}"
+    );
+    assert!(
+        text.contains("complaints list --all") && !text.contains(&closed_old),
+        "{text}"
+    );
+    let text = stdout(&pengaduan(&config, &["complaints", "list", "--all"]));
+    assert!(
+        text.contains("BUKU REGISTER PENGADUAN (3 tercatat)"),
+        "{text}"
+    );
+    assert!(!text.contains("--all"), "{text}");
+
+    let bad = pengaduan(&config, &["complaints", "list", "--since", "kemarin"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("YYYY-MM-DD"));
+}

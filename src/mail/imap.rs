@@ -254,6 +254,8 @@ impl Watcher {
 
     /// Fetches `uids` (ascending) in bounded chunks and ingests each in UID order, so the
     /// cursor, which only moves forward, never passes a message that is not stored.
+    /// The next chunk is fetched while the previous one is being ingested (at most one
+    /// chunk waits, which bounds memory); chunks are still ingested one after the other.
     /// Stops between chunks on shutdown; the rest is fetched after the next start.
     async fn fetch_and_ingest(
         &self,
@@ -263,40 +265,75 @@ impl Watcher {
         historical: bool,
         shutdown: &watch::Receiver<bool>,
     ) -> Result<()> {
+        let mut ingesting: Option<tokio::task::JoinHandle<Result<usize>>> = None;
         for chunk in chunks(&uids) {
             if *shutdown.borrow() {
                 break;
             }
-            let set = chunk
-                .iter()
-                .map(|(u, _)| u.to_string())
-                .collect::<Vec<_>>()
-                .join(",");
-            let fetches: Vec<async_imap::types::Fetch> =
-                tokio::time::timeout(COMMAND_TIMEOUT * 5, async {
-                    timed(session.uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])"))
-                        .await?
-                        .try_collect::<Vec<_>>()
-                        .await
-                        .map_err(anyhow::Error::from)
-                })
-                .await
-                .map_err(|_| anyhow!("UID FETCH timed out"))??;
-            let mut items: Vec<(u32, DateTime<Utc>, Vec<u8>)> = fetches
-                .iter()
-                .filter_map(|f| {
-                    let uid = f.uid?;
-                    let body = f.body()?.to_vec();
-                    let at = f.internal_date().map(|d| d.with_timezone(&Utc));
-                    Some((uid, at.unwrap_or_else(|| self.clock.now()), body))
-                })
-                .collect();
-            items.sort_by_key(|(uid, _, _)| *uid);
-            let pipeline = self.pipeline.clone();
-            let clock = self.clock.clone();
-            let mailbox = self.config.mailbox.clone();
-            let queued = self
-                .store
+            let fetched = self.fetch_chunk(session, chunk).await;
+            // The chunk before this one is finished (or failed) before this one starts, and
+            // before a fetch failure ends the session, so no ingest outlives its session.
+            if let Some(previous) = ingesting.take() {
+                self.ingested(previous).await?;
+            }
+            ingesting = Some(self.spawn_ingest(fetched?, uidvalidity, historical));
+        }
+        if let Some(last) = ingesting {
+            self.ingested(last).await?;
+            // The chunks are freed now; hand their pages back before waiting idle.
+            crate::memory::release_free();
+        }
+        Ok(())
+    }
+
+    /// One `UID FETCH` of a chunk: (uid, arrival time, raw message), in UID order.
+    async fn fetch_chunk(
+        &self,
+        session: &mut ImapSession,
+        chunk: &[(u32, u64)],
+    ) -> Result<Vec<(u32, DateTime<Utc>, Vec<u8>)>> {
+        let set = chunk
+            .iter()
+            .map(|(u, _)| u.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let fetches: Vec<async_imap::types::Fetch> =
+            tokio::time::timeout(COMMAND_TIMEOUT * 5, async {
+                timed(session.uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])"))
+                    .await?
+                    .try_collect::<Vec<_>>()
+                    .await
+                    .map_err(anyhow::Error::from)
+            })
+            .await
+            .map_err(|_| anyhow!("UID FETCH timed out"))??;
+        let mut items: Vec<(u32, DateTime<Utc>, Vec<u8>)> = fetches
+            .iter()
+            .filter_map(|f| {
+                let uid = f.uid?;
+                let body = f.body()?.to_vec();
+                let at = f.internal_date().map(|d| d.with_timezone(&Utc));
+                Some((uid, at.unwrap_or_else(|| self.clock.now()), body))
+            })
+            .collect();
+        items.sort_by_key(|(uid, _, _)| *uid);
+        Ok(items)
+    }
+
+    /// Ingests one fetched chunk on the database thread; gives the number of
+    /// acknowledgements queued.
+    fn spawn_ingest(
+        &self,
+        items: Vec<(u32, DateTime<Utc>, Vec<u8>)>,
+        uidvalidity: u32,
+        historical: bool,
+    ) -> tokio::task::JoinHandle<Result<usize>> {
+        let pipeline = self.pipeline.clone();
+        let clock = self.clock.clone();
+        let mailbox = self.config.mailbox.clone();
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            store
                 .run(move |s| {
                     let mut queued = 0;
                     for (uid, received_at, raw) in items {
@@ -322,10 +359,15 @@ impl Watcher {
                     }
                     Ok(queued)
                 })
-                .await?;
-            if queued > 0 {
-                self.outbox_wake.notify_one();
-            }
+                .await
+        })
+    }
+
+    /// Waits for an ingest task and wakes the outbox if it queued acknowledgements.
+    async fn ingested(&self, task: tokio::task::JoinHandle<Result<usize>>) -> Result<()> {
+        let queued = task.await.context("ingest task ended unexpectedly")??;
+        if queued > 0 {
+            self.outbox_wake.notify_one();
         }
         Ok(())
     }

@@ -8,8 +8,6 @@ use rusqlite::{params, Connection};
 use super::{Store, Tx};
 use crate::clock::{from_db, to_db};
 use crate::digest::{DigestCase, LAST_DIGEST};
-use crate::domain::Status;
-use crate::workflow::state;
 
 impl Store {
     /// Open complaints, complaints received after `since`, and complaints waiting for a person.
@@ -56,22 +54,16 @@ fn digest_cases(conn: &Connection, since: DateTime<Utc>) -> Result<Vec<DigestCas
     // search (complaints_status, complaints_received, complaints_attention), so the closed
     // bulk of the register is never read. Written as one IN over three searches because
     // with a plain OR SQLite prefers to walk the whole table in (year, seq) order.
-    let open = Status::ALL
-        .iter()
-        .filter(|s| state::is_open(**s))
-        .map(|s| format!("'{}'", s.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ");
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT c.ticket, c.status, c.kind, c.unit, c.complainant_name, c.complainant_email,
                 c.subject, c.received_at, c.review_due, c.answer_due, c.attention,
                 EXISTS (SELECT 1 FROM outbox o
                         WHERE o.complaint_id = c.id AND o.purpose = 'ack' AND o.status = 'failed')
          FROM complaints c
-         WHERE c.id IN (SELECT id FROM complaints WHERE status IN ({open})
-                        UNION ALL SELECT id FROM complaints WHERE received_at > ?1
+         WHERE c.id IN ({}
                         UNION ALL SELECT id FROM complaints WHERE attention IS NOT NULL)
-         ORDER BY c.year, c.seq"
+         ORDER BY c.year, c.seq",
+        super::open_or_since_ids("?1")
     ))?;
     let rows = stmt.query_map(params![to_db(since)], |r| {
         let bad = |i: usize, what: &str| {

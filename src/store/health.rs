@@ -29,11 +29,12 @@ impl Tx<'_> {
 fn system_state(conn: &Connection) -> Result<SystemState> {
     let at =
         |key| -> Result<Option<DateTime<Utc>>> { Ok(get_health(conn, key)?.map(|(_, at)| at)) };
+    // Three searches of the outbox_due index (status first): a FILTER over the whole
+    // table read every mail ever sent, body and all, on each health check and digest.
     let (pending, oldest_pending, failed): (i64, Option<String>, i64) = conn.query_row(
-        "SELECT count(*) FILTER (WHERE status = 'pending'),
-                min(created_at) FILTER (WHERE status = 'pending'),
-                count(*) FILTER (WHERE status = 'failed')
-         FROM outbox",
+        "SELECT (SELECT count(*) FROM outbox WHERE status = 'pending'),
+                (SELECT min(created_at) FROM outbox WHERE status = 'pending'),
+                (SELECT count(*) FROM outbox WHERE status = 'failed')",
         [],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;

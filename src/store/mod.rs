@@ -65,6 +65,38 @@ pub struct NewComplaint<'a> {
     pub answer_due: DateTime<Utc>,
 }
 
+/// Which part of the register `list_complaints` gives.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListFilter {
+    /// Open complaints plus those received at or after this instant; `None`: every one.
+    pub since: Option<DateTime<Utc>>,
+    /// The newest this many of those at most; `None`: no limit.
+    pub limit: Option<usize>,
+}
+
+impl ListFilter {
+    /// The whole register.
+    pub const ALL: ListFilter = ListFilter {
+        since: None,
+        limit: None,
+    };
+}
+
+/// SQL giving the ids of open complaints and of those received after the timestamp
+/// parameter `param`, as index searches (an OR of the two makes SQLite scan the table).
+fn open_or_since_ids(param: &str) -> String {
+    let open = Status::ALL
+        .iter()
+        .filter(|s| crate::workflow::state::is_open(**s))
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT id FROM complaints WHERE status IN ({open}) \
+         UNION ALL SELECT id FROM complaints WHERE received_at >= {param}"
+    )
+}
+
 /// A complaint as the register, the CLI and JSON show it. Times are RFC 3339 in WIB.
 #[derive(Debug, Clone, Serialize)]
 pub struct ComplaintRow {
@@ -215,12 +247,36 @@ impl Store {
         Ok(s.as_deref().and_then(from_db))
     }
 
-    pub fn list_complaints(&self) -> Result<Vec<ComplaintRow>> {
-        let mut stmt = self
+    /// The register in ticket order, as `filter` narrows it.
+    pub fn list_complaints(&self, filter: &ListFilter) -> Result<Vec<ComplaintRow>> {
+        // Open complaints and recent ones are two index searches (complaints_status,
+        // complaints_received), so the closed bulk of the register is not read; the
+        // newest `limit` are taken from the end, then put back in ticket order.
+        let limit = filter
+            .limit
+            .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        let clause = match filter.since {
+            Some(_) => format!("WHERE id IN ({})", open_or_since_ids("?2")),
+            None => String::new(),
+        };
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{COMPLAINT_SELECT} {clause} ORDER BY year DESC, seq DESC LIMIT ?1"
+        ))?;
+        let rows = match filter.since {
+            Some(since) => stmt.query_map(params![limit, to_db(since)], complaint_row)?,
+            None => stmt.query_map(params![limit], complaint_row)?,
+        };
+        let mut rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.reverse();
+        Ok(rows)
+    }
+
+    /// How many complaints the register holds.
+    pub fn count_complaints(&self) -> Result<usize> {
+        let n: i64 = self
             .conn
-            .prepare(&format!("{COMPLAINT_SELECT} ORDER BY year, seq"))?;
-        let rows = stmt.query_map([], complaint_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            .query_row("SELECT count(*) FROM complaints", [], |r| r.get(0))?;
+        Ok(usize::try_from(n).unwrap_or(0))
     }
 
     pub fn complaint(&self, ticket: &Ticket) -> Result<Option<ComplaintRow>> {

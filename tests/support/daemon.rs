@@ -169,7 +169,9 @@ dir = "{root}/templates"
     }
 
     pub fn complaints(&self) -> Vec<ComplaintRow> {
-        self.store().list_complaints().unwrap()
+        self.store()
+            .list_complaints(&pengaduan::store::ListFilter::ALL)
+            .unwrap()
     }
 
     pub fn message_classes(&self) -> Vec<(String, i64)> {
