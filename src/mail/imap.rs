@@ -26,8 +26,9 @@ use crate::ingest::{Arrival, Outcome, Pipeline};
 use crate::mail::oauth;
 use crate::store::{Cursor, MailboxPosition, SharedStore};
 
-/// Bytes fetched per UID FETCH at most (a FETCH response is held whole in memory).
-const FETCH_CHUNK_BYTES: u64 = 16 * 1024 * 1024;
+/// Bytes fetched per UID FETCH at most (a fetched chunk is held whole in memory, and one
+/// more is fetched while it is ingested).
+const FETCH_CHUNK_BYTES: u64 = 8 * 1024 * 1024;
 const FETCH_CHUNK_MESSAGES: usize = 200;
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
 const BACKOFF_START: Duration = Duration::from_secs(1);
@@ -297,25 +298,23 @@ impl Watcher {
             .map(|(u, _)| u.to_string())
             .collect::<Vec<_>>()
             .join(",");
-        let fetches: Vec<async_imap::types::Fetch> =
-            tokio::time::timeout(COMMAND_TIMEOUT * 5, async {
-                timed(session.uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])"))
-                    .await?
-                    .try_collect::<Vec<_>>()
-                    .await
-                    .map_err(anyhow::Error::from)
-            })
-            .await
-            .map_err(|_| anyhow!("UID FETCH timed out"))??;
-        let mut items: Vec<(u32, DateTime<Utc>, Vec<u8>)> = fetches
-            .iter()
-            .filter_map(|f| {
-                let uid = f.uid?;
-                let body = f.body()?.to_vec();
+        // Each response is copied out and dropped as it arrives, so a chunk is held once,
+        // not twice (the FETCH responses and the copies).
+        let mut items = tokio::time::timeout(COMMAND_TIMEOUT * 5, async {
+            let mut responses =
+                timed(session.uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])")).await?;
+            let mut items: Vec<(u32, DateTime<Utc>, Vec<u8>)> = Vec::with_capacity(chunk.len());
+            while let Some(f) = responses.try_next().await? {
+                let (Some(uid), Some(body)) = (f.uid, f.body()) else {
+                    continue;
+                };
                 let at = f.internal_date().map(|d| d.with_timezone(&Utc));
-                Some((uid, at.unwrap_or_else(|| self.clock.now()), body))
-            })
-            .collect();
+                items.push((uid, at.unwrap_or_else(|| self.clock.now()), body.to_vec()));
+            }
+            anyhow::Ok(items)
+        })
+        .await
+        .map_err(|_| anyhow!("UID FETCH timed out"))??;
         items.sort_by_key(|(uid, _, _)| *uid);
         Ok(items)
     }
