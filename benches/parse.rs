@@ -17,7 +17,7 @@ use criterion::{Criterion, Throughput};
 use pengaduan::config::Config;
 use pengaduan::domain::extract_phones;
 use pengaduan::mail::parse::parse;
-use pengaduan::workflow::classify::{guess_kind, guess_unit, route, thread_hints, Route};
+use pengaduan::workflow::classify::{guess_kind, guess_unit, route, thread_hints, Route, Words};
 
 /// The ingest path up to the database, for one message; returns something that depends on
 /// every step so the optimiser keeps them all.
@@ -28,9 +28,10 @@ fn parse_and_classify(raw: &[u8], config: &Config) -> usize {
     let attachments = serde_json::to_string(&msg.attachments).unwrap();
     n += attachments.len();
     if let Route::New = route(&msg, &config.puskesmas.email, None) {
-        let kind = guess_kind(&msg.subject, &msg.text, &config.keywords);
+        let words = Words::new(&msg.subject, &msg.text);
+        let kind = guess_kind(&words, &config.keywords);
         n += kind.as_str().len();
-        n += guess_unit(&msg.subject, &msg.text, &config.units).map_or(0, |u| u.len());
+        n += guess_unit(&words, &config.units).map_or(0, |u| u.len());
         n += extract_phones(&format!("{}\n{}", msg.subject, msg.text)).len();
     }
     n
@@ -71,6 +72,7 @@ fn main() {
         assert!(!msg.text.is_empty(), "no text in {}", msg.message_id);
     }
 
+    let started = std::time::SystemTime::now();
     let mut c = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_secs(2))
@@ -90,8 +92,8 @@ fn main() {
     c.final_summary();
 
     // Criterion's point estimate (median time of one pass over the corpus); measured
-    // here with three passes when criterion saved none (e.g. `--test` mode).
-    let secs = criterion_median("parse_classify/corpus").unwrap_or_else(|| {
+    // here with three passes when this run saved none (e.g. `--test` mode).
+    let secs = criterion_median("parse_classify/corpus", started).unwrap_or_else(|| {
         let mut t: Vec<f64> = (0..3)
             .map(|_| {
                 let start = Instant::now();
@@ -114,12 +116,16 @@ fn main() {
     );
 }
 
-/// Reads the median of the last run from criterion's `estimates.json`, in seconds.
-fn criterion_median(id: &str) -> Option<f64> {
+/// Reads the median from criterion's `estimates.json`, in seconds, if this run (started
+/// at `since`) wrote it: an older file is another run's, perhaps of another corpus size.
+fn criterion_median(id: &str, since: std::time::SystemTime) -> Option<f64> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
     let path = target.join("criterion").join(id).join("new/estimates.json");
+    if std::fs::metadata(&path).ok()?.modified().ok()? < since {
+        return None;
+    }
     let text = std::fs::read_to_string(path).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     Some(v["median"]["point_estimate"].as_f64()? / 1e9)

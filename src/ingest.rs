@@ -12,7 +12,7 @@ use crate::mail::compose::{self, AckInput, OutgoingMail, Recipient, ThreadOf};
 use crate::mail::parse::{parse, InboundMessage, Sender};
 use crate::store::{MailboxPosition, NewComplaint, NewMessage, Store, Tx};
 use crate::templates::Templates;
-use crate::workflow::classify::{guess_kind, guess_unit, route, thread_hints, Route};
+use crate::workflow::classify::{guess_kind, guess_unit, route, thread_hints, Route, Words};
 use crate::workflow::intake::{deadlines, decide_ack, AckDecision, AckFacts};
 
 /// The read-only context every ingest needs, built once at start.
@@ -82,8 +82,9 @@ impl Pipeline {
         let msg = parse(raw, self.config.limits.max_parse_bytes);
         let ticket_in_subject = thread_hints(&msg).ticket;
         let route = route(&msg, &self.config.puskesmas.email, None);
-        let kind = guess_kind(&msg.subject, &msg.text, &self.config.keywords);
-        let unit = guess_unit(&msg.subject, &msg.text, &self.config.units);
+        let words = Words::new(&msg.subject, &msg.text);
+        let kind = guess_kind(&words, &self.config.keywords);
+        let unit = guess_unit(&words, &self.config.units);
         let phones = extract_phones(&format!("{}\n{}", msg.subject, msg.text));
         let ack = match (&route, msg.reply_address()) {
             (Route::New, Some(sender)) => {
@@ -271,7 +272,8 @@ impl Pipeline {
         let Some(sender) = msg.reply_address() else {
             anyhow::bail!("internal: new complaint without a sender");
         };
-        let kind = guess_kind(&msg.subject, &msg.text, &self.config.keywords);
+        let words = Words::new(&msg.subject, &msg.text);
+        let kind = guess_kind(&words, &self.config.keywords);
         let due = deadlines(arrival.received_at, &self.calendar);
         let ticket = tx.next_ticket(arrival.received_at.with_timezone(&WIB).year())?;
         let phones: Vec<String> = extract_phones(&format!("{}\n{}", msg.subject, msg.text))
@@ -298,7 +300,7 @@ impl Pipeline {
         )?;
         let row = tx.insert_message(record, now)?;
         tx.link_message(row, complaint_id)?;
-        if let Some(unit) = guess_unit(&msg.subject, &msg.text, &self.config.units) {
+        if let Some(unit) = guess_unit(&words, &self.config.units) {
             tx.set_unit(complaint_id, &unit)?;
         }
         tx.add_event(

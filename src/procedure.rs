@@ -13,6 +13,7 @@ use crate::ingest::Pipeline;
 use crate::mail::compose::{self, MailSpec, PuskesmasView, Recipient, ThreadOf};
 use crate::mail::parse::InboundMessage;
 use crate::store::{CaseMessage, CaseRecord, EventRow, NewComplaint, Store, Tx};
+use crate::workflow::classify::{guess_kind, guess_unit, Words};
 use crate::workflow::intake::deadlines;
 use crate::workflow::satisfaction::{self, Verdict};
 use crate::workflow::state::{self, Action};
@@ -292,9 +293,10 @@ impl Pipeline {
             .subject
             .clone()
             .unwrap_or_else(|| text.lines().next().unwrap_or("").chars().take(80).collect());
-        let kind = c.kind.unwrap_or_else(|| {
-            crate::workflow::classify::guess_kind(&subject, text, &self.config.keywords)
-        });
+        let words = Words::new(&subject, text);
+        let kind = c
+            .kind
+            .unwrap_or_else(|| guess_kind(&words, &self.config.keywords));
         let mut phones: Vec<String> = c
             .phone
             .as_deref()
@@ -343,9 +345,7 @@ impl Pipeline {
         if let Some(address) = &c.address {
             tx.set_address(id, address)?;
         }
-        if let Some(unit) =
-            crate::workflow::classify::guess_unit(&subject, text, &self.config.units)
-        {
+        if let Some(unit) = guess_unit(&words, &self.config.units) {
             tx.set_unit(id, &unit)?;
         }
         tx.add_event(

@@ -213,10 +213,10 @@ fn guarded<'x>(
 
 /// Plain text parts joined; the HTML part turned into readable text when there is no text part.
 fn body_text(m: &mail_parser::Message<'_>, problems: &mut Vec<String>) -> String {
-    let texts: Vec<String> = m
+    let texts: Vec<&str> = m
         .text_bodies()
         .filter(|p| !p.is_text_html())
-        .filter_map(|p| p.text_contents().map(str::to_string))
+        .filter_map(|p| p.text_contents())
         .collect();
     let text = if !texts.is_empty() {
         texts.join("\n")
@@ -225,7 +225,18 @@ fn body_text(m: &mail_parser::Message<'_>, problems: &mut Vec<String>) -> String
     } else {
         String::new()
     };
-    text.replace("\r\n", "\n").trim().to_string()
+    // The same as `text.replace("\r\n", "\n").trim().to_string()`, without the copies
+    // when there is no CR or nothing to trim.
+    let text = if text.contains('\r') {
+        text.replace("\r\n", "\n")
+    } else {
+        text
+    };
+    if text.trim().len() == text.len() {
+        text
+    } else {
+        text.trim().to_string()
+    }
 }
 
 /// Readable text from HTML: html2text when the document is of a sane size and depth,

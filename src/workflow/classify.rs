@@ -120,11 +120,30 @@ pub fn route(msg: &InboundMessage, own: &EmailAddress, thread: Option<i64>) -> R
     }
 }
 
+/// A message's subject and text, normalised and indexed once for every guess made on
+/// it (building the index is most of a guess's cost).
+pub struct Words {
+    subject: Haystack,
+    text: Haystack,
+}
+
+impl Words {
+    pub fn new(subject: &str, text: &str) -> Words {
+        Words {
+            subject: Haystack::new(subject),
+            text: Haystack::new(text),
+        }
+    }
+}
+
 /// Guesses the kind from configured keywords. On a tie, or with no hit, `pengaduan` wins:
 /// a complaint mistaken for praise would miss its deadlines, the reverse costs only a
 /// correction by staff.
-pub fn guess_kind(subject: &str, text: &str, keywords: &Keywords) -> Kind {
-    let scores = keyword_scores(subject, text, &keywords.by_kind);
+pub fn guess_kind(words: &Words, keywords: &Keywords) -> Kind {
+    let scores = keyword_scores(
+        words,
+        keywords.by_kind.iter().map(|(k, w)| (*k, w.as_slice())),
+    );
     let best = scores.iter().map(|(_, s)| *s).max().unwrap_or(0);
     let leaders: Vec<Kind> = scores
         .iter()
@@ -139,13 +158,14 @@ pub fn guess_kind(subject: &str, text: &str, keywords: &Keywords) -> Kind {
 }
 
 /// Guesses the unit concerned; `None` on no hit or a tie (staff assign it).
-pub fn guess_unit(subject: &str, text: &str, units: &[(String, Vec<String>)]) -> Option<String> {
-    let named: Vec<(usize, Vec<String>)> = units
-        .iter()
-        .enumerate()
-        .map(|(i, (_, w))| (i, w.clone()))
-        .collect();
-    let scores = keyword_scores(subject, text, &named);
+pub fn guess_unit(words: &Words, units: &[(String, Vec<String>)]) -> Option<String> {
+    let scores = keyword_scores(
+        words,
+        units
+            .iter()
+            .enumerate()
+            .map(|(i, (_, w))| (i, w.as_slice())),
+    );
     let best = scores.iter().map(|(_, s)| *s).max()?;
     let mut leaders = scores.iter().filter(|(_, s)| *s == best);
     match (leaders.next(), leaders.next()) {
@@ -157,23 +177,28 @@ pub fn guess_unit(subject: &str, text: &str, units: &[(String, Vec<String>)]) ->
 /// Hits per label. Longer keywords are matched first and their text is consumed, so
 /// "tidak ramah" (a complaint) does not also count as "ramah" (praise). Subject hits
 /// count double.
-fn keyword_scores<T: Copy + PartialEq>(
-    subject: &str,
-    text: &str,
-    lists: &[(T, Vec<String>)],
+fn keyword_scores<'a, T: Copy + PartialEq>(
+    words: &Words,
+    lists: impl Iterator<Item = (T, &'a [String])>,
 ) -> Vec<(T, u32)> {
-    let mut words: Vec<(String, T)> = lists
-        .iter()
-        .flat_map(|(label, list)| list.iter().map(move |w| (normalise(w), *label)))
-        .filter(|(w, _)| !w.is_empty())
+    let mut keywords: Vec<(usize, String, T)> = lists
+        .flat_map(|(label, list)| {
+            list.iter().map(move |w| {
+                let w = normalise(w);
+                (w.chars().count(), w, label)
+            })
+        })
+        .filter(|(_, w, _)| !w.is_empty())
         .collect();
-    words.sort_by_key(|(w, _)| std::cmp::Reverse(w.chars().count()));
+    // Stable: among keywords of one length, the configured order.
+    keywords.sort_by_key(|(chars, _, _)| std::cmp::Reverse(*chars));
 
     let mut scores: Vec<(T, u32)> = Vec::new();
-    for (text, weight) in [(subject, 2u32), (text, 1u32)] {
-        let mut hay = Haystack::new(text);
-        for (word, label) in &words {
-            let hits = hay.take(word);
+    for (hay, weight) in [(&words.subject, 2u32), (&words.text, 1u32)] {
+        // Each guess consumes phrases in its own copy; the prepared words stay untouched.
+        let mut hay = hay.clone();
+        for (_, word, label) in &keywords {
+            let hits = hay.take_normalised(word);
             if hits > 0 {
                 match scores.iter_mut().find(|(l, _)| l == label) {
                     Some((_, s)) => *s += hits * weight,
@@ -282,11 +307,36 @@ mod tests {
         ];
         for (subject, text, want) in cases {
             assert_eq!(
-                guess_unit(subject, text, &units).as_deref(),
+                guess_unit(&Words::new(subject, text), &units).as_deref(),
                 want,
                 "{subject} / {text}"
             );
         }
+    }
+
+    #[test]
+    fn guesses_on_the_same_words_do_not_disturb_each_other() {
+        // Each guess consumes phrases in its own copy: the unit guess must still see the
+        // "obat" and "pendaftaran" the kind guess's longer phrases did not take, and a
+        // repeated guess the same text.
+        let kw = Keywords {
+            by_kind: default_keywords(),
+        };
+        let units = crate::config::default_units();
+        let words = Words::new(
+            "Keluhan obat",
+            "Obat habis, petugas tidak ramah. Loket pendaftaran tidak ramah juga.",
+        );
+        for _ in 0..3 {
+            assert_eq!(guess_kind(&words, &kw), Kind::Pengaduan);
+            assert_eq!(guess_unit(&words, &units).as_deref(), Some("farmasi"));
+        }
+        let praise = Words::new("Terima kasih", "Bidan ramah.");
+        assert_eq!(guess_kind(&praise, &kw), Kind::Apresiasi);
+        assert_eq!(
+            guess_unit(&praise, &units).as_deref(),
+            Some("kia_imunisasi")
+        );
     }
 
     #[test]
@@ -323,7 +373,11 @@ mod tests {
             ("Halo", "Lorem ipsum", Kind::Pengaduan),
         ];
         for (subject, text, kind) in cases {
-            assert_eq!(guess_kind(subject, text, &kw), kind, "{subject} / {text}");
+            assert_eq!(
+                guess_kind(&Words::new(subject, text), &kw),
+                kind,
+                "{subject} / {text}"
+            );
         }
     }
 }
