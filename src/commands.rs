@@ -70,12 +70,16 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
     warn_uncovered_years(&pipeline.calendar, SystemClock.now());
     let transport = Transport::from_config(smtp_cfg)?;
     let db = &config.storage.database;
-    let ingest_store = SharedStore::new(Store::open(db)?);
-    let outbox_store = SharedStore::new(Store::open(db)?);
-    let jobs_store = SharedStore::new(Store::open(db)?);
+    let (stop, stopped) = watch::channel(false);
+    let open = || -> Result<SharedStore> {
+        let store = Store::open(db)?;
+        store.defer_checkpoints()?;
+        Ok(SharedStore::new(store))
+    };
+    let (ingest_store, outbox_store, jobs_store) = (open()?, open()?, open()?);
+    let checkpointing = tokio::spawn(crate::store::checkpointer(open()?, stopped.clone()));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let wake = Arc::new(Notify::new());
-    let (stop, stopped) = watch::channel(false);
 
     tracing::info!(mailbox = %imap_cfg.mailbox, host = %imap_cfg.host, database = %db.display(), "pengaduan started");
     let mut scheduler = crate::jobs::start(crate::jobs::JobContext {
@@ -102,6 +106,7 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
     let finished = tokio::time::timeout(Duration::from_secs(9), async {
         let _ = watching.await;
         let _ = sending.await;
+        let _ = checkpointing.await;
         let _ = scheduler.shutdown().await;
     })
     .await;

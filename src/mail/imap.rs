@@ -271,7 +271,13 @@ impl Watcher {
             if *shutdown.borrow() {
                 break;
             }
+            let started = std::time::Instant::now();
             let fetched = self.fetch_chunk(session, chunk).await;
+            tracing::debug!(
+                messages = chunk.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "chunk fetched"
+            );
             // The chunk before this one is finished (or failed) before this one starts, and
             // before a fetch failure ends the session, so no ingest outlives its session.
             if let Some(previous) = ingesting.take() {
@@ -332,7 +338,8 @@ impl Watcher {
         let mailbox = self.config.mailbox.clone();
         let store = self.store.clone();
         tokio::spawn(async move {
-            store
+            let started = std::time::Instant::now();
+            let r = store
                 .run(move |s| {
                     let mut queued = 0;
                     for (uid, received_at, raw) in items {
@@ -358,7 +365,9 @@ impl Watcher {
                     }
                     Ok(queued)
                 })
-                .await
+                .await;
+            tracing::debug!(ms = started.elapsed().as_millis() as u64, "chunk ingested");
+            r
         })
     }
 

@@ -197,6 +197,30 @@ impl Store {
         Ok(Store { conn })
     }
 
+    /// For the daemon's connections, which `checkpointer` serves: a commit no longer
+    /// copies the write-ahead log into the database itself each time the log passes 1,000
+    /// pages (SQLite's default). That copy, with its fsync, landed in the middle of an
+    /// ingest: during a backlog it was a third of the time spent per message
+    /// (docs/PERFORMANCE.md). A commit still does it past `CHECKPOINT_BACKSTOP_PAGES`,
+    /// should the checkpointer fall behind.
+    pub fn defer_checkpoints(&self) -> Result<()> {
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", CHECKPOINT_BACKSTOP_PAGES)?;
+        Ok(())
+    }
+
+    /// Copies what is committed in the write-ahead log into the database, without waiting
+    /// for (or blocking) readers and writers (PASSIVE); the log starts over once all of it
+    /// is copied.
+    /// Gives the frames in the log and how many of them are now in the database.
+    pub fn checkpoint(&self) -> Result<(i64, i64)> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok((r.get(1)?, r.get(2)?))
+            })?)
+    }
+
     pub fn transaction(&mut self) -> Result<Tx<'_>> {
         let tx = self
             .conn
@@ -767,6 +791,26 @@ fn set_mode(path: &Path, mode: u32) {
     }
 }
 
+/// See [`Store::defer_checkpoints`]: 64 MB of log at 4 KB pages.
+const CHECKPOINT_BACKSTOP_PAGES: i64 = 16_384;
+
+/// How often the daemon's checkpointer runs; a second of ingest is at most a few MB.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The daemon's checkpointer: copies the write-ahead log into the database every
+/// `CHECKPOINT_EVERY` on a connection of its own, so no ingest or send waits for it.
+pub async fn checkpointer(store: SharedStore, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(CHECKPOINT_EVERY) => {}
+            _ = shutdown.changed() => return,
+        }
+        if let Err(e) = store.run(|s| s.checkpoint().map(|_| ())).await {
+            tracing::warn!("database checkpoint failed, will retry: {e:#}");
+        }
+    }
+}
+
 /// A store shared by async tasks. SQLite calls are blocking, so each runs on tokio's
 /// blocking pool; every task opens its own `Store` (own connection), and WAL lets the
 /// reader of one and the writer of another proceed together.
@@ -1028,4 +1072,56 @@ fn events_of(conn: &Connection, complaint_id: i64) -> Result<Vec<EventRow>> {
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Commits `pages` pages of data, then one small write (which starts the log over
+    /// when everything in it was already copied into the database).
+    fn big_commit_then_a_small_one(store: &Store, pages: usize) {
+        let sql = |q: &str| store.conn.execute_batch(q).unwrap();
+        sql("CREATE TABLE IF NOT EXISTS scratch (b BLOB)");
+        sql(&format!(
+            "INSERT INTO scratch VALUES (zeroblob({}))",
+            pages * 4096
+        ));
+        sql("INSERT INTO scratch VALUES (x'00')");
+    }
+
+    #[test]
+    fn deferred_checkpoints_leave_the_log_to_the_checkpointer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+
+        // SQLite's default: the 1,500-page commit copies the log into the database itself,
+        // so the next write starts the log over.
+        let plain = Store::open(&path).unwrap();
+        big_commit_then_a_small_one(&plain, 1500);
+        let (log, _) = plain.checkpoint().unwrap();
+        assert!(
+            log < 100,
+            "commit checkpointed by itself: {log} frames left"
+        );
+        drop(plain);
+
+        // Deferred: the commit leaves the log alone; `checkpoint` copies all of it, and the
+        // write after that starts the log over.
+        let daemon = Store::open(&path).unwrap();
+        daemon.defer_checkpoints().unwrap();
+        big_commit_then_a_small_one(&daemon, 1500);
+        let (log, copied) = daemon.checkpoint().unwrap();
+        assert!(
+            log >= 1500,
+            "the commit checkpointed: only {log} frames in the log"
+        );
+        assert_eq!(copied, log);
+        daemon
+            .conn
+            .execute_batch("INSERT INTO scratch VALUES (x'01')")
+            .unwrap();
+        let (log, copied) = daemon.checkpoint().unwrap();
+        assert!(log < 100 && copied == log, "{log} / {copied}");
+    }
 }
