@@ -298,8 +298,15 @@ impl Pipeline {
             },
             now,
         )?;
-        let row = tx.insert_message(record, now)?;
-        tx.link_message(row, complaint_id)?;
+        // Stored already linked: an UPDATE afterwards rewrites the whole row, raw message
+        // and photos included (it was a tenth of a backlog's time).
+        tx.insert_message(
+            &NewMessage {
+                complaint_id: Some(complaint_id),
+                ..*record
+            },
+            now,
+        )?;
         if let Some(unit) = guess_unit(&words, &self.config.units) {
             tx.set_unit(complaint_id, &unit)?;
         }

@@ -32,7 +32,7 @@ impl Tx<'_> {
 
     /// True when a mail with this idempotency key is in the outbox, whatever its status.
     pub fn outbox_has(&self, idem_key: &str) -> Result<bool> {
-        Ok(self.tx.query_row(
+        Ok(self.row(
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE idem_key = ?1)",
             [idem_key],
             |r| r.get(0),

@@ -193,6 +193,8 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        // Room for every statement an ingest and a send use (rusqlite keeps 16).
+        conn.set_prepared_statement_cache_capacity(64);
         migrate(&mut conn)?;
         Ok(Store { conn })
     }
@@ -493,9 +495,26 @@ pub struct Tx<'a> {
 }
 
 impl Tx<'_> {
+    /// `execute` through the connection's statement cache: an ingest runs the same dozen
+    /// statements for every message, and compiling them each time showed in the profile
+    /// of a backlog.
+    fn exec(&self, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+        self.tx.prepare_cached(sql)?.execute(params)
+    }
+
+    /// `query_row` through the statement cache, as [`Tx::exec`].
+    fn row<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        self.tx.prepare_cached(sql)?.query_row(params, f)
+    }
+
     /// True when this message was stored before, by Message-ID or by mailbox position.
     pub fn message_known(&self, message_id: &str, pos: &MailboxPosition) -> Result<bool> {
-        let by_id: bool = self.tx.query_row(
+        let by_id: bool = self.row(
             "SELECT EXISTS (SELECT 1 FROM messages WHERE message_id = ?1)",
             [message_id],
             |r| r.get(0),
@@ -504,7 +523,7 @@ impl Tx<'_> {
             return Ok(true);
         }
         if let (Some(mb), Some(v), Some(uid)) = (&pos.mailbox, pos.uidvalidity, pos.uid) {
-            return Ok(self.tx.query_row(
+            return Ok(self.row(
                 "SELECT EXISTS (SELECT 1 FROM messages WHERE mailbox = ?1 AND uidvalidity = ?2 AND uid = ?3)",
                 params![mb, v, uid],
                 |r| r.get(0),
@@ -559,7 +578,7 @@ impl Tx<'_> {
         } else {
             Some(m.problems.join("; "))
         };
-        self.tx.execute(
+        self.exec(
             "INSERT INTO messages (message_id, mailbox, uidvalidity, uid, received_at, date_header, from_email,
                from_name, subject, class, reason, problems, complaint_id, body_text, attachments, size, raw, stored_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
@@ -587,18 +606,10 @@ impl Tx<'_> {
         Ok(self.tx.last_insert_rowid())
     }
 
-    pub fn link_message(&self, message_row: i64, complaint_id: i64) -> Result<()> {
-        self.tx.execute(
-            "UPDATE messages SET complaint_id = ?2 WHERE id = ?1",
-            params![message_row, complaint_id],
-        )?;
-        Ok(())
-    }
-
     /// Allocates the next ticket of a year. Runs inside the transaction that uses it, so a
     /// rolled-back registration gives its number back.
     pub fn next_ticket(&self, year: i32) -> Result<Ticket> {
-        let seq: u32 = self.tx.query_row(
+        let seq: u32 = self.row(
             "INSERT INTO ticket_seq (year, last) VALUES (?1, 1)
              ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
             [year],
@@ -608,7 +619,7 @@ impl Tx<'_> {
     }
 
     pub fn insert_complaint(&self, c: &NewComplaint<'_>, now: DateTime<Utc>) -> Result<i64> {
-        self.tx.execute(
+        self.exec(
             "INSERT INTO complaints (ticket, year, seq, status, kind, channel, complainant_email, complainant_name,
                phones, subject, body, received_at, ack_due, review_due, answer_due, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
@@ -642,7 +653,7 @@ impl Tx<'_> {
         kind: &str,
         detail: &str,
     ) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "INSERT INTO events (complaint_id, at, actor, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![complaint_id, to_db(at), actor, kind, detail],
         )?;
@@ -651,7 +662,7 @@ impl Tx<'_> {
 
     /// Automatic mails queued to `rcpt` since `since` (per-sender loop limit, RFC 3834).
     pub fn auto_mails_since(&self, rcpt: &str, since: DateTime<Utc>) -> Result<u32> {
-        Ok(self.tx.query_row(
+        Ok(self.row(
             "SELECT count(*) FROM outbox WHERE rcpt_to = ?1 AND automatic = 1 AND created_at >= ?2",
             params![rcpt, to_db(since)],
             |r| r.get(0),
@@ -665,7 +676,7 @@ impl Tx<'_> {
         complaint_id: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let n = self.tx.execute(
+        let n = self.exec(
             "INSERT INTO outbox (idem_key, message_id, complaint_id, purpose, automatic, mail_from, rcpt_to,
                subject, raw, next_attempt_at, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
@@ -695,7 +706,7 @@ impl Tx<'_> {
         uid: u32,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "INSERT INTO mailbox_cursor (mailbox, uidvalidity, last_uid, updated_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (mailbox) DO UPDATE SET last_uid = max(last_uid, ?3), updated_at = ?4
              WHERE uidvalidity = ?2",
@@ -956,7 +967,7 @@ impl Tx<'_> {
     /// Sets the status; closing states also stamp `closed_at`.
     pub fn set_status(&self, id: i64, status: Status, now: DateTime<Utc>) -> Result<()> {
         let closed = !crate::workflow::state::is_open(status);
-        self.tx.execute(
+        self.exec(
             "UPDATE complaints SET status = ?2, closed_at = CASE WHEN ?3 THEN ?4 ELSE closed_at END WHERE id = ?1",
             params![id, status.as_str(), closed, to_db(now)],
         )?;
@@ -964,7 +975,7 @@ impl Tx<'_> {
     }
 
     pub fn set_unit(&self, id: i64, unit: &str) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "UPDATE complaints SET unit = ?2 WHERE id = ?1",
             params![id, unit],
         )?;
@@ -972,7 +983,7 @@ impl Tx<'_> {
     }
 
     pub fn set_kind(&self, id: i64, kind: Kind) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "UPDATE complaints SET kind = ?2 WHERE id = ?1",
             params![id, kind.as_str()],
         )?;
@@ -980,7 +991,7 @@ impl Tx<'_> {
     }
 
     pub fn set_plan(&self, id: i64, plan: &str, now: DateTime<Utc>) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "UPDATE complaints SET plan = ?2, reviewed_at = ?3 WHERE id = ?1",
             params![id, plan, to_db(now)],
         )?;
@@ -988,7 +999,7 @@ impl Tx<'_> {
     }
 
     pub fn set_answer(&self, id: i64, answer: &str, now: DateTime<Utc>) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "UPDATE complaints SET answer = ?2, answered_at = ?3 WHERE id = ?1",
             params![id, answer, to_db(now)],
         )?;
@@ -997,7 +1008,7 @@ impl Tx<'_> {
 
     /// Marks (or clears, with `None`) the reason a person must look at the case.
     pub fn set_attention(&self, id: i64, reason: Option<&str>) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "UPDATE complaints SET attention = ?2 WHERE id = ?1",
             params![id, reason],
         )?;
@@ -1005,7 +1016,7 @@ impl Tx<'_> {
     }
 
     pub fn set_address(&self, id: i64, address: &str) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "UPDATE complaints SET complainant_address = ?2 WHERE id = ?1",
             params![id, address],
         )?;
