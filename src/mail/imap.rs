@@ -404,18 +404,10 @@ fn chunks(uids: &[(u32, u64)]) -> Vec<&[(u32, u64)]> {
 /// message even when its UID is below n (RFC 3501 section 6.4.8), so filter ourselves.
 async fn new_uids(session: &mut ImapSession, last: u32) -> Result<Vec<(u32, u64)>> {
     let range = format!("{}:*", last.saturating_add(1));
-    let fetches: Vec<_> = timed(session.uid_fetch(&range, "(UID RFC822.SIZE)"))
-        .await?
-        .try_collect()
+    let mut uids = uid_sizes(session, &range)
         .await
         .context("cannot list new messages")?;
-    let mut uids: Vec<(u32, u64)> = fetches
-        .iter()
-        .filter_map(|f| Some((f.uid?, f.size.unwrap_or(0) as u64)))
-        .filter(|(uid, _)| *uid > last)
-        .collect();
-    uids.sort_unstable();
-    uids.dedup_by_key(|(u, _)| *u);
+    uids.retain(|(uid, _)| *uid > last);
     Ok(uids)
 }
 
@@ -435,15 +427,22 @@ async fn search_since(session: &mut ImapSession, since: NaiveDate) -> Result<Vec
         .map(u32::to_string)
         .collect::<Vec<_>>()
         .join(",");
-    let fetches: Vec<_> = timed(session.uid_fetch(&set, "(UID RFC822.SIZE)"))
-        .await?
-        .try_collect()
-        .await?;
-    let mut out: Vec<(u32, u64)> = fetches
-        .iter()
-        .filter_map(|f| Some((f.uid?, f.size.unwrap_or(0) as u64)))
-        .collect();
+    uid_sizes(session, &set).await
+}
+
+/// UIDs and sizes of the messages in `set`, ascending, without repeats. Each FETCH response
+/// is reduced to its two numbers as it arrives: holding the 10,000 responses of a backlog
+/// at once left ~40 MB of freed heap in the process for the whole ingest.
+async fn uid_sizes(session: &mut ImapSession, set: &str) -> Result<Vec<(u32, u64)>> {
+    let mut responses = timed(session.uid_fetch(set, "(UID RFC822.SIZE)")).await?;
+    let mut out: Vec<(u32, u64)> = Vec::new();
+    while let Some(f) = responses.try_next().await? {
+        if let Some(uid) = f.uid {
+            out.push((uid, u64::from(f.size.unwrap_or(0))));
+        }
+    }
     out.sort_unstable();
+    out.dedup_by_key(|(u, _)| *u);
     Ok(out)
 }
 
