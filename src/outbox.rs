@@ -114,13 +114,22 @@ pub async fn run(
     wake: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    // Mail sent since the queue was last empty: after a burst (a backlog's acknowledgements)
+    // the freed memory is handed back before the worker waits.
+    let mut burst = 0usize;
     loop {
         if *shutdown.borrow() {
             return;
         }
         let pause = match try_send_next(&store, &transport, clock.now()).await {
-            Ok(Step::Sent { .. }) | Ok(Step::Failed { .. }) => continue,
+            Ok(Step::Sent { .. }) | Ok(Step::Failed { .. }) => {
+                burst += 1;
+                continue;
+            }
             Ok(Step::Retry { .. }) | Ok(Step::Empty) => {
+                if std::mem::take(&mut burst) > 0 {
+                    crate::memory::release_free();
+                }
                 match store.run(|s| s.next_attempt_at()).await {
                     Ok(Some(at)) => (at - clock.now()).to_std().unwrap_or_default().min(POLL),
                     Ok(None) => POLL,
