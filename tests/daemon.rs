@@ -8,7 +8,7 @@ use std::time::Duration;
 use support::daemon::{complaint, header, sample, text_body, Daemon, Options, PUSKESMAS};
 use support::lab::Lab;
 
-const WAIT: Duration = Duration::from_secs(30);
+const WAIT: Duration = Duration::from_secs(60);
 
 fn deliver(lab: &Lab, from: &str, raw: &[u8]) {
     lab.deliver(from, &[PUSKESMAS], raw);

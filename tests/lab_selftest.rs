@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 use support::lab::Lab;
 
-const WAIT: Duration = Duration::from_secs(20);
+const WAIT: Duration = Duration::from_secs(60);
 
 fn text(msg: &[u8]) -> String {
     String::from_utf8_lossy(msg).into_owned()

@@ -22,7 +22,7 @@ use pengaduan::store::{SharedStore, Store};
 use support::daemon::{complaint, Daemon, PUSKESMAS};
 use support::lab::Lab;
 
-const WAIT: Duration = Duration::from_secs(30);
+const WAIT: Duration = Duration::from_secs(60);
 
 /// The reconnect waits the watcher logged (`retry_in=…`), in seconds, in order.
 fn retry_waits(log: &str) -> Vec<u64> {
