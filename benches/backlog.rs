@@ -68,6 +68,7 @@ fn run(n: usize, idle: Duration, drain_max: Duration, mbsync: &Path) {
 
     // The reference: a mature C IMAP client pulling the same mailbox over IMAPS.
     let work = tempfile::tempdir().unwrap();
+    settle_disk();
     let (mbsync_secs, pulled) = run_mbsync(mbsync, &lab, work.path());
     assert_eq!(pulled, n, "mbsync pulled {pulled} of {n} messages");
     eprintln!("backlog {n}: mbsync {mbsync_secs:.2} s");
@@ -77,11 +78,16 @@ fn run(n: usize, idle: Duration, drain_max: Duration, mbsync: &Path) {
         .format("%Y-%m-%d")
         .to_string();
     let log = std::fs::File::create(d.log_path()).unwrap();
+    settle_disk();
     let start = Instant::now();
     let mut child = d
         .command(&["run", "--backfill-since", &since])
         // INFO, as in production: the lab default (debug) would time the logging.
-        .env("RUST_LOG", "info")
+        // BENCH_RUST_LOG=info,pengaduan::mail::imap=debug adds per-chunk fetch/ingest times.
+        .env(
+            "RUST_LOG",
+            std::env::var("BENCH_RUST_LOG").unwrap_or_else(|_| "info".into()),
+        )
         .stdout(log.try_clone().unwrap())
         .stderr(log)
         .spawn()
@@ -113,6 +119,9 @@ fn run(n: usize, idle: Duration, drain_max: Duration, mbsync: &Path) {
         .args(["-TERM", &child.id().to_string()])
         .status();
     let _ = child.wait();
+    // The daemon's log, for a look afterwards (its directory is removed with `d`).
+    let _ = std::fs::create_dir_all("target/bench");
+    let _ = std::fs::copy(d.log_path(), format!("target/bench/backlog-{n}-daemon.log"));
 
     let mb = bytes as f64 / 1e6;
     println!(
@@ -226,6 +235,13 @@ fn run_mbsync(mbsync: &Path, lab: &Lab, dir: &Path) -> (f64, usize) {
         })
         .sum();
     (secs, count)
+}
+
+/// Flushes what earlier steps left for the disk to write (the filled mailbox, mbsync's
+/// Maildir), so a timed run does not pay for the writeback of the step before it: mbsync
+/// syncs every message it stores, and right after a fill its time varied 12.7–25 s.
+fn settle_disk() {
+    let _ = Command::new("sync").status();
 }
 
 fn find_mbsync() -> PathBuf {

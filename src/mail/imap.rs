@@ -325,8 +325,8 @@ impl Watcher {
         Ok(items)
     }
 
-    /// Ingests one fetched chunk on the database thread; gives the number of
-    /// acknowledgements queued.
+    /// Ingests one fetched chunk on the database thread, in one transaction
+    /// ([`Pipeline::ingest_together`]); gives the number of acknowledgements queued.
     fn spawn_ingest(
         &self,
         items: Vec<(u32, DateTime<Utc>, Vec<u8>)>,
@@ -341,29 +341,55 @@ impl Watcher {
             let started = std::time::Instant::now();
             let r = store
                 .run(move |s| {
-                    let mut queued = 0;
-                    for (uid, received_at, raw) in items {
-                        let arrival = Arrival {
-                            raw: &raw,
+                    let arrivals: Vec<Arrival> = items
+                        .iter()
+                        .map(|(uid, received_at, raw)| Arrival {
+                            raw,
                             position: MailboxPosition {
                                 mailbox: Some(mailbox.clone()),
                                 uidvalidity: Some(uidvalidity),
-                                uid: Some(uid),
+                                uid: Some(*uid),
                             },
-                            received_at,
+                            received_at: *received_at,
                             historical,
-                        };
-                        let outcome = pipeline
-                            .ingest(s, &arrival, clock.now())
-                            .context(CannotStore { uid })?;
-                        if let Outcome::New {
-                            ack_queued: true, ..
-                        } = outcome
-                        {
-                            queued += 1;
+                        })
+                        .collect();
+                    let outcomes = match pipeline.ingest_together(s, &arrivals, clock.now()) {
+                        Ok(outcomes) => outcomes,
+                        Err(e) if arrivals.len() > 1 => {
+                            // Nothing of the chunk is stored; keep what can be, in order, and
+                            // stop at the message that fails.
+                            tracing::warn!(
+                                "storing a chunk failed, storing its messages one by one: {e:#}"
+                            );
+                            let mut outcomes = Vec::with_capacity(arrivals.len());
+                            for arrival in &arrivals {
+                                let uid = arrival.position.uid.unwrap_or_default();
+                                outcomes.push(
+                                    pipeline
+                                        .ingest(s, arrival, clock.now())
+                                        .context(CannotStore { uid })?,
+                                );
+                            }
+                            outcomes
                         }
-                    }
-                    Ok(queued)
+                        Err(e) => {
+                            let uid = items.first().map(|(uid, _, _)| *uid).unwrap_or_default();
+                            return Err(e.context(CannotStore { uid }));
+                        }
+                    };
+                    Ok(outcomes
+                        .iter()
+                        .filter(|o| {
+                            matches!(
+                                o,
+                                Outcome::New {
+                                    ack_queued: true,
+                                    ..
+                                }
+                            )
+                        })
+                        .count())
                 })
                 .await;
             tracing::debug!(ms = started.elapsed().as_millis() as u64, "chunk ingested");

@@ -192,7 +192,7 @@ impl Store {
         // mailbox above the cursor, so they are fetched again.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         // Room for every statement an ingest and a send use (rusqlite keeps 16).
         conn.set_prepared_statement_cache_capacity(64);
         migrate(&mut conn)?;
@@ -221,6 +221,20 @@ impl Store {
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
                 Ok((r.get(1)?, r.get(2)?))
             })?)
+    }
+
+    /// Copies the rest of the write-ahead log into the database, waiting for the writer
+    /// and holding the next one until readers have left the log, so the next write starts
+    /// the log over (RESTART). Cheap only right after a PASSIVE [`Store::checkpoint`].
+    /// Gives up after `RESTART_PATIENCE` (a long read, a backup) rather than hold the
+    /// writer that long; the log then simply grows until the next try.
+    pub fn restart_log(&self) -> Result<()> {
+        self.conn.busy_timeout(RESTART_PATIENCE)?;
+        let done = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        Ok(done?)
     }
 
     pub fn transaction(&mut self) -> Result<Tx<'_>> {
@@ -802,23 +816,96 @@ fn set_mode(path: &Path, mode: u32) {
     }
 }
 
+/// How long a statement waits for another connection's lock before it fails.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// How long [`Store::restart_log`] may hold the writer waiting for readers.
+const RESTART_PATIENCE: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// See [`Store::defer_checkpoints`]: 64 MB of log at 4 KB pages.
 const CHECKPOINT_BACKSTOP_PAGES: i64 = 16_384;
 
-/// How often the daemon's checkpointer runs; a second of ingest is at most a few MB.
+/// How often the daemon's checkpointer looks at a log it last found idle.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// The daemon's checkpointer: copies the write-ahead log into the database every
-/// `CHECKPOINT_EVERY` on a connection of its own, so no ingest or send waits for it.
+/// ... and at a log that is being written to.
+const CHECKPOINT_SOON: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// A log this long (32 MB at 4 KB pages) is started over: well before the commits'
+/// backstop (`CHECKPOINT_BACKSTOP_PAGES`), at about two a second during a backlog.
+const CHECKPOINT_RESTART_PAGES: i64 = 8_192;
+
+/// What the checkpointer does after a pass.
+#[derive(Debug, PartialEq, Eq)]
+enum AfterPass {
+    /// Nothing new (an idle log, or a reader holding the copy back): look again after
+    /// `CHECKPOINT_EVERY`.
+    Wait,
+    /// Being written to: look again after `CHECKPOINT_SOON`.
+    Soon,
+    /// Long: copy the few frames written during the pass and start the log over.
+    Restart,
+}
+
+/// PURE: the checkpointer's next step, from this pass's (frames in the log, frames
+/// copied) and the last pass's. SQLite starts the log over only when a writer begins
+/// while every frame is copied; while an ingest keeps committing, that moment never came
+/// by itself: the log grew to the backstop and the ingest's own commits did the copying,
+/// 64 MB at a time (in a 10,000-message backlog, more than a third of the ingest's time).
+/// So passes follow a written log closely, and once it is long a RESTART copies what the
+/// last pass missed, holding the writer for that short moment, so the log starts over.
+fn after_pass(last: (i64, i64), (log, copied): (i64, i64)) -> AfterPass {
+    // A log shorter than the last one was started over in between.
+    let before = if log >= last.0 { last.1 } else { 0 };
+    if copied <= before {
+        AfterPass::Wait
+    } else if log >= CHECKPOINT_RESTART_PAGES {
+        AfterPass::Restart
+    } else {
+        AfterPass::Soon
+    }
+}
+
+/// The daemon's checkpointer: copies the write-ahead log into the database on a
+/// connection of its own, so no ingest or send waits for it (see [`after_pass`]).
 pub async fn checkpointer(store: SharedStore, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let mut wait = CHECKPOINT_EVERY;
+    let mut last = (0, 0);
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(CHECKPOINT_EVERY) => {}
+            _ = tokio::time::sleep(wait) => {}
             _ = shutdown.changed() => return,
         }
-        if let Err(e) = store.run(|s| s.checkpoint().map(|_| ())).await {
-            tracing::warn!("database checkpoint failed, will retry: {e:#}");
-        }
+        let started = std::time::Instant::now();
+        let pass = store
+            .run(move |s| {
+                let pass = s.checkpoint()?;
+                let step = after_pass(last, pass);
+                if step == AfterPass::Restart {
+                    s.restart_log()?;
+                }
+                Ok((pass, step))
+            })
+            .await;
+        wait = match pass {
+            Ok(((log, copied), step)) => {
+                let ms = started.elapsed().as_millis() as u64;
+                tracing::debug!(log, copied, ?step, ms, "checkpoint");
+                last = if step == AfterPass::Restart {
+                    (0, 0)
+                } else {
+                    (log, copied)
+                };
+                match step {
+                    AfterPass::Wait => CHECKPOINT_EVERY,
+                    AfterPass::Soon | AfterPass::Restart => CHECKPOINT_SOON,
+                }
+            }
+            Err(e) => {
+                tracing::warn!("database checkpoint failed, will retry: {e:#}");
+                CHECKPOINT_EVERY
+            }
+        };
     }
 }
 
@@ -1099,6 +1186,23 @@ mod tests {
             pages * 4096
         ));
         sql("INSERT INTO scratch VALUES (x'00')");
+    }
+
+    #[test]
+    fn the_checkpointer_follows_a_written_log_and_starts_a_long_one_over() {
+        use AfterPass::*;
+        // Nothing written since the last pass: no hurry.
+        assert_eq!(after_pass((0, 0), (0, 0)), Wait);
+        assert_eq!(after_pass((500, 500), (500, 500)), Wait);
+        // Being written to: follow it.
+        assert_eq!(after_pass((0, 0), (1_500, 1_500)), Soon);
+        assert_eq!(after_pass((1_500, 1_500), (3_000, 3_000)), Soon);
+        // Long: start it over.
+        assert_eq!(after_pass((7_000, 7_000), (8_500, 8_500)), Restart);
+        // Frames held back for a reader, no progress: wait instead of spinning.
+        assert_eq!(after_pass((9_000, 6_000), (9_500, 6_000)), Wait);
+        // The log was started over since the last pass: its count starts again from 0.
+        assert_eq!(after_pass((8_500, 8_500), (1_200, 1_200)), Soon);
     }
 
     #[test]
