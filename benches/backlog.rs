@@ -97,8 +97,9 @@ fn run(n: usize, idle: Duration, drain_max: Duration, mbsync: &Path) {
     wait_for(&db, &mut child, timeout, &d, |c, a, _| c >= n && a >= n);
     let daemon_secs = start.elapsed().as_secs_f64();
     let peak_kb = proc_status(child.id(), "VmHWM");
+    let cpu_secs = cpu_seconds(child.id());
     eprintln!(
-        "backlog {n}: daemon {daemon_secs:.2} s, peak RSS {} MB",
+        "backlog {n}: daemon {daemon_secs:.2} s ({cpu_secs:.1} s of CPU), peak RSS {} MB",
         peak_kb / 1024
     );
 
@@ -126,7 +127,7 @@ fn run(n: usize, idle: Duration, drain_max: Duration, mbsync: &Path) {
     let mb = bytes as f64 / 1e6;
     println!(
         "RESULT backlog messages={n} mb={mb:.0} mbsync_secs={mbsync_secs:.2} mbsync_msg_per_s={:.0} \
-         daemon_secs={daemon_secs:.2} daemon_msg_per_s={:.0} ratio={:.2} peak_rss_mb={:.1} \
+         daemon_secs={daemon_secs:.2} daemon_cpu_secs={cpu_secs:.1} daemon_msg_per_s={:.0} ratio={:.2} peak_rss_mb={:.1} \
          drain_secs={drain_secs:.1} drained={drained} idle_secs={} idle_rss_mb={:.1} peak_rss_all_mb={:.1}",
         n as f64 / mbsync_secs,
         n as f64 / daemon_secs,
@@ -250,6 +251,28 @@ fn find_mbsync() -> PathBuf {
         .map(PathBuf::from)
         .find(|p| p.exists())
         .expect("mbsync not found: `apt-get install isync` (scripts/bench does it)")
+}
+
+/// The CPU time (user + system) a process has used so far, from /proc/PID/stat; 0 when
+/// unreadable. Steadier than wall time from run to run on a shared disk.
+fn cpu_seconds(pid: u32) -> f64 {
+    let ticks = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name (which may hold spaces) start at ")".
+            let fields: Vec<u64> = s
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .map(|f| f.parse().unwrap_or(0))
+                .collect();
+            // utime and stime are fields 14 and 15 of the whole line: 12 and 13 here.
+            Some(fields.get(11)? + fields.get(12)?)
+        })
+        .unwrap_or(0);
+    // SAFETY: sysconf only reads a constant of the system.
+    let per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    ticks as f64 / per_sec
 }
 
 /// A `kB` field of /proc/PID/status (VmRSS, VmHWM), 0 when unreadable.

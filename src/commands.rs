@@ -77,6 +77,7 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
         Ok(SharedStore::new(store))
     };
     let (ingest_store, outbox_store, jobs_store) = (open()?, open()?, open()?);
+    ingest_store.run(|s| s.cache_whole_chunks()).await?;
     let checkpointing = tokio::spawn(crate::store::checkpointer(open()?, stopped.clone()));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let wake = Arc::new(Notify::new());

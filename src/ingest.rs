@@ -22,6 +22,7 @@ pub struct Pipeline {
     pub templates: Templates,
 }
 
+#[derive(Clone)]
 pub struct Arrival<'a> {
     pub raw: &'a [u8],
     pub position: MailboxPosition,
@@ -79,7 +80,7 @@ impl Pipeline {
         received_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Examination {
-        let msg = parse(raw, self.config.limits.max_parse_bytes);
+        let msg = self.parse(raw);
         let ticket_in_subject = thread_hints(&msg).ticket;
         let route = route(&msg, &self.config.puskesmas.email, None);
         let words = Words::new(&msg.subject, &msg.text);
@@ -137,44 +138,57 @@ impl Pipeline {
         compose::ack(&self.templates, &input, now)
     }
 
+    /// The parse every ingest starts with; a backlog runs it ahead, on another thread,
+    /// while the chunk before is being stored.
+    pub fn parse(&self, raw: &[u8]) -> InboundMessage {
+        parse(raw, self.config.limits.max_parse_bytes)
+    }
+
     pub fn ingest(
         &self,
         store: &mut Store,
         arrival: &Arrival<'_>,
         now: DateTime<Utc>,
     ) -> Result<Outcome> {
-        let mut outcomes = self.ingest_together(store, std::slice::from_ref(arrival), now)?;
+        let parsed = [(arrival.clone(), self.parse(arrival.raw))];
+        let mut outcomes = self.ingest_together(store, &parsed, now)?;
         Ok(outcomes.remove(0))
     }
 
-    /// Several arrivals, in mailbox order, in ONE transaction: each is stored exactly as
-    /// [`Pipeline::ingest`] would, and the cursor ends past the last. A backlog goes
-    /// through here a fetched chunk at a time: a transaction per message rewrote the
-    /// pages every message touches (tables' and indexes' last leaves, the cursor, the
-    /// ticket counter) at each commit, ~19 pages of 4 KB a message, nearly doubling what a
-    /// backlog wrote (docs/PERFORMANCE.md). If any arrival fails, none is stored; the
-    /// caller then goes one by one, so those before the failing one are kept.
+    /// Several arrivals, in mailbox order and parsed ([`Pipeline::parse`]), in ONE
+    /// transaction: each is stored exactly as [`Pipeline::ingest`] would, and the cursor
+    /// ends past the last. A backlog goes through here a fetched chunk at a time: a
+    /// transaction per message rewrote the pages every message touches (the last leaves
+    /// of tables and indexes, the cursor, the ticket counter) at each commit, ~19 pages of
+    /// 4 KB a message, nearly doubling what a backlog wrote (docs/PERFORMANCE.md). If any
+    /// arrival fails, none is stored; the caller then goes one by one, so those before
+    /// the failing one are kept.
     pub fn ingest_together(
         &self,
         store: &mut Store,
-        arrivals: &[Arrival<'_>],
+        arrivals: &[(Arrival<'_>, InboundMessage)],
         now: DateTime<Utc>,
     ) -> Result<Vec<Outcome>> {
         let tx = store.transaction()?;
         let outcomes = arrivals
             .iter()
-            .map(|arrival| self.ingest_in(&tx, arrival, now))
+            .map(|(arrival, msg)| self.ingest_in(&tx, arrival, msg, now))
             .collect::<Result<Vec<_>>>()?;
         tx.commit()?;
         Ok(outcomes)
     }
 
-    fn ingest_in(&self, tx: &Tx<'_>, arrival: &Arrival<'_>, now: DateTime<Utc>) -> Result<Outcome> {
-        let msg = parse(arrival.raw, self.config.limits.max_parse_bytes);
+    fn ingest_in(
+        &self,
+        tx: &Tx<'_>,
+        arrival: &Arrival<'_>,
+        msg: &InboundMessage,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome> {
         let outcome = if tx.message_known(&msg.message_id, &arrival.position)? {
             Outcome::Duplicate
         } else {
-            self.store_new(tx, &msg, arrival, now)?
+            self.store_new(tx, msg, arrival, now)?
         };
         if let (Some(mailbox), Some(validity), Some(uid)) = (
             &arrival.position.mailbox,

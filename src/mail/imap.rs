@@ -19,11 +19,13 @@ use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::config::{Imap, Login, Security};
 use crate::ingest::{Arrival, Outcome, Pipeline};
 use crate::mail::oauth;
+use crate::mail::parse::InboundMessage;
 use crate::store::{Cursor, MailboxPosition, SharedStore};
 
 /// Bytes fetched per UID FETCH at most (a fetched chunk is held whole in memory, and one
@@ -255,9 +257,10 @@ impl Watcher {
 
     /// Fetches `uids` (ascending) in bounded chunks and ingests each in UID order, so the
     /// cursor, which only moves forward, never passes a message that is not stored.
-    /// The next chunk is fetched while the previous one is being ingested (at most one
-    /// chunk waits, which bounds memory); chunks are still ingested one after the other.
-    /// Stops between chunks on shutdown; the rest is fetched after the next start.
+    /// Three chunks are in hand at most: while one is fetched, the one before is parsed
+    /// on a thread of its own, and the one before that is stored, each chunk in one
+    /// transaction and in order. Stops between chunks on shutdown, and on a fetch failure
+    /// once what was fetched is stored; the rest is fetched after the next start.
     async fn fetch_and_ingest(
         &self,
         session: &mut ImapSession,
@@ -266,7 +269,9 @@ impl Watcher {
         historical: bool,
         shutdown: &watch::Receiver<bool>,
     ) -> Result<()> {
-        let mut ingesting: Option<tokio::task::JoinHandle<Result<usize>>> = None;
+        let mut parsing: Option<JoinHandle<Vec<Parsed>>> = None;
+        let mut storing: Option<JoinHandle<Result<usize>>> = None;
+        let mut failed = None;
         for chunk in chunks(&uids) {
             if *shutdown.borrow() {
                 break;
@@ -278,19 +283,34 @@ impl Watcher {
                 ms = started.elapsed().as_millis() as u64,
                 "chunk fetched"
             );
-            // The chunk before this one is finished (or failed) before this one starts, and
-            // before a fetch failure ends the session, so no ingest outlives its session.
-            if let Some(previous) = ingesting.take() {
-                self.ingested(previous).await?;
+            if let Some(parsed) = parsing.take() {
+                storing = Some(
+                    self.store_next(parsed, storing.take(), uidvalidity, historical)
+                        .await?,
+                );
             }
-            ingesting = Some(self.spawn_ingest(fetched?, uidvalidity, historical));
+            match fetched {
+                Ok(items) => parsing = Some(self.spawn_parse(items)),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
         }
-        if let Some(last) = ingesting {
+        // No ingest outlives its session: what is in hand is stored before returning.
+        if let Some(parsed) = parsing {
+            storing = Some(
+                self.store_next(parsed, storing, uidvalidity, historical)
+                    .await?,
+            );
+        }
+        if let Some(last) = storing {
             self.ingested(last).await?;
             // The chunks are freed now; hand their pages back before waiting idle.
+            self.store.run(|s| s.release_memory()).await?;
             crate::memory::release_free();
         }
-        Ok(())
+        failed.map_or(Ok(()), Err)
     }
 
     /// One `UID FETCH` of a chunk: (uid, arrival time, raw message), in UID order.
@@ -325,14 +345,48 @@ impl Watcher {
         Ok(items)
     }
 
-    /// Ingests one fetched chunk on the database thread, in one transaction
-    /// ([`Pipeline::ingest_together`]); gives the number of acknowledgements queued.
-    fn spawn_ingest(
+    /// Parses a fetched chunk on a blocking thread, away from the database's.
+    fn spawn_parse(&self, items: Vec<(u32, DateTime<Utc>, Vec<u8>)>) -> JoinHandle<Vec<Parsed>> {
+        let pipeline = self.pipeline.clone();
+        tokio::task::spawn_blocking(move || {
+            items
+                .into_iter()
+                .map(|(uid, received_at, raw)| {
+                    let message = pipeline.parse(&raw);
+                    Parsed {
+                        uid,
+                        received_at,
+                        raw,
+                        message,
+                    }
+                })
+                .collect()
+        })
+    }
+
+    /// Hands a parsed chunk to the database once the chunk before it is stored.
+    async fn store_next(
         &self,
-        items: Vec<(u32, DateTime<Utc>, Vec<u8>)>,
+        parsing: JoinHandle<Vec<Parsed>>,
+        previous: Option<JoinHandle<Result<usize>>>,
         uidvalidity: u32,
         historical: bool,
-    ) -> tokio::task::JoinHandle<Result<usize>> {
+    ) -> Result<JoinHandle<Result<usize>>> {
+        let parsed = parsing.await.context("parse task ended unexpectedly")?;
+        if let Some(previous) = previous {
+            self.ingested(previous).await?;
+        }
+        Ok(self.spawn_store(parsed, uidvalidity, historical))
+    }
+
+    /// Stores one parsed chunk on the database thread, in one transaction
+    /// ([`Pipeline::ingest_together`]); gives the number of acknowledgements queued.
+    fn spawn_store(
+        &self,
+        chunk: Vec<Parsed>,
+        uidvalidity: u32,
+        historical: bool,
+    ) -> JoinHandle<Result<usize>> {
         let pipeline = self.pipeline.clone();
         let clock = self.clock.clone();
         let mailbox = self.config.mailbox.clone();
@@ -341,17 +395,25 @@ impl Watcher {
             let started = std::time::Instant::now();
             let r = store
                 .run(move |s| {
-                    let arrivals: Vec<Arrival> = items
+                    let (raws, parsed): (Vec<_>, Vec<_>) = chunk
+                        .into_iter()
+                        .map(|p| (p.raw, (p.uid, p.received_at, p.message)))
+                        .unzip();
+                    let arrivals: Vec<(Arrival, InboundMessage)> = raws
                         .iter()
-                        .map(|(uid, received_at, raw)| Arrival {
-                            raw,
-                            position: MailboxPosition {
-                                mailbox: Some(mailbox.clone()),
-                                uidvalidity: Some(uidvalidity),
-                                uid: Some(*uid),
-                            },
-                            received_at: *received_at,
-                            historical,
+                        .zip(parsed)
+                        .map(|(raw, (uid, received_at, message))| {
+                            let arrival = Arrival {
+                                raw,
+                                position: MailboxPosition {
+                                    mailbox: Some(mailbox.clone()),
+                                    uidvalidity: Some(uidvalidity),
+                                    uid: Some(uid),
+                                },
+                                received_at,
+                                historical,
+                            };
+                            (arrival, message)
                         })
                         .collect();
                     let outcomes = match pipeline.ingest_together(s, &arrivals, clock.now()) {
@@ -363,18 +425,21 @@ impl Watcher {
                                 "storing a chunk failed, storing its messages one by one: {e:#}"
                             );
                             let mut outcomes = Vec::with_capacity(arrivals.len());
-                            for arrival in &arrivals {
-                                let uid = arrival.position.uid.unwrap_or_default();
-                                outcomes.push(
+                            for one in arrivals.chunks(1) {
+                                let uid = one[0].0.position.uid.unwrap_or_default();
+                                outcomes.extend(
                                     pipeline
-                                        .ingest(s, arrival, clock.now())
+                                        .ingest_together(s, one, clock.now())
                                         .context(CannotStore { uid })?,
                                 );
                             }
                             outcomes
                         }
                         Err(e) => {
-                            let uid = items.first().map(|(uid, _, _)| *uid).unwrap_or_default();
+                            let uid = arrivals
+                                .first()
+                                .and_then(|(a, _)| a.position.uid)
+                                .unwrap_or_default();
                             return Err(e.context(CannotStore { uid }));
                         }
                     };
@@ -392,19 +457,27 @@ impl Watcher {
                         .count())
                 })
                 .await;
-            tracing::debug!(ms = started.elapsed().as_millis() as u64, "chunk ingested");
+            tracing::debug!(ms = started.elapsed().as_millis() as u64, "chunk stored");
             r
         })
     }
 
     /// Waits for an ingest task and wakes the outbox if it queued acknowledgements.
-    async fn ingested(&self, task: tokio::task::JoinHandle<Result<usize>>) -> Result<()> {
+    async fn ingested(&self, task: JoinHandle<Result<usize>>) -> Result<()> {
         let queued = task.await.context("ingest task ended unexpectedly")??;
         if queued > 0 {
             self.outbox_wake.notify_one();
         }
         Ok(())
     }
+}
+
+/// A fetched message, parsed ahead of its transaction.
+struct Parsed {
+    uid: u32,
+    received_at: DateTime<Utc>,
+    raw: Vec<u8>,
+    message: InboundMessage,
 }
 
 /// Groups UIDs so that one FETCH stays under a byte and a count budget.
