@@ -150,8 +150,8 @@ impl Pipeline {
         arrival: &Arrival<'_>,
         now: DateTime<Utc>,
     ) -> Result<Outcome> {
-        let parsed = [(arrival.clone(), self.parse(arrival.raw))];
-        let mut outcomes = self.ingest_together(store, &parsed, now)?;
+        let msg = self.parse(arrival.raw);
+        let mut outcomes = self.ingest_together(store, &[(arrival.clone(), &msg)], now)?;
         Ok(outcomes.remove(0))
     }
 
@@ -161,12 +161,11 @@ impl Pipeline {
     /// transaction per message rewrote the pages every message touches (the last leaves
     /// of tables and indexes, the cursor, the ticket counter) at each commit, ~19 pages of
     /// 4 KB a message, nearly doubling what a backlog wrote (docs/PERFORMANCE.md). If any
-    /// arrival fails, none is stored; the caller then goes one by one, so those before
-    /// the failing one are kept.
+    /// arrival fails, none is stored (see [`Pipeline::ingest_in_order`]).
     pub fn ingest_together(
         &self,
         store: &mut Store,
-        arrivals: &[(Arrival<'_>, InboundMessage)],
+        arrivals: &[(Arrival<'_>, &InboundMessage)],
         now: DateTime<Utc>,
     ) -> Result<Vec<Outcome>> {
         let tx = store.transaction()?;
@@ -175,6 +174,31 @@ impl Pipeline {
             .map(|(arrival, msg)| self.ingest_in(&tx, arrival, msg, now))
             .collect::<Result<Vec<_>>>()?;
         tx.commit()?;
+        Ok(outcomes)
+    }
+
+    /// [`Pipeline::ingest_together`], and if that fails (nothing stored), one
+    /// transaction per arrival, in order, so those before the failing one are kept. The
+    /// error says which arrival failed (its index); none after it was stored.
+    pub fn ingest_in_order(
+        &self,
+        store: &mut Store,
+        arrivals: &[(Arrival<'_>, &InboundMessage)],
+        now: DateTime<Utc>,
+    ) -> std::result::Result<Vec<Outcome>, (usize, anyhow::Error)> {
+        let together = match self.ingest_together(store, arrivals, now) {
+            Ok(outcomes) => return Ok(outcomes),
+            Err(e) if arrivals.len() == 1 => return Err((0, e)),
+            Err(e) => e,
+        };
+        tracing::warn!(
+            messages = arrivals.len(),
+            "storing messages together failed, storing them one by one: {together:#}"
+        );
+        let mut outcomes = Vec::with_capacity(arrivals.len());
+        for (i, one) in arrivals.chunks(1).enumerate() {
+            outcomes.extend(self.ingest_together(store, one, now).map_err(|e| (i, e))?);
+        }
         Ok(outcomes)
     }
 

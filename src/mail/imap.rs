@@ -395,54 +395,25 @@ impl Watcher {
             let started = std::time::Instant::now();
             let r = store
                 .run(move |s| {
-                    let (raws, parsed): (Vec<_>, Vec<_>) = chunk
-                        .into_iter()
-                        .map(|p| (p.raw, (p.uid, p.received_at, p.message)))
-                        .unzip();
-                    let arrivals: Vec<(Arrival, InboundMessage)> = raws
+                    let arrivals: Vec<(Arrival, &InboundMessage)> = chunk
                         .iter()
-                        .zip(parsed)
-                        .map(|(raw, (uid, received_at, message))| {
+                        .map(|p| {
                             let arrival = Arrival {
-                                raw,
+                                raw: &p.raw,
                                 position: MailboxPosition {
                                     mailbox: Some(mailbox.clone()),
                                     uidvalidity: Some(uidvalidity),
-                                    uid: Some(uid),
+                                    uid: Some(p.uid),
                                 },
-                                received_at,
+                                received_at: p.received_at,
                                 historical,
                             };
-                            (arrival, message)
+                            (arrival, &p.message)
                         })
                         .collect();
-                    let outcomes = match pipeline.ingest_together(s, &arrivals, clock.now()) {
-                        Ok(outcomes) => outcomes,
-                        Err(e) if arrivals.len() > 1 => {
-                            // Nothing of the chunk is stored; keep what can be, in order, and
-                            // stop at the message that fails.
-                            tracing::warn!(
-                                "storing a chunk failed, storing its messages one by one: {e:#}"
-                            );
-                            let mut outcomes = Vec::with_capacity(arrivals.len());
-                            for one in arrivals.chunks(1) {
-                                let uid = one[0].0.position.uid.unwrap_or_default();
-                                outcomes.extend(
-                                    pipeline
-                                        .ingest_together(s, one, clock.now())
-                                        .context(CannotStore { uid })?,
-                                );
-                            }
-                            outcomes
-                        }
-                        Err(e) => {
-                            let uid = arrivals
-                                .first()
-                                .and_then(|(a, _)| a.position.uid)
-                                .unwrap_or_default();
-                            return Err(e.context(CannotStore { uid }));
-                        }
-                    };
+                    let outcomes = pipeline
+                        .ingest_in_order(s, &arrivals, clock.now())
+                        .map_err(|(i, e)| e.context(CannotStore { uid: chunk[i].uid }))?;
                     Ok(outcomes
                         .iter()
                         .filter(|o| {
