@@ -78,7 +78,11 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
     };
     let (ingest_store, outbox_store, jobs_store) = (open()?, open()?, open()?);
     ingest_store.run(|s| s.cache_whole_chunks()).await?;
-    let checkpointing = tokio::spawn(crate::store::checkpointer(open()?, stopped.clone()));
+    let checkpointing = tokio::spawn(crate::store::checkpointer(
+        open()?,
+        ingest_store.clone(),
+        stopped.clone(),
+    ));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let wake = Arc::new(Notify::new());
 

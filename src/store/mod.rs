@@ -238,9 +238,10 @@ impl Store {
             })?)
     }
 
-    /// Copies the rest of the write-ahead log into the database, waiting for the writer
-    /// and holding the next one until readers have left the log, so the next write starts
-    /// the log over (RESTART). Cheap only right after a PASSIVE [`Store::checkpoint`].
+    /// Copies the rest of the write-ahead log into the database and waits until readers
+    /// have left the log, so the next write starts it over (RESTART). Run on the writer's
+    /// own connection, between its transactions: it then waits for no writer, and the
+    /// copy is short right after a PASSIVE [`Store::checkpoint`] on another connection.
     /// Gives up after `RESTART_PATIENCE` (a long read, a backup) rather than hold the
     /// writer that long; the log then simply grows until the next try.
     pub fn restart_log(&self) -> Result<()> {
@@ -835,11 +836,10 @@ fn set_mode(path: &Path, mode: u32) {
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// How long [`Store::restart_log`] may hold the writer waiting for readers.
-/// (longer than a chunk's transaction, which it first waits for).
-const RESTART_PATIENCE: std::time::Duration = std::time::Duration::from_secs(1);
+const RESTART_PATIENCE: std::time::Duration = std::time::Duration::from_millis(200);
 
-/// See [`Store::defer_checkpoints`]: 64 MB of log at 4 KB pages.
-const CHECKPOINT_BACKSTOP_PAGES: i64 = 16_384;
+/// See [`Store::defer_checkpoints`]: 256 MB of log at 4 KB pages.
+const CHECKPOINT_BACKSTOP_PAGES: i64 = 65_536;
 
 /// How often the daemon's checkpointer looks at a log it last found idle.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
@@ -859,7 +859,8 @@ enum AfterPass {
     Wait,
     /// Being written to: look again after `CHECKPOINT_SOON`.
     Soon,
-    /// Long: copy the few frames written during the pass and start the log over.
+    /// Long: the writer copies the frames written during the pass and starts the log
+    /// over.
     Restart,
 }
 
@@ -868,8 +869,10 @@ enum AfterPass {
 /// while every frame is copied; while an ingest keeps committing, that moment never came
 /// by itself: the log grew to the backstop and the ingest's own commits did the copying,
 /// 64 MB at a time (in a 10,000-message backlog, more than a third of the ingest's time).
-/// So passes follow a written log closely, and once it is long a RESTART copies what the
-/// last pass missed, holding the writer for that short moment, so the log starts over.
+/// So passes follow a written log closely, and once it is long the writer itself, between
+/// two of its transactions, copies what the last pass missed and starts the log over.
+/// (A RESTART from the checkpointer's connection had to catch the writer between two
+/// chunks; it seldom did, and the commits' backstop copied the log after all.)
 fn after_pass(last: (i64, i64), (log, copied): (i64, i64)) -> AfterPass {
     // A log shorter than the last one was started over in between.
     let before = if log >= last.0 { last.1 } else { 0 };
@@ -883,8 +886,13 @@ fn after_pass(last: (i64, i64), (log, copied): (i64, i64)) -> AfterPass {
 }
 
 /// The daemon's checkpointer: copies the write-ahead log into the database on a
-/// connection of its own, so no ingest or send waits for it (see [`after_pass`]).
-pub async fn checkpointer(store: SharedStore, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+/// connection of its own, so no ingest or send waits for it, and has `writer` (the
+/// connection that stores mail) start a long log over (see [`after_pass`]).
+pub async fn checkpointer(
+    store: SharedStore,
+    writer: SharedStore,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
     let mut wait = CHECKPOINT_EVERY;
     let mut last = (0, 0);
     loop {
@@ -893,16 +901,17 @@ pub async fn checkpointer(store: SharedStore, mut shutdown: tokio::sync::watch::
             _ = shutdown.changed() => return,
         }
         let started = std::time::Instant::now();
-        let pass = store
+        let mut pass = store
             .run(move |s| {
                 let pass = s.checkpoint()?;
-                let step = after_pass(last, pass);
-                if step == AfterPass::Restart {
-                    s.restart_log()?;
-                }
-                Ok((pass, step))
+                Ok((pass, after_pass(last, pass)))
             })
             .await;
+        if let Ok((_, AfterPass::Restart)) = pass {
+            if let Err(e) = writer.run(|s| s.restart_log()).await {
+                pass = Err(e);
+            }
+        }
         wait = match pass {
             Ok(((log, copied), step)) => {
                 let ms = started.elapsed().as_millis() as u64;
