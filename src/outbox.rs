@@ -128,7 +128,7 @@ pub async fn run(
             }
             Ok(Step::Retry { .. }) | Ok(Step::Empty) => {
                 if std::mem::take(&mut burst) > 0 {
-                    crate::memory::release_free();
+                    store.release_memory().await;
                 }
                 match store.run(|s| s.next_attempt_at()).await {
                     Ok(Some(at)) => (at - clock.now()).to_std().unwrap_or_default().min(POLL),

@@ -307,8 +307,7 @@ impl Watcher {
         if let Some(last) = storing {
             self.ingested(last).await?;
             // The chunks are freed now; hand their pages back before waiting idle.
-            self.store.run(|s| s.release_memory()).await?;
-            crate::memory::release_free();
+            self.store.release_memory().await;
         }
         failed.map_or(Ok(()), Err)
     }

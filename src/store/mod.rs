@@ -945,6 +945,15 @@ impl SharedStore {
         SharedStore(std::sync::Arc::new(std::sync::Mutex::new(store)))
     }
 
+    /// After a burst of work (a backlog, a run of sends): frees this connection's page
+    /// cache, then hands the process's freed heap pages back to the system.
+    pub async fn release_memory(&self) {
+        if let Err(e) = self.run(|s| s.release_memory()).await {
+            tracing::debug!("cannot free the database page cache: {e:#}");
+        }
+        crate::memory::release_free();
+    }
+
     pub async fn run<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
