@@ -654,18 +654,24 @@ fn complaints(config: &Config, command: ComplaintsCommand) -> Result<ExitCode> {
                     Some(calendar::local_date(SystemClock.now()) - chrono::Days::new(LIST_DAYS))
                 }
             };
+            // One row more than asked tells whether `--limit` left any out.
             let filter = ListFilter {
                 since: since.and_then(calendar::start_of_day_utc),
-                limit,
+                limit: limit.map(|n| n.saturating_add(1)),
             };
-            let list = store.list_complaints(&filter)?;
+            let mut list = store.list_complaints(&filter)?;
+            let limited = limit.is_some_and(|n| list.len() > n);
+            if let Some(n) = limit {
+                // Oldest first: the extra row is the first one.
+                list.drain(..list.len().saturating_sub(n));
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
                 let ctx = RegisterView {
                     total: store.count_complaints()?,
                     since: filter.since.map(to_wib_rfc3339),
-                    limited: limit.is_some_and(|n| n == list.len()),
+                    limited,
                     complaints: &list,
                 };
                 print!("{}", templates.render("cli/complaints.txt", &ctx)?);

@@ -311,6 +311,19 @@ fn the_register_lists_open_and_recent_complaints_unless_asked_for_all() {
     );
     assert!(!text.contains("--all"), "{text}");
 
+    // --limit says it cut the list only when it did.
+    let cut = "pengaduan terbaru yang ditampilkan (--limit)";
+    let text = stdout(&pengaduan(
+        &config,
+        &["complaints", "list", "--all", "--limit", "2"],
+    ));
+    assert!(text.contains(cut) && !text.contains(&open_old), "{text}");
+    let text = stdout(&pengaduan(
+        &config,
+        &["complaints", "list", "--all", "--limit", "3"],
+    ));
+    assert!(!text.contains(cut) && text.contains(&open_old), "{text}");
+
     let bad = pengaduan(&config, &["complaints", "list", "--since", "kemarin"]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("YYYY-MM-DD"));
