@@ -114,20 +114,20 @@ pub async fn run(
     wake: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    // Mail sent since the queue was last empty: after a burst (a backlog's acknowledgements)
-    // the freed memory is handed back before the worker waits.
-    let mut burst = 0usize;
+    // Whether mail went out since the queue was last empty: after a burst (a backlog's
+    // acknowledgements) the freed memory is handed back before the worker waits.
+    let mut sent = false;
     loop {
         if *shutdown.borrow() {
             return;
         }
         let pause = match try_send_next(&store, &transport, clock.now()).await {
             Ok(Step::Sent { .. }) | Ok(Step::Failed { .. }) => {
-                burst += 1;
+                sent = true;
                 continue;
             }
             Ok(Step::Retry { .. }) | Ok(Step::Empty) => {
-                if std::mem::take(&mut burst) > 0 {
+                if std::mem::take(&mut sent) {
                     store.release_memory().await;
                 }
                 match store.run(|s| s.next_attempt_at()).await {

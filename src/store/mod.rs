@@ -916,11 +916,8 @@ pub async fn checkpointer(
             Ok(((log, copied), step)) => {
                 let ms = started.elapsed().as_millis() as u64;
                 tracing::debug!(log, copied, ?step, ms, "checkpoint");
-                last = if step == AfterPass::Restart {
-                    (0, 0)
-                } else {
-                    (log, copied)
-                };
+                // A restarted log shows as shorter at the next pass (see `after_pass`).
+                last = (log, copied);
                 match step {
                     AfterPass::Wait => CHECKPOINT_EVERY,
                     AfterPass::Soon | AfterPass::Restart => CHECKPOINT_SOON,
