@@ -389,7 +389,7 @@ impl Pipeline {
                 &msg.problems.join("; "),
             )?;
         }
-        crate::procedure::note_calendar_warning(&tx, complaint_id, &ticket, &due, now)?;
+        crate::procedure::note_calendar_warning(tx, complaint_id, &ticket, &due, now)?;
 
         let facts = AckFacts {
             received: arrival.received_at,
