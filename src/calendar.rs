@@ -126,20 +126,22 @@ pub const FIXED_NATIONAL: [(u32, u32, &str); 5] = [
 
 /// The fixed-date national holiday on `date`, if it is one (any year).
 pub fn fixed_holiday(date: NaiveDate) -> Option<Holiday> {
+    fixed_name(date).map(|name| Holiday {
+        date,
+        name: name.to_string(),
+        kind: HolidayKind::National,
+    })
+}
+
+fn fixed_name(date: NaiveDate) -> Option<&'static str> {
     FIXED_NATIONAL
         .iter()
         .find(|(m, d, _)| date.month() == *m && date.day() == *d)
-        .map(|(_, _, name)| Holiday {
-            date,
-            name: (*name).to_string(),
-            kind: HolidayKind::National,
-        })
+        .map(|(_, _, name)| *name)
 }
 
 fn is_fixed_holiday(date: NaiveDate) -> bool {
-    FIXED_NATIONAL
-        .iter()
-        .any(|(m, d, _)| date.month() == *m && date.day() == *d)
+    fixed_name(date).is_some()
 }
 
 /// The official lists in `config/libur-nasional-YYYY.toml` at build time, as (file name,
@@ -189,9 +191,10 @@ pub enum CalendarError {
 pub struct Deadline {
     /// The end (23:59:59 WIB) of the last working day of the period.
     pub at: DateTime<Utc>,
-    /// Years the count went through for which no holiday file declares
-    /// `year = Y`: only weekends and non-working weekdays were skipped there,
-    /// so the deadline may be too early and the caller must warn loudly.
+    /// Years the count went through for which no list declares `year = Y`:
+    /// only weekends, non-working weekdays, the fixed-date national holidays
+    /// and local days off were skipped there, so the deadline may be too early
+    /// and the caller must say so ([`deadline_warning`]).
     pub uncovered_years: Vec<i32>,
 }
 
