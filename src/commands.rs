@@ -40,6 +40,9 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
             println!("Cadangan basis data tersimpan di {}.", file.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Users { command } => {
+            crate::users::execute(&Config::load(&cli.config)?, command).await
+        }
         Command::Restore { file } => {
             let config = Config::load(&cli.config)?;
             crate::store::restore(&file, &config.storage.database)?;
@@ -73,6 +76,11 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
     let pipeline = Arc::new(load_pipeline(config)?);
     warn_missing_lists(&pipeline.calendar, SystemClock.now());
     let transport = Transport::from_config(smtp_cfg)?;
+    // Bound before anything starts, so a taken port stops `run` at once with the fix.
+    let listener = match &config.web {
+        Some(settings) => Some(crate::web::bind(settings).await?),
+        None => None,
+    };
     let db = &config.storage.database;
     let (stop, stopped) = watch::channel(false);
     let open = || -> Result<SharedStore> {
@@ -107,6 +115,13 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
         backfill_since,
     };
     let watching = tokio::spawn(watcher.run(stopped.clone()));
+    let serving = match (&config.web, listener) {
+        (Some(settings), Some(listener)) => {
+            let app = crate::web::WebApp::new(config, settings.clone(), open()?, clock.clone())?;
+            Some(tokio::spawn(crate::web::serve(listener, Arc::new(app), stopped.clone())))
+        }
+        _ => None,
+    };
     let sending = tokio::spawn(outbox::run(outbox_store, transport, clock, wake, stopped));
 
     wait_for_signal().await?;
@@ -115,6 +130,9 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
     let finished = tokio::time::timeout(Duration::from_secs(9), async {
         let _ = watching.await;
         let _ = sending.await;
+        if let Some(serving) = serving {
+            let _ = serving.await;
+        }
         let _ = checkpointing.await;
         let _ = scheduler.shutdown().await;
     })

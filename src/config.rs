@@ -53,6 +53,8 @@ pub struct Config {
     /// that folder exists; `None`: only the built-in templates. Files found there override
     /// the built-in template of the same name.
     pub templates_dir: Option<PathBuf>,
+    /// The staff dashboard; `None`: no web server.
+    pub web: Option<Web>,
 }
 
 #[derive(Debug, Clone)]
@@ -177,6 +179,26 @@ pub struct Limits {
     pub max_parse_bytes: usize,
 }
 
+/// `[web]`: the staff dashboard inside the daemon.
+#[derive(Debug, Clone)]
+pub struct Web {
+    pub listen: std::net::SocketAddr,
+    /// The address staff open, for links in mails; `https://` makes cookies `Secure`.
+    pub public_url: Option<String>,
+    /// A session ends after this long without a request.
+    pub session_idle: chrono::Duration,
+    /// Bearer token that opens `/metrics` to callers other than loopback (read by `run`).
+    pub metrics_token: Option<SecretSource>,
+}
+
+impl Web {
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
 /// A password or token. Never printed.
 #[derive(Clone)]
 pub struct Secret(String);
@@ -272,6 +294,71 @@ struct RawConfig {
     alerts: Option<RawAlerts>,
     limits: Option<RawLimits>,
     templates: Option<RawTemplates>,
+    web: Option<RawWeb>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWeb {
+    #[serde(default = "default_web_listen")]
+    listen: String,
+    public_url: Option<String>,
+    #[serde(default = "default_session_idle")]
+    session_idle_minutes: u32,
+    metrics_token_env: Option<String>,
+    metrics_token_file: Option<PathBuf>,
+}
+
+fn default_web_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+fn default_session_idle() -> u32 {
+    60
+}
+
+impl RawWeb {
+    /// `base`: the config file's folder, where a relative `metrics_token_file` starts.
+    fn parse(self, base: &Path) -> Result<Web, String> {
+        let listen = self.listen.parse().map_err(|_| {
+            format!(
+                "web.listen = {:?} is not an address with a port; write e.g. \"127.0.0.1:8080\" \
+                 (loopback, behind a reverse proxy) or \"0.0.0.0:8080\" (the office network)",
+                self.listen
+            )
+        })?;
+        if let Some(url) = &self.public_url {
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"));
+            if rest.is_none_or(|r| r.is_empty() || r.contains(char::is_whitespace)) {
+                return Err(format!(
+                    "web.public_url = {url:?} is not a web address; write it as staff open it, \
+                     e.g. \"https://pengaduan.puskesmas-kademangan.example\""
+                ));
+            }
+        }
+        if !(5..=24 * 60).contains(&self.session_idle_minutes) {
+            return Err(format!(
+                "web.session_idle_minutes = {} is out of range; use 5..=1440 (60 is the default)",
+                self.session_idle_minutes
+            ));
+        }
+        let metrics_token = match (self.metrics_token_env, self.metrics_token_file) {
+            (None, None) => None,
+            (env, file) => Some(secret_source(
+                "web",
+                "metrics_token",
+                env,
+                file.map(|f| base.join(f)),
+            )?),
+        };
+        Ok(Web {
+            listen,
+            public_url: self.public_url.map(|u| u.trim_end_matches('/').to_string()),
+            session_idle: chrono::Duration::minutes(self.session_idle_minutes.into()),
+            metrics_token,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -977,6 +1064,11 @@ impl Config {
                 Some(t) => Some(resolve(t.dir)),
                 None => Some(resolve(PathBuf::from("templates"))).filter(|d| d.is_dir()),
             },
+            web: raw
+                .web
+                .map(|w| w.parse(base))
+                .transpose()
+                .map_err(&err)?,
         })
     }
 }
@@ -1161,6 +1253,32 @@ database = "data/pengaduan.db"
         assert_eq!(c.calendar.working_days.len(), 5);
         assert_eq!(c.limits.auto_replies_per_sender_per_hour, 5);
         assert!(c.imap.is_none());
+    }
+
+    #[test]
+    fn web_section() {
+        assert!(parse(MINIMAL).unwrap().web.is_none(), "off unless configured");
+        let w = parse(&format!("{MINIMAL}[web]\n")).unwrap().web.unwrap();
+        assert_eq!(w.listen.to_string(), "127.0.0.1:8080");
+        assert!(!w.secure_cookies());
+        assert_eq!(w.session_idle, chrono::Duration::minutes(60));
+        let w = parse(&format!(
+            "{MINIMAL}[web]\npublic_url = \"https://p.example/\"\nsession_idle_minutes = 30\n"
+        ))
+        .unwrap()
+        .web
+        .unwrap();
+        assert!(w.secure_cookies());
+        assert_eq!(w.public_url.as_deref(), Some("https://p.example"));
+        for (bad, key) in [
+            ("listen = \"localhost\"", "web.listen"),
+            ("public_url = \"pengaduan.example\"", "web.public_url"),
+            ("session_idle_minutes = 0", "web.session_idle_minutes"),
+            ("metrics_token_env = \"PENGADUAN_NO_SUCH_VAR\"", "web.metrics_token_env"),
+        ] {
+            let e = parse(&format!("{MINIMAL}[web]\n{bad}\n")).unwrap_err().to_string();
+            assert!(e.contains(key), "{bad}: {e}");
+        }
     }
 
     #[test]
