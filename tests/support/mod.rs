@@ -7,3 +7,4 @@ pub mod hostile;
 pub mod lab;
 pub mod offline;
 pub mod outgoing;
+pub mod web;
