@@ -2,6 +2,7 @@
 //! anew and uses only part of it, hence the allow.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod daemon;
 pub mod hostile;
 pub mod lab;
