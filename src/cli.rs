@@ -75,7 +75,8 @@ pub enum Command {
     Restore {
         #[arg(value_name = "FILE")]
         file: PathBuf,
-    },    /// Staff accounts of the web dashboard.
+    },
+    /// Staff accounts of the web dashboard.
     Users {
         #[command(subcommand)]
         command: UsersCommand,

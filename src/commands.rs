@@ -118,7 +118,11 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
     let serving = match (&config.web, listener) {
         (Some(settings), Some(listener)) => {
             let app = crate::web::WebApp::new(config, settings.clone(), open()?, clock.clone())?;
-            Some(tokio::spawn(crate::web::serve(listener, Arc::new(app), stopped.clone())))
+            Some(tokio::spawn(crate::web::serve(
+                listener,
+                Arc::new(app),
+                stopped.clone(),
+            )))
         }
         _ => None,
     };

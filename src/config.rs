@@ -1257,7 +1257,10 @@ database = "data/pengaduan.db"
 
     #[test]
     fn web_section() {
-        assert!(parse(MINIMAL).unwrap().web.is_none(), "off unless configured");
+        assert!(
+            parse(MINIMAL).unwrap().web.is_none(),
+            "off unless configured"
+        );
         let w = parse(&format!("{MINIMAL}[web]\n")).unwrap().web.unwrap();
         assert_eq!(w.listen.to_string(), "127.0.0.1:8080");
         assert!(!w.secure_cookies());
@@ -1274,11 +1277,32 @@ database = "data/pengaduan.db"
             ("listen = \"localhost\"", "web.listen"),
             ("public_url = \"pengaduan.example\"", "web.public_url"),
             ("session_idle_minutes = 0", "web.session_idle_minutes"),
-            ("metrics_token_env = \"PENGADUAN_NO_SUCH_VAR\"", "web.metrics_token_env"),
+            (
+                "metrics_token_env = \"PENGADUAN_NO_SUCH_VAR\"",
+                "web.metrics_token_env",
+            ),
         ] {
-            let e = parse(&format!("{MINIMAL}[web]\n{bad}\n")).unwrap_err().to_string();
+            let e = parse(&format!("{MINIMAL}[web]\n{bad}\n"))
+                .unwrap_err()
+                .to_string();
             assert!(e.contains(key), "{bad}: {e}");
         }
+        // The example's commented [web] block, switched on, is valid.
+        let example = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/pengaduan.example.toml"
+        ))
+        .unwrap();
+        let block = &example[example.find("# [web]").unwrap()..];
+        let keys: String = block
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| l.contains(" = ") || l.starts_with('['))
+            .filter(|l| !l.starts_with("metrics_token_file"))
+            .map(|l| format!("{}\n", l.replace("PENGADUAN_METRICS_TOKEN", "PATH")))
+            .collect();
+        let w = parse(&format!("{MINIMAL}{keys}")).unwrap().web.unwrap();
+        assert!(w.secure_cookies() && w.metrics_token.is_some());
     }
 
     #[test]

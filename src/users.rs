@@ -20,9 +20,11 @@ pub async fn execute(config: &Config, command: UsersCommand) -> Result<ExitCode>
         UsersCommand::Add { name, role } => {
             let name = AccountName::parse(&name).map_err(AccountError::from);
             match name.and_then(|n| Ok((n, new_password()?))) {
-                Ok((name, password)) => accounts::add(&store, &SystemClock, &actor(), name.clone(), role, password)
-                    .await
-                    .map(|()| format!("Akun {name} ({role}) ditambahkan.")),
+                Ok((name, password)) => {
+                    accounts::add(&store, &SystemClock, &actor(), name.clone(), role, password)
+                        .await
+                        .map(|()| format!("Akun {name} ({role}) ditambahkan."))
+                }
                 Err(e) => Err(e),
             }
         }
@@ -33,7 +35,10 @@ pub async fn execute(config: &Config, command: UsersCommand) -> Result<ExitCode>
             }
             for a in list {
                 let state = match a.disabled_at {
-                    Some(t) => format!("nonaktif sejak {}", crate::templates::format_date(&crate::clock::to_wib_rfc3339(t), false)),
+                    Some(t) => format!(
+                        "nonaktif sejak {}",
+                        crate::templates::format_date(&crate::clock::to_wib_rfc3339(t), false)
+                    ),
                     None => "aktif".into(),
                 };
                 println!("{:<32} {:<8} {state}", a.name, a.role);
@@ -49,9 +54,15 @@ pub async fn execute(config: &Config, command: UsersCommand) -> Result<ExitCode>
         UsersCommand::Passwd { name } => {
             let name = AccountName::parse(&name).map_err(AccountError::from);
             match name.and_then(|n| Ok((n, new_password()?))) {
-                Ok((name, password)) => accounts::set_password(&store, &SystemClock, &actor(), name.clone(), password)
-                    .await
-                    .map(|()| format!("Kata sandi akun {name} diganti; sesinya yang terbuka berakhir.")),
+                Ok((name, password)) => {
+                    accounts::set_password(&store, &SystemClock, &actor(), name.clone(), password)
+                        .await
+                        .map(|()| {
+                            format!(
+                                "Kata sandi akun {name} diganti; sesinya yang terbuka berakhir."
+                            )
+                        })
+                }
                 Err(e) => Err(e),
             }
         }

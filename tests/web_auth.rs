@@ -50,7 +50,11 @@ fn anonymous_requests_are_refused_on_every_staff_route() {
                 }
                 Access::Public => {
                     // /healthz answers 503 on a daemon that never read its mailbox.
-                    assert!(matches!(reply.status, 200 | 503), "{what}: {}", reply.status);
+                    assert!(
+                        matches!(reply.status, 200 | 503),
+                        "{what}: {}",
+                        reply.status
+                    );
                 }
                 Access::Metrics => assert_eq!(reply.status, 200, "{what} from loopback"),
             }
@@ -63,7 +67,10 @@ fn anonymous_requests_are_refused_on_every_staff_route() {
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(r.header("referrer-policy"), Some("same-origin"));
     let csp = r.header("content-security-policy").unwrap();
-    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
 }
 
 #[test]
@@ -75,7 +82,9 @@ fn login_sets_a_strict_session_cookie_and_logout_ends_it() {
     assert!(wrong.body.contains("Nama pengguna atau kata sandi salah."));
     let unknown = c.login("tidakada", "salah-sekali");
     assert_eq!(unknown.status, 401);
-    assert!(unknown.body.contains("Nama pengguna atau kata sandi salah."));
+    assert!(unknown
+        .body
+        .contains("Nama pengguna atau kata sandi salah."));
 
     let ok = c.login("Siti", PETUGAS_PW);
     assert_eq!(ok.status, 303, "{}", ok.body);
@@ -85,7 +94,10 @@ fn login_sets_a_strict_session_cookie_and_logout_ends_it() {
         .find(|(k, v)| k == "set-cookie" && v.starts_with("pengaduan_sesi="))
         .map(|(_, v)| v.clone())
         .unwrap();
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
     assert!(!set.contains("Secure"), "no https public_url: {set}");
     let home = c.get("/");
     assert_eq!(home.status, 200);
@@ -131,17 +143,20 @@ fn secure_cookie_when_the_public_url_is_https() {
     site.add_user("siti", "petugas", PETUGAS_PW);
     let mut c = site.client();
     let ok = c.login("siti", PETUGAS_PW);
-    assert!(ok
-        .headers
-        .iter()
-        .any(|(k, v)| k == "set-cookie" && v.starts_with("pengaduan_sesi=") && v.contains("; Secure")));
+    assert!(ok.headers.iter().any(|(k, v)| k == "set-cookie"
+        && v.starts_with("pengaduan_sesi=")
+        && v.contains("; Secure")));
 }
 
 #[test]
 fn a_post_without_its_csrf_token_is_refused() {
     let site = site_with_users();
     let mut c = site.login("admin", ADMIN_PW);
-    let form = [("name", "budi"), ("role", "petugas"), ("password", "budi-rahasia-1")];
+    let form = [
+        ("name", "budi"),
+        ("role", "petugas"),
+        ("password", "budi-rahasia-1"),
+    ];
     let none = c.post("/akun", &form);
     assert_eq!(none.status, 403, "{}", none.body);
     let mut forged = form.to_vec();
@@ -180,10 +195,14 @@ fn a_petugas_cannot_add_users_an_admin_can() {
     ];
     assert_eq!(p.post("/akun", &form).status, 403);
     assert_eq!(
-        p.post("/akun/nonaktifkan", &[("csrf", &csrf), ("name", "admin")]).status,
+        p.post("/akun/nonaktifkan", &[("csrf", &csrf), ("name", "admin")])
+            .status,
         403
     );
-    assert!(!p.get("/").body.contains("href=\"/akun\""), "no link for a petugas");
+    assert!(
+        !p.get("/").body.contains("href=\"/akun\""),
+        "no link for a petugas"
+    );
 
     let mut a = site.login("admin", ADMIN_PW);
     let csrf = a.csrf("/akun");
@@ -202,24 +221,44 @@ fn a_petugas_cannot_add_users_an_admin_can() {
     // The same rules as the CLI, as status codes.
     let again = a.post(
         "/akun",
-        &[("csrf", &csrf), ("name", "budi"), ("role", "petugas"), ("password", "budi-rahasia-1")],
+        &[
+            ("csrf", &csrf),
+            ("name", "budi"),
+            ("role", "petugas"),
+            ("password", "budi-rahasia-1"),
+        ],
     );
     assert_eq!(again.status, 409);
     assert!(again.body.contains("akun budi sudah ada"));
     let weak = a.post(
         "/akun",
-        &[("csrf", &csrf), ("name", "ani"), ("role", "petugas"), ("password", "pendek")],
+        &[
+            ("csrf", &csrf),
+            ("name", "ani"),
+            ("role", "petugas"),
+            ("password", "pendek"),
+        ],
     );
     assert_eq!(weak.status, 422);
     let bad_role = a.post(
         "/akun",
-        &[("csrf", &csrf), ("name", "ani"), ("role", "raja"), ("password", "ani-rahasia-1")],
+        &[
+            ("csrf", &csrf),
+            ("name", "ani"),
+            ("role", "raja"),
+            ("password", "ani-rahasia-1"),
+        ],
     );
     assert_eq!(bad_role.status, 422);
     // Names are escaped: a hostile name is refused before it reaches a page.
     let hostile = a.post(
         "/akun",
-        &[("csrf", &csrf), ("name", "<script>x</script>"), ("role", "petugas"), ("password", "ani-rahasia-1")],
+        &[
+            ("csrf", &csrf),
+            ("name", "<script>x</script>"),
+            ("role", "petugas"),
+            ("password", "ani-rahasia-1"),
+        ],
     );
     assert_eq!(hostile.status, 422);
     assert!(!hostile.body.contains("<script>x"), "{}", hostile.body);
@@ -230,13 +269,23 @@ fn a_petugas_cannot_add_users_an_admin_can() {
     let off = a.post("/akun/nonaktifkan", &[("csrf", &csrf), ("name", "budi")]);
     assert_eq!(off.status, 303);
     assert_eq!(b.get("/").status, 303, "disabled: session ended");
-    assert_eq!(Client::new(&site.url).login("budi", "budi-rahasia-1").status, 401);
     assert_eq!(
-        a.post("/akun/nonaktifkan", &[("csrf", &csrf), ("name", "budi")]).status,
+        Client::new(&site.url)
+            .login("budi", "budi-rahasia-1")
+            .status,
+        401
+    );
+    assert_eq!(
+        a.post("/akun/nonaktifkan", &[("csrf", &csrf), ("name", "budi")])
+            .status,
         409
     );
     assert_eq!(
-        a.post("/akun/nonaktifkan", &[("csrf", &csrf), ("name", "tidakada")]).status,
+        a.post(
+            "/akun/nonaktifkan",
+            &[("csrf", &csrf), ("name", "tidakada")]
+        )
+        .status,
         404
     );
 }
@@ -273,8 +322,18 @@ fn logins_are_rate_limited_per_account_and_per_address() {
     // The right password does not help now: refused before it is looked at.
     let limited = c.login("siti", PETUGAS_PW);
     assert_eq!(limited.status, 429);
-    assert!(limited.body.contains("Terlalu banyak percobaan masuk yang gagal"), "{}", limited.body);
-    assert!(limited.body.contains("09.15 WIB"), "until the first failure leaves the window: {}", limited.body);
+    assert!(
+        limited
+            .body
+            .contains("Terlalu banyak percobaan masuk yang gagal"),
+        "{}",
+        limited.body
+    );
+    assert!(
+        limited.body.contains("09.15 WIB"),
+        "until the first failure leaves the window: {}",
+        limited.body
+    );
     // Another account from the same address still works (that limit is 20).
     assert_eq!(Client::new(&site.url).login("admin", ADMIN_PW).status, 303);
     site.clock.advance(Duration::minutes(15));
@@ -294,7 +353,14 @@ fn users_add_reads_the_password_from_stdin_never_from_an_argument() {
     // As an argument: clap refuses it, so it never reaches the program.
     for args in [
         &["add", "siti", "--role", "petugas", "rahasia-123"][..],
-        &["add", "siti", "--role", "petugas", "--password", "rahasia-123"][..],
+        &[
+            "add",
+            "siti",
+            "--role",
+            "petugas",
+            "--password",
+            "rahasia-123",
+        ][..],
     ] {
         let out = site.users(args, "");
         assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
@@ -326,14 +392,33 @@ fn users_add_reads_the_password_from_stdin_never_from_an_argument() {
     assert!(hash.starts_with("$argon2id$"), "{hash}");
 
     // passwd: the old password stops working and open sessions end.
-    assert!(site.users(&["passwd", "siti"], "rahasia-baru-1\n").status.success());
+    assert!(site
+        .users(&["passwd", "siti"], "rahasia-baru-1\n")
+        .status
+        .success());
     assert_eq!(c.get("/").status, 303);
-    assert_eq!(Client::new(&site.url).login("siti", "rahasia-123").status, 401);
+    assert_eq!(
+        Client::new(&site.url).login("siti", "rahasia-123").status,
+        401
+    );
     site.login("siti", "rahasia-baru-1");
-    assert_eq!(site.users(&["passwd", "budi"], "rahasia-baru-1\n").status.code(), Some(1));
+    assert_eq!(
+        site.users(&["passwd", "budi"], "rahasia-baru-1\n")
+            .status
+            .code(),
+        Some(1)
+    );
 
     assert!(site.users(&["disable", "siti"], "").status.success());
     let list = String::from_utf8(site.users(&["list"], "").stdout).unwrap();
-    assert!(list.contains("siti") && list.contains("nonaktif sejak"), "{list}");
-    assert_eq!(Client::new(&site.url).login("siti", "rahasia-baru-1").status, 401);
+    assert!(
+        list.contains("siti") && list.contains("nonaktif sejak"),
+        "{list}"
+    );
+    assert_eq!(
+        Client::new(&site.url)
+            .login("siti", "rahasia-baru-1")
+            .status,
+        401
+    );
 }

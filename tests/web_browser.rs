@@ -41,7 +41,10 @@ fn staff_log_in_in_a_browser_and_see_the_register() {
         // Anonymous: the register sends the browser to the login page.
         b.client.goto(&format!("{}/", site.url)).await.unwrap();
         assert_eq!(b.client.current_url().await.unwrap().path(), "/login");
-        assert_eq!(b.client.title().await.unwrap(), "Masuk · Puskesmas Kademangan");
+        assert_eq!(
+            b.client.title().await.unwrap(),
+            "Masuk · Puskesmas Kademangan"
+        );
         for width in [390, 1366] {
             b.screenshot("login", width).await;
         }
@@ -61,7 +64,11 @@ fn staff_log_in_in_a_browser_and_see_the_register() {
         assert_eq!(b.client.current_url().await.unwrap().path(), "/");
         let h1 = b.client.find(Locator::Css("h1")).await.unwrap();
         assert_eq!(h1.text().await.unwrap(), "Daftar pengaduan");
-        let rows = b.client.find_all(Locator::Css("table.register tbody tr")).await.unwrap();
+        let rows = b
+            .client
+            .find_all(Locator::Css("table.register tbody tr"))
+            .await
+            .unwrap();
         assert_eq!(rows.len(), site.store().count_complaints().unwrap());
         let first = rows[0].text().await.unwrap();
         assert!(first.contains("ADU-2026-"), "{first}");
@@ -74,7 +81,10 @@ fn staff_log_in_in_a_browser_and_see_the_register() {
             .execute("return document.cookie", vec![])
             .await
             .unwrap();
-        assert!(!cookies.as_str().unwrap().contains("pengaduan_sesi"), "{cookies}");
+        assert!(
+            !cookies.as_str().unwrap().contains("pengaduan_sesi"),
+            "{cookies}"
+        );
 
         // Logging out from the header's button ends the session.
         b.client
@@ -108,9 +118,15 @@ fn an_admin_adds_an_account_from_the_browser() {
             .await
             .unwrap();
         assert_eq!(b.client.current_url().await.unwrap().path(), "/akun");
-        let form = b.client.form(Locator::Css("form[action='/akun']")).await.unwrap();
+        let form = b
+            .client
+            .form(Locator::Css("form[action='/akun']"))
+            .await
+            .unwrap();
         form.set_by_name("name", "budi").await.unwrap();
-        form.set_by_name("password", "budi-rahasia-1").await.unwrap();
+        form.set_by_name("password", "budi-rahasia-1")
+            .await
+            .unwrap();
         b.client
             .find(Locator::Css("#role option[value='kepala']"))
             .await
@@ -128,7 +144,10 @@ fn an_admin_adds_an_account_from_the_browser() {
             .text()
             .await
             .unwrap();
-        assert!(table.contains("budi") && table.contains("Kepala Puskesmas"), "{table}");
+        assert!(
+            table.contains("budi") && table.contains("Kepala Puskesmas"),
+            "{table}"
+        );
         for width in [390, 1366] {
             b.screenshot("akun", width).await;
         }

@@ -19,7 +19,8 @@ fn run_serves_the_dashboard_and_stops_it_on_sigterm() {
         .local_addr()
         .unwrap()
         .port();
-    let web: &'static str = Box::leak(format!("[web]\nlisten = \"127.0.0.1:{port}\"\n").into_boxed_str());
+    let web: &'static str =
+        Box::leak(format!("[web]\nlisten = \"127.0.0.1:{port}\"\n").into_boxed_str());
     let mut d = Daemon::with(
         &lab,
         Options {
@@ -34,7 +35,11 @@ fn run_serves_the_dashboard_and_stops_it_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    add.stdin.take().unwrap().write_all(b"admin-rahasia-1\n").unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"admin-rahasia-1\n")
+        .unwrap();
     let out = add.wait_with_output().unwrap();
     assert!(out.status.success(), "{out:?}");
 

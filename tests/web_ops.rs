@@ -16,7 +16,11 @@ fn health(site: &Site) -> (u16, serde_json::Value) {
 fn problems(v: &serde_json::Value) -> Vec<String> {
     v["problems"]
         .as_array()
-        .map(|a| a.iter().map(|p| p["problem"].as_str().unwrap().to_string()).collect())
+        .map(|a| {
+            a.iter()
+                .map(|p| p["problem"].as_str().unwrap().to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -24,7 +28,10 @@ fn problems(v: &serde_json::Value) -> Vec<String> {
 fn healthz_is_200_when_all_is_well_and_503_with_the_reason() {
     let site = Site::start();
     let (status, body) = health(&site);
-    assert_eq!((status, problems(&body)), (503, vec!["mailbox_never_read".to_string()]));
+    assert_eq!(
+        (status, problems(&body)),
+        (503, vec!["mailbox_never_read".to_string()])
+    );
 
     site.mailbox_read();
     let (status, body) = health(&site);
@@ -36,7 +43,10 @@ fn healthz_is_200_when_all_is_well_and_503_with_the_reason() {
     assert_eq!(health(&site).0, 200);
     site.clock.advance(Duration::minutes(1));
     let (status, body) = health(&site);
-    assert_eq!((status, problems(&body)), (503, vec!["mailbox_silent".to_string()]));
+    assert_eq!(
+        (status, problems(&body)),
+        (503, vec!["mailbox_silent".to_string()])
+    );
     assert_eq!(body["problems"][0]["since"], "2026-11-23T02:00:00Z");
 
     site.mailbox_read();
@@ -52,14 +62,20 @@ fn healthz_is_200_when_all_is_well_and_503_with_the_reason() {
     )
     .unwrap();
     let (status, body) = health(&site);
-    assert_eq!((status, problems(&body)), (503, vec!["outbox_stuck".to_string()]));
+    assert_eq!(
+        (status, problems(&body)),
+        (503, vec!["outbox_stuck".to_string()])
+    );
     db.execute("UPDATE outbox SET status = 'sent'", []).unwrap();
     assert_eq!(health(&site).0, 200);
 
     // A database that does not answer the health query.
     db.execute("DROP TABLE health", []).unwrap();
     let (status, body) = health(&site);
-    assert_eq!((status, problems(&body)), (503, vec!["database_unavailable".to_string()]));
+    assert_eq!(
+        (status, problems(&body)),
+        (503, vec!["database_unavailable".to_string()])
+    );
 }
 
 /// Every sample line is `name{label="value"} number` or `name number`, and every family
@@ -77,9 +93,14 @@ fn assert_exposition_format(text: &str) {
             continue;
         }
         let (series, value) = line.rsplit_once(' ').unwrap();
-        value.parse::<i64>().unwrap_or_else(|_| panic!("value of {line:?}"));
+        value
+            .parse::<i64>()
+            .unwrap_or_else(|_| panic!("value of {line:?}"));
         let name = series.split('{').next().unwrap();
-        assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{line}");
+        assert!(
+            name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+            "{line}"
+        );
         assert!(typed.contains(name), "sample before its TYPE: {line}");
         if let Some(labels) = series.strip_prefix(name).filter(|l| !l.is_empty()) {
             assert!(labels.starts_with('{') && labels.ends_with('}'), "{line}");
@@ -103,7 +124,10 @@ fn metrics_in_prometheus_format_from_loopback() {
     site.clock.advance(Duration::seconds(90));
     let r = site.client().get("/metrics");
     assert_eq!(r.status, 200);
-    assert_eq!(r.header("content-type"), Some("text/plain; version=0.0.4; charset=utf-8"));
+    assert_eq!(
+        r.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
     assert_exposition_format(&r.body);
     let m = |s: &str| sample(&r.body, s);
     // The samples: four complaints from people, one reply in a thread, three machine mails.
@@ -123,10 +147,20 @@ fn metrics_in_prometheus_format_from_loopback() {
     let registered = site.store().count_complaints().unwrap() as i64;
     assert!(registered > 0);
     assert_eq!(complaints, registered);
-    assert_eq!(m("pengaduan_complaints{status=\"received\"}"), Some(registered));
-    assert_eq!(m("pengaduan_outbox_mails{status=\"waiting\"}"), Some(registered), "acknowledgements queued");
+    assert_eq!(
+        m("pengaduan_complaints{status=\"received\"}"),
+        Some(registered)
+    );
+    assert_eq!(
+        m("pengaduan_outbox_mails{status=\"waiting\"}"),
+        Some(registered),
+        "acknowledgements queued"
+    );
     assert_eq!(m("pengaduan_outbox_mails{status=\"sent\"}"), Some(0));
-    assert_eq!(m("pengaduan_deadline_breaches{deadline=\"review\"}"), Some(0));
+    assert_eq!(
+        m("pengaduan_deadline_breaches{deadline=\"review\"}"),
+        Some(0)
+    );
     assert_eq!(m("pengaduan_mailbox_sync_age_seconds"), Some(90));
 
     // Four days later nothing was reviewed: every complaint is past its 3x24 jam review.
@@ -134,34 +168,55 @@ fn metrics_in_prometheus_format_from_loopback() {
     let r = site.client().get("/metrics");
     let reviewable: i64 = rusqlite::Connection::open(site.db())
         .unwrap()
-        .query_row("SELECT count(*) FROM complaints WHERE review_due < ?1", [to_db(site.clock_now())], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM complaints WHERE review_due < ?1",
+            [to_db(site.clock_now())],
+            |r| r.get(0),
+        )
         .unwrap();
     assert!(reviewable > 0);
-    assert_eq!(sample(&r.body, "pengaduan_deadline_breaches{deadline=\"review\"}"), Some(reviewable));
-    assert_eq!(sample(&r.body, "pengaduan_deadline_breaches{deadline=\"answer\"}"), Some(0));
+    assert_eq!(
+        sample(&r.body, "pengaduan_deadline_breaches{deadline=\"review\"}"),
+        Some(reviewable)
+    );
+    assert_eq!(
+        sample(&r.body, "pengaduan_deadline_breaches{deadline=\"answer\"}"),
+        Some(0)
+    );
 }
 
 #[test]
 fn metrics_need_loopback_or_the_token() {
     let site = Site::start();
     let mut proxied = site.client();
-    proxied.extra.push(("X-Forwarded-For".into(), "203.0.113.9".into()));
-    assert_eq!(proxied.get("/metrics").status, 403, "through a proxy, no token configured");
+    proxied
+        .extra
+        .push(("X-Forwarded-For".into(), "203.0.113.9".into()));
+    assert_eq!(
+        proxied.get("/metrics").status,
+        403,
+        "through a proxy, no token configured"
+    );
 
     std::env::set_var("WEB_OPS_METRICS_TOKEN", "token-rahasia-123");
     let site = Site::with("metrics_token_env = \"WEB_OPS_METRICS_TOKEN\"");
     let mut c = site.client();
-    c.extra.push(("X-Forwarded-For".into(), "203.0.113.9".into()));
+    c.extra
+        .push(("X-Forwarded-For".into(), "203.0.113.9".into()));
     let r = c.get("/metrics");
     assert_eq!(r.status, 401);
     assert_eq!(r.header("www-authenticate"), Some("Bearer"));
-    c.extra.push(("Authorization".into(), "Bearer token-salah-1234".into()));
+    c.extra
+        .push(("Authorization".into(), "Bearer token-salah-1234".into()));
     assert_eq!(c.get("/metrics").status, 401);
     c.extra.pop();
-    c.extra.push(("Authorization".into(), "Bearer token-rahasia-123".into()));
+    c.extra
+        .push(("Authorization".into(), "Bearer token-rahasia-123".into()));
     let r = c.get("/metrics");
     assert_eq!(r.status, 200);
-    assert!(r.body.contains("pengaduan_complaints{status=\"received\"} 0"));
+    assert!(r
+        .body
+        .contains("pengaduan_complaints{status=\"received\"} 0"));
     // Loopback without a proxy needs no token.
     assert_eq!(site.client().get("/metrics").status, 200);
 }

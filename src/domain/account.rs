@@ -99,7 +99,10 @@ mod tests {
             (&"a".repeat(32), Some(&*"a".repeat(32))),
         ] {
             assert_eq!(
-                AccountName::parse(input).ok().as_ref().map(AccountName::as_str),
+                AccountName::parse(input)
+                    .ok()
+                    .as_ref()
+                    .map(AccountName::as_str),
                 expected,
                 "{input:?}"
             );

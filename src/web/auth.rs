@@ -58,7 +58,11 @@ fn is_token(s: &str) -> bool {
 
 /// Equal without an early exit, so the time taken does not reveal a matching prefix.
 pub(super) fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 pub async fn load_session(
@@ -67,14 +71,7 @@ pub async fn load_session(
     next: Next,
 ) -> Response {
     if let Some(token) = cookie(req.headers(), SESSION_COOKIE).filter(|t| is_token(t)) {
-        match accounts::session(
-            &app.store,
-            &*app.clock,
-            &token,
-            app.settings.session_idle,
-        )
-        .await
-        {
+        match accounts::session(&app.store, &*app.clock, &token, app.settings.session_idle).await {
             Ok(Some(session)) => {
                 req.extensions_mut().insert(session);
             }
@@ -112,14 +109,12 @@ pub async fn check_csrf(req: Request, next: Next) -> Response {
         return (StatusCode::PAYLOAD_TOO_LARGE, "Formulir terlalu besar.").into_response();
     };
     // The token is hex, so it needs no percent-decoding; anything else does not match.
-    let sent = std::str::from_utf8(&bytes)
-        .ok()
-        .and_then(|form| {
-            form.split('&')
-                .filter_map(|pair| pair.split_once('='))
-                .find(|(k, _)| *k == "csrf")
-                .map(|(_, v)| v.to_string())
-        });
+    let sent = std::str::from_utf8(&bytes).ok().and_then(|form| {
+        form.split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(k, _)| *k == "csrf")
+            .map(|(_, v)| v.to_string())
+    });
     match (expected, sent) {
         (Some(e), Some(s)) if is_token(&e) && same(&e, &s) => {
             next.run(Request::from_parts(parts, Body::from(bytes))).await
@@ -211,10 +206,7 @@ pub struct RequireRole<R: Allowed>(pub Session, pub PhantomData<R>);
 impl<R: Allowed> FromRequestParts<super::State> for RequireRole<R> {
     type Rejection = Response;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &super::State,
-    ) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, state: &super::State) -> Result<Self, Response> {
         let Staff(session) = Staff::from_request_parts(parts, state).await?;
         if R::ROLES.contains(&session.role) {
             Ok(RequireRole(session, PhantomData))
@@ -231,7 +223,10 @@ mod tests {
     #[test]
     fn cookies_are_found_among_others() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, "a=1; pengaduan_sesi=abc; b=2".parse().unwrap());
+        h.insert(
+            header::COOKIE,
+            "a=1; pengaduan_sesi=abc; b=2".parse().unwrap(),
+        );
         assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("abc"));
         assert_eq!(cookie(&h, LOGIN_COOKIE), None);
         let c = set_cookie(SESSION_COOKIE, "abc", true, None);

@@ -8,8 +8,7 @@ use axum::Extension;
 use serde::{Deserialize, Serialize};
 
 use super::auth::{
-    cookie, set_cookie, AdminOnly, ClientAddress, RequireRole, Staff, LOGIN_COOKIE,
-    SESSION_COOKIE,
+    cookie, set_cookie, AdminOnly, ClientAddress, RequireRole, Staff, LOGIN_COOKIE, SESSION_COOKIE,
 };
 use super::{State as AppState, WebApp};
 use crate::app::accounts::{self, AccountError, LoginError, Password, Session};
@@ -150,7 +149,12 @@ pub async fn login_form(
     let mut res = render(&app, StatusCode::OK, "web/login.html", None, &token, page);
     res.headers_mut().insert(
         header::SET_COOKIE,
-        set_cookie(LOGIN_COOKIE, &token, app.settings.secure_cookies(), Some(3600)),
+        set_cookie(
+            LOGIN_COOKIE,
+            &token,
+            app.settings.secure_cookies(),
+            Some(3600),
+        ),
     );
     res
 }
@@ -179,7 +183,10 @@ pub async fn login(
                 header::SET_COOKIE,
                 set_cookie(SESSION_COOKIE, &new.token, secure, None),
             );
-            h.append(header::SET_COOKIE, set_cookie(LOGIN_COOKIE, "", secure, Some(0)));
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(LOGIN_COOKIE, "", secure, Some(0)),
+            );
             res
         }
         Err(LoginError::Store(e)) => server_error(&e),
@@ -344,7 +351,15 @@ pub async fn add_account(
         Err(AccountError::Store(e)) => server_error(&e),
         Err(e) => {
             let status = status_of(&e);
-            accounts_page(&app, &session, status, Some(&e), form.name.trim(), &form.role).await
+            accounts_page(
+                &app,
+                &session,
+                status,
+                Some(&e),
+                form.name.trim(),
+                &form.role,
+            )
+            .await
         }
     }
 }

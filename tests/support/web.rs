@@ -128,10 +128,11 @@ impl Site {
         let config = Config::load(&self.config).unwrap();
         let pipeline = pengaduan::commands::load_pipeline(&config).unwrap();
         let mut store = self.store();
-        let mut files: Vec<_> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/inbox"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
+        let mut files: Vec<_> =
+            std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/inbox"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
         files.sort();
         for f in files {
             let raw = std::fs::read(&f).unwrap();
