@@ -346,7 +346,7 @@ pub async fn login(
         })
         .await?;
     if let LoginVerdict::Wait { until } =
-        login_verdict(&failures.0, &failures.1, now, &LOGIN_POLICY)
+        login_verdict(&failures.account, &failures.address, now, &LOGIN_POLICY)
     {
         return Err(LoginError::RateLimited { until });
     }
@@ -426,7 +426,7 @@ pub async fn session(
                 }
                 tx.commit()?;
             }
-            Ok((fresh != Freshness::Expired).then(|| Session {
+            Ok((fresh != Freshness::Expired).then_some(Session {
                 name: record.name,
                 role: record.role,
                 csrf: record.csrf,

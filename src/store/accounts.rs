@@ -38,6 +38,13 @@ pub struct SessionRecord {
     pub last_seen: DateTime<Utc>,
 }
 
+/// When the recent failed logins happened, for the typed name and from the address.
+#[derive(Debug, Clone, Default)]
+pub struct LoginFailures {
+    pub account: Vec<DateTime<Utc>>,
+    pub address: Vec<DateTime<Utc>>,
+}
+
 /// A value the database holds that this build cannot read (a role renamed by hand).
 fn bad<E: std::error::Error + Send + Sync + 'static>(col: usize, e: E) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
@@ -121,7 +128,7 @@ impl Store {
         account: &str,
         address: &str,
         since: DateTime<Utc>,
-    ) -> Result<(Vec<DateTime<Utc>>, Vec<DateTime<Utc>>)> {
+    ) -> Result<LoginFailures> {
         let times = |column: &str, value: &str| -> Result<Vec<DateTime<Utc>>> {
             let mut stmt = self.conn.prepare_cached(&format!(
                 "SELECT at FROM login_failures WHERE {column} = ?1 AND at >= ?2 ORDER BY at"
@@ -129,7 +136,10 @@ impl Store {
             let rows = stmt.query_map(params![value, to_db(since)], |r| time_at(r, 0))?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         };
-        Ok((times("account", account)?, times("address", address)?))
+        Ok(LoginFailures {
+            account: times("account", account)?,
+            address: times("address", address)?,
+        })
     }
 }
 
