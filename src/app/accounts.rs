@@ -15,7 +15,7 @@ use crate::clock::Clock;
 use crate::domain::account::InvalidAccountName;
 use crate::domain::{AccountName, Role};
 use crate::store::accounts::AccountRow;
-use crate::store::SharedStore;
+use crate::store::{SharedStore, Tx};
 
 /// Why an account action failed. The CLI prints the message; the web maps the variant to
 /// a status code (`NotFound` 404, `Exists` 409, `InvalidName`/`WeakPassword` 422).
@@ -239,8 +239,35 @@ async fn verify(password: Password, stored: Option<String>) -> anyhow::Result<bo
     .context("the password check ended unexpectedly")
 }
 
-pub async fn list(store: &SharedStore) -> Result<Vec<AccountRow>, AccountError> {
-    Ok(store.run(|s| s.accounts()).await?)
+pub async fn list(store: &SharedStore) -> anyhow::Result<Vec<AccountRow>> {
+    store.run(|s| s.accounts()).await
+}
+
+/// One account change and its audit event, in one transaction. `change` returns why it
+/// cannot be done (nothing is written then).
+async fn audited<F>(
+    store: &SharedStore,
+    clock: &dyn Clock,
+    actor: &str,
+    kind: &'static str,
+    detail: String,
+    change: F,
+) -> Result<(), AccountError>
+where
+    F: FnOnce(&Tx<'_>, DateTime<Utc>) -> anyhow::Result<Result<(), AccountError>> + Send + 'static,
+{
+    let (now, actor) = (clock.now(), actor.to_string());
+    store
+        .run(move |s| {
+            let tx = s.transaction()?;
+            if let Err(refused) = change(&tx, now)? {
+                return Ok(Err(refused));
+            }
+            tx.add_event(None, now, &actor, kind, &detail)?;
+            tx.commit()?;
+            Ok(Ok(()))
+        })
+        .await?
 }
 
 pub async fn add(
@@ -252,24 +279,21 @@ pub async fn add(
     password: Password,
 ) -> Result<(), AccountError> {
     let hashed = hash(password).await?;
-    let (now, actor) = (clock.now(), actor.to_string());
-    store
-        .run(move |s| {
-            let tx = s.transaction()?;
-            if !tx.insert_account(&name, role, &hashed, now)? {
-                return Ok(Err(AccountError::Exists(name)));
-            }
-            tx.add_event(
-                None,
-                now,
-                &actor,
-                "account_added",
-                &format!("{name} ({role})"),
-            )?;
-            tx.commit()?;
-            Ok(Ok(()))
-        })
-        .await?
+    let detail = format!("{name} ({role})");
+    audited(
+        store,
+        clock,
+        actor,
+        "account_added",
+        detail,
+        move |tx, now| {
+            Ok(match tx.insert_account(&name, role, &hashed, now)? {
+                true => Ok(()),
+                false => Err(AccountError::Exists(name)),
+            })
+        },
+    )
+    .await
 }
 
 pub async fn disable(
@@ -278,20 +302,22 @@ pub async fn disable(
     actor: &str,
     name: AccountName,
 ) -> Result<(), AccountError> {
-    let (now, actor) = (clock.now(), actor.to_string());
-    store
-        .run(move |s| {
-            let tx = s.transaction()?;
-            match tx.disable_account(&name, now)? {
-                None => return Ok(Err(AccountError::NotFound(name))),
-                Some(false) => return Ok(Err(AccountError::AlreadyDisabled(name))),
-                Some(true) => {}
-            }
-            tx.add_event(None, now, &actor, "account_disabled", name.as_str())?;
-            tx.commit()?;
-            Ok(Ok(()))
-        })
-        .await?
+    let detail = name.to_string();
+    audited(
+        store,
+        clock,
+        actor,
+        "account_disabled",
+        detail,
+        move |tx, now| {
+            Ok(match tx.disable_account(&name, now)? {
+                Some(true) => Ok(()),
+                Some(false) => Err(AccountError::AlreadyDisabled(name)),
+                None => Err(AccountError::NotFound(name)),
+            })
+        },
+    )
+    .await
 }
 
 /// Sets a new password; the account's open sessions end.
@@ -303,18 +329,21 @@ pub async fn set_password(
     password: Password,
 ) -> Result<(), AccountError> {
     let hashed = hash(password).await?;
-    let (now, actor) = (clock.now(), actor.to_string());
-    store
-        .run(move |s| {
-            let tx = s.transaction()?;
-            if !tx.set_password(&name, &hashed, now)? {
-                return Ok(Err(AccountError::NotFound(name)));
-            }
-            tx.add_event(None, now, &actor, "password_changed", name.as_str())?;
-            tx.commit()?;
-            Ok(Ok(()))
-        })
-        .await?
+    let detail = name.to_string();
+    audited(
+        store,
+        clock,
+        actor,
+        "password_changed",
+        detail,
+        move |tx, now| {
+            Ok(match tx.set_password(&name, &hashed, now)? {
+                true => Ok(()),
+                false => Err(AccountError::NotFound(name)),
+            })
+        },
+    )
+    .await
 }
 
 /// Checks the rate limit, then the password; a success opens a session, a failure is

@@ -283,7 +283,22 @@ async fn accounts_page(
                 role,
             },
         ),
-        Err(e) => account_error(e),
+        Err(e) => server_error(&e),
+    }
+}
+
+/// After a change from the account page: back to the page, or the page with the reason.
+async fn after_change(
+    app: &WebApp,
+    session: &Session,
+    done: Result<(), AccountError>,
+    name: &str,
+    role: &str,
+) -> Response {
+    match done {
+        Ok(()) => Redirect::to("/akun").into_response(),
+        Err(AccountError::Store(e)) => server_error(&e),
+        Err(e) => accounts_page(app, session, status_of(&e), Some(&e), name, role).await,
     }
 }
 
@@ -296,13 +311,6 @@ fn status_of(e: &AccountError) -> StatusCode {
         AccountError::NotFound(_) => StatusCode::NOT_FOUND,
         AccountError::Exists(_) | AccountError::AlreadyDisabled(_) => StatusCode::CONFLICT,
         AccountError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
-fn account_error(e: AccountError) -> Response {
-    match e {
-        AccountError::Store(e) => server_error(&e),
-        other => server_error(&anyhow::anyhow!(other)),
     }
 }
 
@@ -346,22 +354,7 @@ pub async fn add_account(
         .await
     }
     .await;
-    match added {
-        Ok(()) => Redirect::to("/akun").into_response(),
-        Err(AccountError::Store(e)) => server_error(&e),
-        Err(e) => {
-            let status = status_of(&e);
-            accounts_page(
-                &app,
-                &session,
-                status,
-                Some(&e),
-                form.name.trim(),
-                &form.role,
-            )
-            .await
-        }
-    }
+    after_change(&app, &session, added, form.name.trim(), &form.role).await
 }
 
 #[derive(Deserialize)]
@@ -379,9 +372,5 @@ pub async fn disable_account(
         Ok(name) => accounts::disable(&app.store, &*app.clock, session.name.as_str(), name).await,
         Err(e) => Err(e.into()),
     };
-    match disabled {
-        Ok(()) => Redirect::to("/akun").into_response(),
-        Err(AccountError::Store(e)) => server_error(&e),
-        Err(e) => accounts_page(&app, &session, status_of(&e), Some(&e), "", "petugas").await,
-    }
+    after_change(&app, &session, disabled, "", "petugas").await
 }
