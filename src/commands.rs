@@ -76,11 +76,6 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
     let pipeline = Arc::new(load_pipeline(config)?);
     warn_missing_lists(&pipeline.calendar, SystemClock.now());
     let transport = Transport::from_config(smtp_cfg)?;
-    // Bound before anything starts, so a taken port stops `run` at once with the fix.
-    let listener = match &config.web {
-        Some(settings) => Some(crate::web::bind(settings).await?),
-        None => None,
-    };
     let db = &config.storage.database;
     let (stop, stopped) = watch::channel(false);
     let open = || -> Result<SharedStore> {
@@ -97,6 +92,20 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
     ));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let wake = Arc::new(Notify::new());
+    // Before the mailbox work starts, so a taken port or an unreadable token stops `run`
+    // at once with the fix.
+    let serving = match &config.web {
+        Some(settings) => {
+            let listener = crate::web::bind(settings).await?;
+            let app = crate::web::WebApp::new(config, settings.clone(), open()?, clock.clone())?;
+            Some(tokio::spawn(crate::web::serve(
+                listener,
+                Arc::new(app),
+                stopped.clone(),
+            )))
+        }
+        None => None,
+    };
 
     tracing::info!(mailbox = %imap_cfg.mailbox, host = %imap_cfg.host, database = %db.display(), "pengaduan started");
     let mut scheduler = crate::jobs::start(crate::jobs::JobContext {
@@ -115,17 +124,6 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
         backfill_since,
     };
     let watching = tokio::spawn(watcher.run(stopped.clone()));
-    let serving = match (&config.web, listener) {
-        (Some(settings), Some(listener)) => {
-            let app = crate::web::WebApp::new(config, settings.clone(), open()?, clock.clone())?;
-            Some(tokio::spawn(crate::web::serve(
-                listener,
-                Arc::new(app),
-                stopped.clone(),
-            )))
-        }
-        _ => None,
-    };
     let sending = tokio::spawn(outbox::run(outbox_store, transport, clock, wake, stopped));
 
     wait_for_signal().await?;

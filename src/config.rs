@@ -1064,11 +1064,7 @@ impl Config {
                 Some(t) => Some(resolve(t.dir)),
                 None => Some(resolve(PathBuf::from("templates"))).filter(|d| d.is_dir()),
             },
-            web: raw
-                .web
-                .map(|w| w.parse(base))
-                .transpose()
-                .map_err(&err)?,
+            web: raw.web.map(|w| w.parse(base)).transpose().map_err(&err)?,
         })
     }
 }
@@ -1278,8 +1274,8 @@ database = "data/pengaduan.db"
             ("public_url = \"pengaduan.example\"", "web.public_url"),
             ("session_idle_minutes = 0", "web.session_idle_minutes"),
             (
-                "metrics_token_env = \"PENGADUAN_NO_SUCH_VAR\"",
-                "web.metrics_token_env",
+                "metrics_token_env = \"T\"\nmetrics_token_file = \"t\"",
+                "web.metrics_token_env and web.metrics_token_file are both set",
             ),
         ] {
             let e = parse(&format!("{MINIMAL}[web]\n{bad}\n"))

@@ -22,7 +22,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::clock::Clock;
-use crate::config::{self, Config};
+use crate::config::{self, Config, Secret};
 use crate::store::SharedStore;
 use crate::templates::Templates;
 
@@ -34,6 +34,8 @@ pub struct WebApp {
     pub clock: Arc<dyn Clock>,
     pub templates: Templates,
     pub settings: config::Web,
+    /// `web.metrics_token_env`/`_file`, read when the server starts.
+    pub metrics_token: Option<Secret>,
     pub puskesmas: String,
     /// As `health::decide` uses it: the mailbox counts as silent after this long.
     pub mailbox_silent_after: chrono::Duration,
@@ -49,7 +51,12 @@ impl WebApp {
         Ok(WebApp {
             store,
             clock,
-            templates: Templates::load(&config.templates_dir)?,
+            templates: Templates::from_config(config.templates_dir.as_deref())?,
+            metrics_token: settings
+                .metrics_token
+                .as_ref()
+                .map(|s| s.read())
+                .transpose()?,
             settings,
             puskesmas: config.puskesmas.name.clone(),
             mailbox_silent_after: chrono::Duration::minutes(

@@ -61,7 +61,7 @@ impl FromRequestParts<AppState> for MetricsCaller {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, Response> {
-        let token = app.settings.metrics_token.as_ref();
+        let token = app.metrics_token.as_ref();
         let bearer = parts
             .headers
             .get(header::AUTHORIZATION)
