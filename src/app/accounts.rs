@@ -429,8 +429,7 @@ pub async fn login(
     }
 }
 
-/// The session of a cookie's token, if it is valid at `now`; an expired one is deleted
-/// (with the other idle sessions and old failed logins, so both tables stay small).
+/// The session of a cookie's token, if it is valid at `now`; an expired one is deleted.
 pub async fn session(
     store: &SharedStore,
     clock: &dyn Clock,
@@ -446,9 +445,11 @@ pub async fn session(
             };
             let fresh = freshness(record.last_seen, now, idle);
             if fresh != Freshness::Fresh {
+                // At most once a minute per active session: also forget abandoned sessions
+                // and failed logins past the window, so both tables stay small.
                 let tx = s.transaction()?;
+                tx.prune_logins(now - idle, now - LOGIN_POLICY.window)?;
                 if fresh == Freshness::Expired {
-                    tx.prune_logins(now - idle, now - LOGIN_POLICY.window)?;
                     tx.delete_session(&hash)?;
                 } else {
                     tx.touch_session(&hash, now)?;

@@ -231,7 +231,7 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Forgets sessions idle since before `before` and failed logins older than `before_failures`.
+    /// Forgets sessions idle since before `idle_before` and failed logins before `failures_before`.
     pub fn prune_logins(
         &self,
         idle_before: DateTime<Utc>,
