@@ -9,65 +9,15 @@ use anyhow::{Context, Result};
 
 use crate::app::accounts::{self, AccountError, Password};
 use crate::cli::UsersCommand;
-use crate::clock::SystemClock;
+use crate::clock::{to_wib_rfc3339, SystemClock};
 use crate::config::Config;
 use crate::domain::AccountName;
 use crate::store::{SharedStore, Store};
+use crate::templates::format_date;
 
 pub async fn execute(config: &Config, command: UsersCommand) -> Result<ExitCode> {
     let store = SharedStore::new(Store::open(&config.storage.database)?);
-    let done = match command {
-        UsersCommand::Add { name, role } => {
-            let name = AccountName::parse(&name).map_err(AccountError::from);
-            match name.and_then(|n| Ok((n, new_password()?))) {
-                Ok((name, password)) => {
-                    accounts::add(&store, &SystemClock, &actor(), name.clone(), role, password)
-                        .await
-                        .map(|()| format!("Akun {name} ({role}) ditambahkan."))
-                }
-                Err(e) => Err(e),
-            }
-        }
-        UsersCommand::List => {
-            let list = accounts::list(&store).await?;
-            if list.is_empty() {
-                println!("Belum ada akun. Tambahkan dengan: pengaduan users add NAMA --role admin");
-            }
-            for a in list {
-                let state = match a.disabled_at {
-                    Some(t) => format!(
-                        "nonaktif sejak {}",
-                        crate::templates::format_date(&crate::clock::to_wib_rfc3339(t), false)
-                    ),
-                    None => "aktif".into(),
-                };
-                println!("{:<32} {:<8} {state}", a.name, a.role);
-            }
-            return Ok(ExitCode::SUCCESS);
-        }
-        UsersCommand::Disable { name } => match AccountName::parse(&name) {
-            Ok(name) => accounts::disable(&store, &SystemClock, &actor(), name.clone())
-                .await
-                .map(|()| format!("Akun {name} dinonaktifkan; sesinya berakhir.")),
-            Err(e) => Err(e.into()),
-        },
-        UsersCommand::Passwd { name } => {
-            let name = AccountName::parse(&name).map_err(AccountError::from);
-            match name.and_then(|n| Ok((n, new_password()?))) {
-                Ok((name, password)) => {
-                    accounts::set_password(&store, &SystemClock, &actor(), name.clone(), password)
-                        .await
-                        .map(|()| {
-                            format!(
-                                "Kata sandi akun {name} diganti; sesinya yang terbuka berakhir."
-                            )
-                        })
-                }
-                Err(e) => Err(e),
-            }
-        }
-    };
-    match done {
+    match change(&store, command).await {
         Ok(message) => {
             println!("{message}");
             Ok(ExitCode::SUCCESS)
@@ -78,6 +28,50 @@ pub async fn execute(config: &Config, command: UsersCommand) -> Result<ExitCode>
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// Carries out the command; the text to print on success.
+async fn change(store: &SharedStore, command: UsersCommand) -> Result<String, AccountError> {
+    let clock = &SystemClock;
+    Ok(match command {
+        UsersCommand::Add { name, role } => {
+            let name = AccountName::parse(&name)?;
+            accounts::add(store, clock, &actor(), name.clone(), role, new_password()?).await?;
+            format!("Akun {name} ({role}) ditambahkan.")
+        }
+        UsersCommand::List => {
+            let list = accounts::list(store).await?;
+            if list.is_empty() {
+                return Ok(
+                    "Belum ada akun. Tambahkan dengan: pengaduan users add NAMA --role admin"
+                        .into(),
+                );
+            }
+            let lines: Vec<String> = list
+                .iter()
+                .map(|a| {
+                    let state = match a.disabled_at {
+                        Some(t) => {
+                            format!("nonaktif sejak {}", format_date(&to_wib_rfc3339(t), false))
+                        }
+                        None => "aktif".into(),
+                    };
+                    format!("{:<32} {:<8} {state}", a.name, a.role)
+                })
+                .collect();
+            lines.join("\n")
+        }
+        UsersCommand::Disable { name } => {
+            let name = AccountName::parse(&name)?;
+            accounts::disable(store, clock, &actor(), name.clone()).await?;
+            format!("Akun {name} dinonaktifkan; sesinya berakhir.")
+        }
+        UsersCommand::Passwd { name } => {
+            let name = AccountName::parse(&name)?;
+            accounts::set_password(store, clock, &actor(), name.clone(), new_password()?).await?;
+            format!("Kata sandi akun {name} diganti; sesinya yang terbuka berakhir.")
+        }
+    })
 }
 
 /// The audit log's actor for a change made on the command line: `cli:` and the OS user.
