@@ -134,4 +134,13 @@ CREATE INDEX messages_flagged ON messages (received_at)
 DROP INDEX outbox_complaint;
 CREATE INDEX outbox_complaint ON outbox (complaint_id, purpose, status);
 "#,
+    r#"
+-- `pengaduan flagged` also lists suspect mail (class `curiga`, workflow/suspect.rs) and
+-- complaints registered with a reason to check (a web form relay, a mail without From).
+-- The condition is `FLAGGED` in store/mod.rs.
+DROP INDEX messages_flagged;
+CREATE INDEX messages_flagged ON messages (received_at)
+    WHERE (class IN ('unreadable', 'curiga') OR problems IS NOT NULL
+    OR (class = 'complaint' AND reason IS NOT NULL));
+"#,
 ];

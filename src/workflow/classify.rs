@@ -2,9 +2,10 @@
 //! a new message from a person, or something a person must look at.
 
 use super::phrases::{normalise, Haystack};
-use crate::config::Keywords;
-use crate::domain::{EmailAddress, Kind, Ticket};
-use crate::mail::parse::InboundMessage;
+use super::suspect::suspect_reasons;
+use crate::config::{Intake, Keywords};
+use crate::domain::{extract_phones, ticket, EmailAddress, Kind, PhoneNumber, Ticket};
+use crate::mail::parse::{InboundMessage, Sender};
 
 /// Local parts that never belong to a person (RFC 3834 section 2, RFC 2142 role accounts).
 const ROBOT_LOCAL_PARTS: &[&str] = &[
@@ -22,6 +23,13 @@ const ROBOT_LOCAL_PARTS: &[&str] = &[
 
 /// Why a message is machine mail; stored with the message so staff can see the reason.
 pub fn machine_reason(msg: &InboundMessage, own: &EmailAddress) -> Option<String> {
+    automatic_headers(msg)
+        .or_else(|| own_address(msg, own))
+        .or_else(|| robot_sender(msg))
+}
+
+/// What the headers say about automatic mail (RFC 3834, RFC 2919, RFC 3464).
+fn automatic_headers(msg: &InboundMessage) -> Option<String> {
     // RFC 3834 section 5: any Auto-Submitted value other than "no" marks automatic mail.
     if let Some(v) = &msg.auto_submitted {
         let keyword = v.split(';').next().unwrap_or("").trim();
@@ -50,48 +58,76 @@ pub fn machine_reason(msg: &InboundMessage, own: &EmailAddress) -> Option<String
     if msg.return_path.as_deref() == Some("") {
         return Some("empty Return-Path (<>)".into());
     }
-    for sender in [msg.from.as_ref(), msg.reply_to.as_ref()]
-        .into_iter()
-        .flatten()
-    {
-        if &sender.email == own {
-            return Some("sent from our own address".into());
-        }
-        let local = sender.email.local_part();
-        if ROBOT_LOCAL_PARTS.contains(&local)
-            || local.starts_with("noreply")
-            || local.starts_with("no-reply")
-        {
-            return Some(format!("robot sender {}", sender.email));
-        }
-    }
     None
 }
 
-/// Where the message belongs, given the complaint its thread points at (if any), which the
-/// store resolved from [`thread_hints`].
+fn senders(msg: &InboundMessage) -> impl Iterator<Item = &Sender> {
+    [msg.from.as_ref(), msg.reply_to.as_ref()]
+        .into_iter()
+        .flatten()
+}
+
+fn own_address(msg: &InboundMessage, own: &EmailAddress) -> Option<String> {
+    senders(msg)
+        .any(|s| &s.email == own)
+        .then(|| "sent from our own address".into())
+}
+
+fn is_robot(email: &EmailAddress) -> bool {
+    let local = email.local_part();
+    ROBOT_LOCAL_PARTS.contains(&local) || local.starts_with("noreply") || local.starts_with("no-reply")
+}
+
+fn robot_sender(msg: &InboundMessage) -> Option<String> {
+    senders(msg)
+        .find(|s| is_robot(&s.email))
+        .map(|s| format!("robot sender {}", s.email))
+}
+
+/// Where the message belongs, given the complaint its thread points at (if any), which
+/// [`pick_thread`] chose from what the store found for [`thread_hints`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     /// Stored and visible; no complaint, no reply.
     Machine { reason: String },
+    /// A forged sender or phishing (`workflow::suspect`): stored as `curiga`, listed for a
+    /// person, never answered, never threaded.
+    Suspect { reason: String },
     /// From a person, in the thread of an existing complaint: attached, no new ticket.
     Reply { complaint_id: i64 },
-    /// From a person, new: registered with a ticket.
+    /// From a person, new: registered with a ticket; [`contact`] says who it is from and
+    /// whether it may be answered automatically.
     New,
-    /// Cannot be handled automatically (no usable sender): stored raw, flagged.
+    /// Cannot be handled automatically (no sender, nothing to read): stored raw, flagged.
     Unreadable { reason: String },
 }
 
-/// What the store must look up to find an existing thread: the ticket in the subject and
-/// the ids in In-Reply-To/References (which may be our own outgoing Message-IDs).
+/// What the store must look up to find an existing thread: ticket numbers written in the
+/// subject or the first lines of the body, and the ids in In-Reply-To/References (which
+/// may be our own outgoing Message-IDs).
 pub struct ThreadHints<'a> {
-    pub ticket: Option<Ticket>,
+    pub tickets: Vec<Ticket>,
     pub referenced_ids: Vec<&'a str>,
 }
 
+/// Lines of the body searched for a ticket number: a follow-up says it at the top.
+pub const TICKET_LINES: usize = 10;
+
 pub fn thread_hints(msg: &InboundMessage) -> ThreadHints<'_> {
+    let top: String = msg
+        .text
+        .lines()
+        .take(TICKET_LINES)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut tickets = ticket::mentions(&msg.subject);
+    for t in ticket::mentions(&top) {
+        if !tickets.contains(&t) {
+            tickets.push(t);
+        }
+    }
     ThreadHints {
-        ticket: Ticket::find_in_subject(&msg.subject),
+        tickets,
         referenced_ids: msg
             .in_reply_to
             .iter()
@@ -101,22 +137,248 @@ pub fn thread_hints(msg: &InboundMessage) -> ThreadHints<'_> {
     }
 }
 
-pub fn route(msg: &InboundMessage, own: &EmailAddress, thread: Option<i64>) -> Route {
-    if let Some(reason) = machine_reason(msg, own) {
+/// What the store found for a message's [`ThreadHints`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ThreadFacts {
+    /// The complaint an In-Reply-To/References id belongs to (ours or a stored message).
+    pub referenced: Option<i64>,
+    /// Each mentioned ticket that exists: its complaint and the complainant's address.
+    pub tickets: Vec<(Ticket, i64, Option<String>)>,
+}
+
+/// Which complaint a message threads onto, and which mentioned tickets belong to someone
+/// else (noted on the new complaint, never attached to).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ThreadPick {
+    pub complaint_id: Option<i64>,
+    pub foreign: Vec<Ticket>,
+}
+
+/// A reply to one of our mails (or to a stored message of a complaint) belongs to that
+/// complaint whoever sends it: the mail program put the id there. A ticket NUMBER is
+/// anybody's to type, so it threads only when the sender (From or Reply-To) is that
+/// complaint's complainant; another person's ticket opens a new complaint and the mention
+/// is noted.
+pub fn pick_thread(facts: &ThreadFacts, msg: &InboundMessage) -> ThreadPick {
+    if let Some(id) = facts.referenced {
+        return ThreadPick {
+            complaint_id: Some(id),
+            foreign: Vec::new(),
+        };
+    }
+    let own = |email: &Option<String>| {
+        email.as_deref().is_some_and(|e| {
+            senders(msg).any(|s| s.email.as_str().eq_ignore_ascii_case(e))
+        })
+    };
+    let mut pick = ThreadPick::default();
+    for (ticket, id, email) in &facts.tickets {
+        if own(email) {
+            if pick.complaint_id.is_none() {
+                pick.complaint_id = Some(*id);
+            }
+        } else {
+            pick.foreign.push(*ticket);
+        }
+    }
+    if pick.complaint_id.is_some() {
+        pick.foreign.clear();
+    }
+    pick
+}
+
+pub fn route(
+    msg: &InboundMessage,
+    own: &EmailAddress,
+    thread: Option<i64>,
+    intake: &Intake,
+) -> Route {
+    if let Some(reason) = automatic_headers(msg).or_else(|| own_address(msg, own)) {
         return Route::Machine { reason };
     }
-    if msg.reply_address().is_none() {
-        return Route::Unreadable {
-            reason: msg
-                .problems
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "no usable sender address".into()),
+    let suspect = suspect_reasons(msg, &intake.trusted_authserv_id);
+    if !suspect.is_empty() {
+        return Route::Suspect {
+            reason: suspect.join("; "),
+        };
+    }
+    // A website form relays a person's message from a robot address: a complaint, never
+    // threaded (anybody can type into a form), acknowledged only through a trusted relay.
+    if form_relay(msg, intake).is_some() {
+        return Route::New;
+    }
+    if let Some(reason) = robot_sender(msg) {
+        return Route::Machine { reason };
+    }
+    if msg.from.is_none() {
+        // A kiosk script that writes no From: still a person's complaint when there is a
+        // text to register (`contact` takes the phone number from it). Nothing to read —
+        // garbage, headers only, a body over the parse limit — goes to a person as it is.
+        return if msg.text.trim().is_empty() {
+            Route::Unreadable {
+                reason: msg
+                    .problems
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "no usable sender address".into()),
+            }
+        } else {
+            Route::New
         };
     }
     match thread {
         Some(complaint_id) => Route::Reply { complaint_id },
         None => Route::New,
+    }
+}
+
+/// The fields a website contact form repeats in its mail (`Nama: …`, `Email: …`,
+/// `Telepon: …`, `Pesan: …`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormFields {
+    pub name: Option<String>,
+    pub email: Option<EmailAddress>,
+    pub phone: Option<PhoneNumber>,
+    pub message: Option<String>,
+}
+
+/// Labels as Indonesian and English form plugins write them, lower case.
+const NAME_LABELS: &[&str] = &["nama", "nama lengkap", "name", "your name"];
+const EMAIL_LABELS: &[&str] = &["email", "e-mail", "surel", "alamat email", "your email"];
+const PHONE_LABELS: &[&str] = &[
+    "telepon", "telp", "no. telepon", "nomor telepon", "no telepon", "hp", "no. hp", "no hp",
+    "nomor hp", "whatsapp", "no. wa", "phone",
+];
+const MESSAGE_LABELS: &[&str] = &["pesan", "isi pesan", "isi pengaduan", "keluhan", "message", "your message"];
+
+/// The form's fields, when at least the message and one way to reach the person are there.
+pub fn form_fields(text: &str) -> Option<FormFields> {
+    let mut f = FormFields::default();
+    let mut lines = text.lines().take(200);
+    while let Some(line) = lines.next() {
+        let Some((label, value)) = line.split_once(':') else {
+            continue;
+        };
+        let label = label.trim().to_lowercase();
+        let value = value.trim();
+        if NAME_LABELS.contains(&label.as_str()) && f.name.is_none() && !value.is_empty() {
+            f.name = Some(value.chars().take(100).collect());
+        } else if EMAIL_LABELS.contains(&label.as_str()) && f.email.is_none() {
+            f.email = EmailAddress::parse(value).ok();
+        } else if PHONE_LABELS.contains(&label.as_str()) && f.phone.is_none() {
+            f.phone = PhoneNumber::parse(value);
+        } else if MESSAGE_LABELS.contains(&label.as_str()) && f.message.is_none() {
+            // The message runs to the end of the form (it is the last field as a rule).
+            let rest: Vec<&str> = std::iter::once(value).chain(lines.by_ref()).collect();
+            f.message = Some(rest.join("\n").trim().to_string()).filter(|m| !m.is_empty());
+        }
+    }
+    (f.message.is_some() && (f.name.is_some() || f.email.is_some() || f.phone.is_some()))
+        .then_some(f)
+}
+
+/// A website form relay: From a robot address (or one listed in
+/// `[intake] trusted_form_senders`) and a body of form fields. Returns the relay address
+/// and the fields.
+pub fn form_relay<'a>(msg: &'a InboundMessage, intake: &Intake) -> Option<(&'a EmailAddress, FormFields)> {
+    let relay = &msg.from.as_ref()?.email;
+    let listed = intake.trusted_form_senders.contains(relay);
+    if !listed && !is_robot(relay) {
+        return None;
+    }
+    form_fields(&msg.text).map(|f| (relay, f))
+}
+
+/// Who a new complaint is from and whether it may be answered automatically.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub name: Option<String>,
+    pub email: Option<EmailAddress>,
+    pub phones: Vec<PhoneNumber>,
+    /// Where the acknowledgement may go, or why none is sent automatically.
+    pub ack_to: Result<Sender, String>,
+    /// Why a person must look at the complaint (its attention), if anything.
+    pub flag: Option<String>,
+    /// How it came, for the `received` event.
+    pub came: String,
+}
+
+/// The contact of a message [`route`] sent to `New`. Rules, in order:
+/// - a form relay: the person is Reply-To (else the form's Email field), name and phone
+///   from the fields; acknowledged to Reply-To only when the relay is listed in
+///   `[intake] trusted_form_senders`; flagged either way (the address was typed into a
+///   web page, not proved);
+/// - no From (a kiosk): the phone number in the text is the contact; never answered
+///   (Return-Path is the relaying server, not the person); flagged;
+/// - a person's own mail: acknowledged to From, even when Reply-To differs. From is the
+///   address the receiving server authenticated (DMARC aligns From, nothing checks
+///   Reply-To), so answering Reply-To would let any sender aim our automatic mail at a
+///   third party; the person still gets it in the mailbox they wrote from (RFC 3834
+///   section 4 makes Reply-To a choice, not a duty, for automatic responses). A differing
+///   Reply-To is noted for staff, who answer by hand where it matters.
+pub fn contact(msg: &InboundMessage, intake: &Intake) -> Contact {
+    let mut phones = extract_phones(&format!("{}\n{}", msg.subject, msg.text));
+    if let Some((relay, fields)) = form_relay(msg, intake) {
+        if let Some(p) = &fields.phone {
+            phones.retain(|x| x != p);
+            phones.insert(0, p.clone());
+        }
+        let person = msg.reply_to.clone().filter(|r| &r.email != relay);
+        let email = person.as_ref().map(|p| p.email.clone()).or(fields.email.clone());
+        let trusted = intake.trusted_form_senders.contains(relay);
+        let ack_to = match person {
+            Some(p) if trusted => Ok(Sender {
+                name: fields.name.clone().or(p.name),
+                email: p.email,
+            }),
+            _ if trusted => Err(format!(
+                "formulir situs web lewat {relay} tanpa Reply-To: tanda terima tidak dikirim otomatis"
+            )),
+            _ => Err(format!(
+                "formulir situs web lewat {relay}, yang tidak ada di intake.trusted_form_senders: tanda terima tidak dikirim otomatis"
+            )),
+        };
+        return Contact {
+            name: fields.name,
+            email,
+            phones,
+            ack_to,
+            flag: Some(format!(
+                "pengaduan lewat formulir situs web ({relay}); alamat dan nomor diketik di formulir, periksa sebelum menghubungi"
+            )),
+            came: format!("formulir situs web lewat {relay}"),
+        };
+    }
+    let Some(from) = &msg.from else {
+        let flag = match phones.first() {
+            Some(p) => format!("surel tanpa pengirim (From); hubungi pelapor lewat telepon {p}"),
+            None => "surel tanpa pengirim (From) dan tanpa nomor telepon; baca isinya untuk menghubungi pelapor".into(),
+        };
+        return Contact {
+            name: None,
+            email: None,
+            phones,
+            ack_to: Err(
+                "surel tanpa pengirim (From): tidak dibalas, juga tidak ke Return-Path".into(),
+            ),
+            flag: Some(flag),
+            came: "surel tanpa pengirim (From)".into(),
+        };
+    };
+    let other_reply_to = msg.reply_to.as_ref().filter(|r| r.email != from.email);
+    Contact {
+        name: from.name.clone(),
+        email: Some(from.email.clone()),
+        phones,
+        ack_to: Ok(from.clone()),
+        flag: None,
+        came: match other_reply_to {
+            Some(r) => format!(
+                "surel dari {} (Reply-To {} berbeda; tanda terima ke alamat From)",
+                from.email, r.email
+            ),
+            None => format!("surel dari {}", from.email),
+        },
     }
 }
 
