@@ -525,32 +525,134 @@ mod tests {
         }
     }
 
+    fn intake() -> Intake {
+        Intake::default()
+    }
+
     #[test]
     fn routes() {
+        let i = intake();
         let person = msg("From: budi@example.test");
-        assert_eq!(route(&person, &own(), None), Route::New);
+        assert_eq!(route(&person, &own(), None, &i), Route::New);
         assert_eq!(
-            route(&person, &own(), Some(7)),
+            route(&person, &own(), Some(7), &i),
             Route::Reply { complaint_id: 7 }
         );
         let robot = msg("From: noreply@example.test");
         assert!(matches!(
-            route(&robot, &own(), Some(7)),
+            route(&robot, &own(), Some(7), &i),
             Route::Machine { .. }
         ));
-        let nobody = msg("X-Nothing: 1");
+        // No headers that say who wrote it and nothing to read: a person looks.
+        let nobody = parse(b"X-Nothing: 1\r\n\r\n", 1 << 20);
         assert!(matches!(
-            route(&nobody, &own(), None),
+            route(&nobody, &own(), None, &i),
             Route::Unreadable { .. }
         ));
     }
 
+    /// Every route a real-shaped mail can take, with the contact it is registered under
+    /// and where its acknowledgement goes (`Err`: none, and why).
+    #[test]
+    fn route_and_contact_table() {
+        let relay = "noreply@puskesmas-kademangan.example.test";
+        let trusted = Intake {
+            trusted_form_senders: vec![EmailAddress::parse(relay).unwrap()],
+            ..intake()
+        };
+        let form = format!(
+            "From: Situs Puskesmas <{relay}>\r\nReply-To: Dewi <dewi.lestari@yahoo.co.id>\r\nSubject: Pesan baru dari formulir kontak\r\n\r\n\
+             Nama: Dewi Lestari\r\nEmail: dewi.lestari@yahoo.co.id\r\nTelepon: 0813-3100-2244\r\nPesan: Obat di apotek habis.\r\nSudah dua kali.\r\n"
+        );
+        let kiosk = "Subject: Pengaduan dari kios\r\nReturn-Path: <kiosk@lobby.local>\r\n\r\nNama: Pak Sutrisno\r\nHP 0852 3344 5566\r\nToilet rusak.\r\n";
+        let forged = "Authentication-Results: mx.google.com; spf=softfail smtp.mailfrom=promo@gmail.com; dmarc=fail (p=NONE) header.from=gmail.com\r\nFrom: Promo <promo.slot88@gmail.com>\r\nSubject: Bonus 100%\r\n\r\nDaftar sekarang\r\n";
+        let reply_to = "From: Budi <budi@gmail.com>\r\nReply-To: orang.lain@example.test\r\nSubject: Antrean\r\n\r\nLama sekali\r\n";
+        let noreply_plain = format!("From: {relay}\r\nSubject: Laporan\r\n\r\nSitus aktif.\r\n");
+        type Want = (&'static str, Option<&'static str>, Option<&'static str>, Result<&'static str, &'static str>);
+        let plain = intake();
+        let cases: Vec<(&str, &Intake, Want)> = vec![
+            // (raw, intake, (route, email, phone, ack to / why not))
+            (&form, &trusted, ("new", Some("dewi.lestari@yahoo.co.id"), Some("+6281331002244"), Ok("dewi.lestari@yahoo.co.id"))),
+            (&form, &plain, ("new", Some("dewi.lestari@yahoo.co.id"), Some("+6281331002244"), Err("trusted_form_senders"))),
+            (kiosk, &plain, ("new", None, Some("+6285233445566"), Err("Return-Path"))),
+            (forged, &plain, ("suspect", None, None, Err("-"))),
+            (reply_to, &plain, ("new", Some("budi@gmail.com"), None, Ok("budi@gmail.com"))),
+            (&noreply_plain, &plain, ("machine", None, None, Err("-"))),
+        ];
+        for (raw, i, (want_route, email, phone, ack)) in cases {
+            let m = parse(raw.as_bytes(), 1 << 20);
+            let r = route(&m, &own(), None, i);
+            let got = match &r {
+                Route::New => "new",
+                Route::Suspect { .. } => "suspect",
+                Route::Machine { .. } => "machine",
+                Route::Reply { .. } => "reply",
+                Route::Unreadable { .. } => "unreadable",
+            };
+            assert_eq!(got, want_route, "{raw}: {r:?}");
+            if got != "new" {
+                continue;
+            }
+            let c = contact(&m, i);
+            assert_eq!(c.email.as_ref().map(|e| e.as_str()), email, "{raw}");
+            assert_eq!(c.phones.first().map(|p| p.to_string()).as_deref(), phone, "{raw}");
+            match (&c.ack_to, ack) {
+                (Ok(to), Ok(want)) => assert_eq!(to.email.as_str(), want, "{raw}"),
+                (Err(why), Err(want)) => assert!(why.contains(want), "{raw}: {why}"),
+                (got, want) => panic!("{raw}: ack {got:?}, want {want:?}"),
+            }
+            // A complaint that cannot be acknowledged is flagged for a person.
+            assert_eq!(c.flag.is_some(), c.ack_to.is_err() || raw.contains("formulir"), "{raw}");
+        }
+    }
+
+    #[test]
+    fn form_fields_table() {
+        let f = form_fields("Nama: Dewi\nEmail: dewi@yahoo.co.id\nNo. HP: 0813 3100 2244\nPesan: Obat habis.\nTolong.").unwrap();
+        assert_eq!(f.name.as_deref(), Some("Dewi"));
+        assert_eq!(f.email.unwrap().as_str(), "dewi@yahoo.co.id");
+        assert_eq!(f.phone.unwrap().to_string(), "+6281331002244");
+        assert_eq!(f.message.as_deref(), Some("Obat habis.\nTolong."));
+        // A message alone, or contact fields alone, is not a form.
+        assert!(form_fields("Pesan: halo").is_none());
+        assert!(form_fields("Nama: Dewi\nEmail: dewi@yahoo.co.id").is_none());
+        assert!(form_fields("Yth. Bapak,\nSaya ingin bertanya: kapan buka?").is_none());
+    }
+
+    #[test]
+    fn a_ticket_number_threads_only_onto_the_senders_own_complaint() {
+        let m = parse(
+            b"From: Siti <siti.aminah87@gmail.com>\r\nSubject: adu 2026 0011 belum ada kabar\r\n\r\nhalo\r\n",
+            1 << 20,
+        );
+        let t = |seq| Ticket::new(2026, seq).unwrap();
+        let siti = Some("siti.aminah87@gmail.com".to_string());
+        let other = Some("budi@yahoo.com".to_string());
+        let cases = [
+            (ThreadFacts { referenced: None, tickets: vec![(t(11), 5, siti.clone())] }, Some(5), vec![]),
+            (ThreadFacts { referenced: None, tickets: vec![(t(11), 5, other.clone())] }, None, vec![t(11)]),
+            // Her own ticket wins over another's mentioned with it; nothing is noted then.
+            (ThreadFacts { referenced: None, tickets: vec![(t(9), 3, other.clone()), (t(11), 5, siti.clone())] }, Some(5), vec![]),
+            // A reply to our own mail threads whoever sends it.
+            (ThreadFacts { referenced: Some(8), tickets: vec![(t(11), 5, other.clone())] }, Some(8), vec![]),
+            // A complaint registered without an address (a kiosk) is nobody's by mail.
+            (ThreadFacts { referenced: None, tickets: vec![(t(11), 5, None)] }, None, vec![t(11)]),
+            (ThreadFacts::default(), None, vec![]),
+        ];
+        for (facts, id, foreign) in cases {
+            let pick = pick_thread(&facts, &m);
+            assert_eq!(pick.complaint_id, id, "{facts:?}");
+            assert_eq!(pick.foreign, foreign, "{facts:?}");
+        }
+    }
+
     #[test]
     fn thread_hints_find_ticket_and_references() {
-        let raw = "From: budi@example.test\r\nSubject: Re: Antrean [ADU-2026-0007]\r\nIn-Reply-To: <a@x>\r\nReferences: <r1@x> <a@x>\r\n\r\nok\r\n";
+        let raw = "From: budi@example.test\r\nSubject: Re: Antrean [ADU-2026-0007]\r\nIn-Reply-To: <a@x>\r\nReferences: <r1@x> <a@x>\r\n\r\nok, seperti ADU2026-12\r\n";
         let m = parse(raw.as_bytes(), 1 << 20);
         let h = thread_hints(&m);
-        assert_eq!(h.ticket.unwrap().to_string(), "ADU-2026-0007");
+        let tickets: Vec<String> = h.tickets.iter().map(|t| t.to_string()).collect();
+        assert_eq!(tickets, vec!["ADU-2026-0007", "ADU-2026-0012"]);
         assert_eq!(h.referenced_ids, vec!["a@x", "a@x", "r1@x"]);
     }
 
