@@ -636,6 +636,11 @@ impl Tx<'_> {
         Ok((referenced, found))
     }
 
+    /// [`Store::flagged_since`] inside a transaction (the digest as it is queued).
+    pub fn flagged_since(&self, since: DateTime<Utc>) -> Result<Vec<FlaggedMessage>> {
+        flagged_since(&self.tx, Some(since))
+    }
+
     /// A stored message a person may turn into a complaint (`flagged accept`).
     pub fn stored_message(&self, message_id: &str) -> Result<Option<StoredMessage>> {
         let row: Option<(Vec<u8>, String, String, Option<String>, Option<i64>)> = self

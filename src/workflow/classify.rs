@@ -249,7 +249,9 @@ const PHONE_LABELS: &[&str] = &[
     "telepon", "telp", "no. telepon", "nomor telepon", "no telepon", "hp", "no. hp", "no hp",
     "nomor hp", "whatsapp", "no. wa", "phone",
 ];
-const MESSAGE_LABELS: &[&str] = &["pesan", "isi pesan", "isi pengaduan", "keluhan", "message", "your message"];
+const MESSAGE_LABELS: &[&str] = &[
+    "pesan", "isi", "isi pesan", "isi pengaduan", "keluhan", "message", "your message",
+];
 
 /// The form's fields, when at least the message and one way to reach the person are there.
 pub fn form_fields(text: &str) -> Option<FormFields> {
@@ -350,12 +352,18 @@ pub fn contact(msg: &InboundMessage, intake: &Intake) -> Contact {
         };
     }
     let Some(from) = &msg.from else {
+        // A kiosk writes its own fields (`Nama : …`, `No. HP : …`): the typed number first.
+        let fields = form_fields(&msg.text).unwrap_or_default();
+        if let Some(p) = &fields.phone {
+            phones.retain(|x| x != p);
+            phones.insert(0, p.clone());
+        }
         let flag = match phones.first() {
             Some(p) => format!("surel tanpa pengirim (From); hubungi pelapor lewat telepon {p}"),
             None => "surel tanpa pengirim (From) dan tanpa nomor telepon; baca isinya untuk menghubungi pelapor".into(),
         };
         return Contact {
-            name: None,
+            name: fields.name,
             email: None,
             phones,
             ack_to: Err(
