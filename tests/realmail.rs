@@ -19,6 +19,7 @@ use pengaduan::domain::Ticket;
 use pengaduan::ingest::{Outcome, Pipeline};
 use pengaduan::mail::parse::parse;
 use pengaduan::store::Store;
+use pengaduan::workflow::classify::Route;
 use support::offline::{arrive, pipeline};
 use support::outgoing::check_headers;
 
@@ -161,6 +162,15 @@ fn run_table(p: &Pipeline, s: &mut Store, dir: &Path, table: &[Want]) {
     for (i, w) in table.iter().enumerate() {
         let raw = fixture(w.file);
         let at = t0() + Duration::minutes(10 * i as i64);
+        // The fuzz target's decision path (no database, so no thread) agrees.
+        let e = p.examine(&raw, at, at);
+        match (&e.route, w.class) {
+            (Route::Suspect { .. }, "curiga") => assert!(e.ack.is_none()),
+            (Route::New, "complaint" | "reply") => {
+                assert_eq!(e.ack.is_some(), w.ack_to.is_some() || w.threaded, "{}", w.file)
+            }
+            (route, class) => panic!("{}: examine says {route:?}, want {class}", w.file),
+        }
         let outcome = arrive(p, s, &raw, at);
         let ctx = format!("{}: {outcome:?}", w.file);
         assert_eq!(class(dir, &message_id(&raw)), w.class, "{ctx}");

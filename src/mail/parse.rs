@@ -280,9 +280,14 @@ pub fn html_links(html: &str) -> Vec<Link> {
             break;
         };
         let href = attribute(&html[at..tag_end], &lower[at..tag_end], "href");
-        let text_end = lower[tag_end..]
+        // The text ends at `</a`, or at the next `<a` of an anchor left open.
+        let text_end = lower[tag_end + 1..]
+            .find("<a")
+            .or_else(|| lower[tag_end + 1..].find("</a"))
+            .map_or(lower.len(), |i| tag_end + 1 + i);
+        let text_end = lower[tag_end + 1..text_end]
             .find("</a")
-            .map_or(lower.len(), |i| tag_end + i);
+            .map_or(text_end, |i| tag_end + 1 + i);
         at = text_end;
         if let Some(href) = href {
             let text = rough_text(&html[tag_end + 1..text_end]);
@@ -696,6 +701,56 @@ Saya menunggu 3 jam. Hubungi 0812-3456-7890.\r\n";
         let shallow = "<div><p>Obat <b>habis</b></p></div>";
         assert!(html_text(shallow, &mut none).contains("habis"));
         assert!(none.is_empty());
+    }
+
+    #[test]
+    fn links_of_html_bodies() {
+        let html = r#"<p>Lihat <A HREF="https://kemkes-go-id.com/login">https://www.kemkes.go.id/x</a>,
+            <a class=x href=https://lapor.go.id/>lapor &amp; cek</a> <a name="top">atas</a>
+            <a href='mailto:a@b.test'>a@b.test</a> <abbr>x</abbr> <a href="unclosed">tanpa akhir"#;
+        let links = html_links(html);
+        let pairs: Vec<(&str, &str)> = links
+            .iter()
+            .map(|l| (l.text.as_str(), l.href.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            vec![
+                ("https://www.kemkes.go.id/x", "https://kemkes-go-id.com/login"),
+                ("lapor & cek", "https://lapor.go.id/"),
+                ("a@b.test", "mailto:a@b.test"),
+                ("tanpa akhir", "unclosed"),
+            ]
+        );
+        // Hostile HTML: no panic, bounded.
+        assert_eq!(html_links(&"<a href=x>".repeat(10_000)).len(), MAX_LINKS);
+        assert!(html_links("<a href=\"\u{e9}").len() <= 1);
+        assert!(html_links("<a").is_empty());
+    }
+
+    #[test]
+    fn authentication_results_and_markup_attachments_are_read() {
+        let raw = b"Authentication-Results: mx.google.com;\r\n dmarc=fail header.from=gmail.com\r\n\
+Authentication-Results: forged.example.test; dmarc=pass\r\n\
+From: a@gmail.com\r\nSubject: x\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nisi\r\n\
+--b\r\nContent-Type: text/html; name=Surat.html\r\nContent-Disposition: attachment; filename=Surat.html\r\n\r\n\
+<FORM action=x><input type=\"password\"></form>\r\n\
+--b\r\nContent-Type: image/jpeg; name=foto.jpg\r\nContent-Disposition: attachment; filename=foto.jpg\r\n\r\n<form>\r\n--b--\r\n";
+        let m = parse(raw, LIMIT);
+        assert_eq!(m.auth_results.len(), 2);
+        assert!(m.auth_results[0].starts_with("mx.google.com;"), "{:?}", m.auth_results);
+        let html = &m.attachments[0];
+        assert_eq!(
+            html.markup,
+            Some(MarkupSigns {
+                form: true,
+                script: false,
+                password: true
+            })
+        );
+        // Photos are never scanned.
+        assert_eq!(m.attachments[1].markup, None);
     }
 
     #[test]
