@@ -386,3 +386,67 @@ fn manual_entry_uses_the_same_registration() {
     assert_eq!(row.phones, vec!["+6281311112222"]);
     assert_eq!(row.unit.as_deref(), Some("farmasi"));
 }
+
+/// The same through the command line a staff member types: `ingest`, `flagged` (the
+/// suspect mail marked CURIGA with its reasons), `flagged accept … --by`.
+#[test]
+fn flagged_and_accept_on_the_command_line() {
+    use std::process::Command;
+    let dir = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let config = dir.path().join("pengaduan.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[puskesmas]\nname = \"Puskesmas Kademangan\"\nemail = \"kademangan.puskesmas@gmail.com\"\n\
+             [storage]\ndatabase = \"{}\"\n[calendar]\nholidays = [\"{root}/config/libur-nasional-2026.toml\"]\n\
+             [templates]\ndir = \"{root}/templates\"\n",
+            dir.path().join("p.db").display()
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_pengaduan"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.success(), format!("{text}{err}"))
+    };
+    let phishing = format!("{FIXTURES}/11-phishing-kemkes.eml");
+    let (ok, out) = run(&["ingest", &phishing]);
+    assert!(ok, "{out}");
+    assert!(out.contains("0 pesan baru tercatat"), "{out}");
+    let (ok, out) = run(&["flagged"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("[CURIGA]") && out.contains("formulir kata sandi"), "{out}");
+    assert!(out.contains("pengaduan flagged accept MESSAGE-ID --by NAMA"), "{out}");
+    let mid = message_id(&fixture("11-phishing-kemkes.eml"));
+    let (ok, out) = run(&["flagged", "accept", &mid, "--by", "Rina"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("dicatat sebagai pengaduan ADU-2026-0001"), "{out}");
+    assert!(out.contains("Tanda terima dijadwalkan"), "{out}");
+    let (ok, out) = run(&["flagged", "accept", &mid, "--by", "Rina"]);
+    assert!(!ok && out.contains("sudah tercatat"), "{out}");
+}
+
+/// `[intake]` keys are checked when the config loads, naming the key and the fix.
+#[test]
+fn intake_config_errors_name_the_key() {
+    use pengaduan::config::Config;
+    let base = "[puskesmas]\nname = \"P\"\nemail = \"p@example.test\"\n[storage]\ndatabase = \"x.db\"\n";
+    let ok = Config::parse(base, Path::new("t.toml")).unwrap();
+    assert_eq!(ok.intake.trusted_authserv_id, "mx.google.com");
+    assert!(ok.intake.trusted_form_senders.is_empty());
+    for (bad, key) in [
+        ("[intake]\ntrusted_authserv_id = \" \"\n", "intake.trusted_authserv_id"),
+        ("[intake]\ntrusted_form_senders = [\"bukan alamat\"]\n", "intake.trusted_form_senders"),
+        ("[intake]\ntrusted_authserv = \"mx.google.com\"\n", "trusted_authserv"),
+    ] {
+        let err = Config::parse(&format!("{base}{bad}"), Path::new("t.toml")).unwrap_err();
+        assert!(err.to_string().contains(key), "{err}");
+    }
+}
