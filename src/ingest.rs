@@ -10,14 +10,14 @@ use crate::config::Config;
 use crate::domain::{extract_phones, Channel, Kind, PhoneNumber, Status, Ticket};
 use crate::mail::compose::{self, AckInput, OutgoingMail, Recipient, ThreadOf};
 use crate::mail::parse::{parse, InboundMessage, Sender};
+use crate::procedure::SYSTEM;
 use crate::store::{MailboxPosition, NewComplaint, NewMessage, Store, Tx};
 use crate::templates::Templates;
 use crate::workflow::classify::{
-    contact, guess_kind, guess_unit, pick_thread, route, thread_hints, Contact, Route,
-    ThreadFacts, Words,
+    contact, guess_kind, guess_unit, pick_thread, route, thread_hints, Contact, Route, ThreadFacts,
+    Words,
 };
 use crate::workflow::intake::{deadlines, decide_ack, AckDecision, AckFacts, Deadlines};
-use crate::procedure::SYSTEM;
 
 /// The read-only context every ingest needs, built once at start.
 pub struct Pipeline {
@@ -94,7 +94,12 @@ impl Pipeline {
     ) -> Examination {
         let msg = self.parse(raw);
         let ticket_in_subject = thread_hints(&msg).tickets.first().copied();
-        let route = route(&msg, &self.config.puskesmas.email, None, &self.config.intake);
+        let route = route(
+            &msg,
+            &self.config.puskesmas.email,
+            None,
+            &self.config.intake,
+        );
         let words = Words::new(&msg.subject, &msg.text);
         let kind = guess_kind(&words, &self.config.keywords);
         let unit = guess_unit(&words, &self.config.units);
@@ -250,7 +255,13 @@ impl Pipeline {
     ) -> Result<Outcome> {
         let hints = thread_hints(msg);
         let (referenced, tickets) = tx.thread_facts(&hints.tickets, &hints.referenced_ids)?;
-        let thread = pick_thread(&ThreadFacts { referenced, tickets }, msg);
+        let thread = pick_thread(
+            &ThreadFacts {
+                referenced,
+                tickets,
+            },
+            msg,
+        );
         let route = route(
             msg,
             &self.config.puskesmas.email,

@@ -288,7 +288,10 @@ impl Pipeline {
         by: &str,
         now: DateTime<Utc>,
     ) -> Result<(Ticket, bool)> {
-        let message_id = message_id.trim().trim_start_matches('<').trim_end_matches('>');
+        let message_id = message_id
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>');
         let tx = store.transaction()?;
         let stored = tx.stored_message(message_id)?.with_context(|| {
             format!("surel dengan Message-ID {message_id} tidak ditemukan; lihat daftarnya dengan `pengaduan flagged`")

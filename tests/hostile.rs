@@ -172,7 +172,8 @@ fn header_injection_reaches_no_mail_we_send() {
         assert_eq!(read.len(), want.len(), "{purpose}: {read:?}");
     }
     assert!(
-        mail.iter().any(|(p, r, _)| p == "ack" && r == "ani@example.test"),
+        mail.iter()
+            .any(|(p, r, _)| p == "ack" && r == "ani@example.test"),
         "the ack of {ani} goes to From"
     );
     assert!(!mail.iter().any(|(_, r, _)| r.contains("ani.rumah")));

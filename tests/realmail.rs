@@ -167,7 +167,12 @@ fn run_table(p: &Pipeline, s: &mut Store, dir: &Path, table: &[Want]) {
         match (&e.route, w.class) {
             (Route::Suspect { .. }, "curiga") => assert!(e.ack.is_none()),
             (Route::New, "complaint" | "reply") => {
-                assert_eq!(e.ack.is_some(), w.ack_to.is_some() || w.threaded, "{}", w.file)
+                assert_eq!(
+                    e.ack.is_some(),
+                    w.ack_to.is_some() || w.threaded,
+                    "{}",
+                    w.file
+                )
             }
             (route, class) => panic!("{}: examine says {route:?}, want {class}", w.file),
         }
@@ -188,7 +193,10 @@ fn run_table(p: &Pipeline, s: &mut Store, dir: &Path, table: &[Want]) {
         let Some(ticket) = w.ticket.filter(|_| !w.threaded) else {
             continue;
         };
-        let row = s.complaint(&ticket.parse::<Ticket>().unwrap()).unwrap().unwrap();
+        let row = s
+            .complaint(&ticket.parse::<Ticket>().unwrap())
+            .unwrap()
+            .unwrap();
         assert_eq!(row.complainant_email.as_deref(), w.email, "{ctx}");
         assert_eq!(row.phones.first().map(String::as_str), w.phone, "{ctx}");
         let acks = acks_of(dir, ticket);
@@ -208,7 +216,10 @@ fn run_table(p: &Pipeline, s: &mut Store, dir: &Path, table: &[Want]) {
         }
         if w.ack_to.is_none() {
             // Never answered, and a person is asked to look.
-            assert!(event_kinds(dir, ticket).contains(&"ack_withheld".to_string()), "{ctx}");
+            assert!(
+                event_kinds(dir, ticket).contains(&"ack_withheld".to_string()),
+                "{ctx}"
+            );
             assert!(row.attention.is_some(), "{ctx}");
         }
     }
@@ -262,13 +273,27 @@ fn real_mail_table() {
     };
     let spam = reason("10-spam-forged-gmail.eml");
     assert_eq!(spam.class, "curiga");
-    assert!(spam.reason.as_deref().unwrap().contains("DMARC"), "{spam:?}");
+    assert!(
+        spam.reason.as_deref().unwrap().contains("DMARC"),
+        "{spam:?}"
+    );
     let phish = reason("11-phishing-kemkes.eml").reason.unwrap();
-    for sign in ["kemkes-go-id.com", "Dokumen_Pengaduan_4471.html", "formulir kata sandi", "bertuliskan kemkes.go.id"] {
+    for sign in [
+        "kemkes-go-id.com",
+        "Dokumen_Pengaduan_4471.html",
+        "formulir kata sandi",
+        "bertuliskan kemkes.go.id",
+    ] {
         assert!(phish.contains(sign), "{sign} missing in {phish}");
     }
-    assert_eq!(reason("08-webform-relay.eml").ticket.as_deref(), Some("ADU-2026-0008"));
-    assert_eq!(reason("09-kiosk-no-from.eml").ticket.as_deref(), Some("ADU-2026-0009"));
+    assert_eq!(
+        reason("08-webform-relay.eml").ticket.as_deref(),
+        Some("ADU-2026-0008")
+    );
+    assert_eq!(
+        reason("09-kiosk-no-from.eml").ticket.as_deref(),
+        Some("ADU-2026-0009")
+    );
 
     // The digest of the next morning names them too.
     let digest = p.digest(&s, t0() + Duration::hours(15)).unwrap();
@@ -303,7 +328,10 @@ fn a_trusted_form_relay_acknowledges_the_reply_to() {
     );
     let raw = &acks_of(dir.path(), "ADU-2026-0001")[0].2;
     let text = String::from_utf8_lossy(raw);
-    assert!(text.contains("To: \"Dewi Lestari\" <dewi.lestari88@yahoo.co.id>"), "{text}");
+    assert!(
+        text.contains("To: \"Dewi Lestari\" <dewi.lestari88@yahoo.co.id>"),
+        "{text}"
+    );
 }
 
 /// `flagged accept`: a person decides a suspect message is genuine; it is registered and
@@ -315,7 +343,10 @@ fn a_person_accepts_a_suspect_message() {
     let (p, mut s) = pipeline(dir.path(), TEAM);
     let raw = fixture("10-spam-forged-gmail.eml");
     let mid = message_id(&raw);
-    assert!(matches!(arrive(&p, &mut s, &raw, t0()), Outcome::Suspect { .. }));
+    assert!(matches!(
+        arrive(&p, &mut s, &raw, t0()),
+        Outcome::Suspect { .. }
+    ));
     let later = t0() + Duration::hours(2);
     let (ticket, acked) = p
         .accept_flagged(&mut s, &format!("<{mid}>"), "Rina", later)
@@ -337,8 +368,16 @@ fn a_person_accepts_a_suspect_message() {
     assert!(detail.contains("DMARC"), "{detail}");
     // The deadlines run from when the mailbox received it, not from the decision.
     let row = s.complaint(&ticket).unwrap().unwrap();
-    assert!(row.received_at.starts_with("2026-11-23T16:00"), "{}", row.received_at);
-    assert!(!s.flagged_messages().unwrap().iter().any(|f| f.message_id == mid));
+    assert!(
+        row.received_at.starts_with("2026-11-23T16:00"),
+        "{}",
+        row.received_at
+    );
+    assert!(!s
+        .flagged_messages()
+        .unwrap()
+        .iter()
+        .any(|f| f.message_id == mid));
     // Once is enough; an ordinary complaint or an unknown id is refused with the reason.
     let again = p.accept_flagged(&mut s, &mid, "Rina", later).unwrap_err();
     assert!(format!("{again:#}").contains("sudah tercatat sebagai pengaduan ADU-2026-0001"));
@@ -347,8 +386,13 @@ fn a_person_accepts_a_suspect_message() {
     let refused = p
         .accept_flagged(&mut s, &message_id(&genuine), "Rina", later)
         .unwrap_err();
-    assert!(format!("{refused:#}").contains("sudah tercatat"), "{refused:#}");
-    let unknown = p.accept_flagged(&mut s, "nope@x", "Rina", later).unwrap_err();
+    assert!(
+        format!("{refused:#}").contains("sudah tercatat"),
+        "{refused:#}"
+    );
+    let unknown = p
+        .accept_flagged(&mut s, "nope@x", "Rina", later)
+        .unwrap_err();
     assert!(format!("{unknown:#}").contains("tidak ditemukan"));
 }
 
@@ -422,12 +466,21 @@ fn flagged_and_accept_on_the_command_line() {
     assert!(out.contains("0 pesan baru tercatat"), "{out}");
     let (ok, out) = run(&["flagged"]);
     assert!(ok, "{out}");
-    assert!(out.contains("[CURIGA]") && out.contains("formulir kata sandi"), "{out}");
-    assert!(out.contains("pengaduan flagged accept MESSAGE-ID --by NAMA"), "{out}");
+    assert!(
+        out.contains("[CURIGA]") && out.contains("formulir kata sandi"),
+        "{out}"
+    );
+    assert!(
+        out.contains("pengaduan flagged accept MESSAGE-ID --by NAMA"),
+        "{out}"
+    );
     let mid = message_id(&fixture("11-phishing-kemkes.eml"));
     let (ok, out) = run(&["flagged", "accept", &mid, "--by", "Rina"]);
     assert!(ok, "{out}");
-    assert!(out.contains("dicatat sebagai pengaduan ADU-2026-0001"), "{out}");
+    assert!(
+        out.contains("dicatat sebagai pengaduan ADU-2026-0001"),
+        "{out}"
+    );
     assert!(out.contains("Tanda terima dijadwalkan"), "{out}");
     let (ok, out) = run(&["flagged", "accept", &mid, "--by", "Rina"]);
     assert!(!ok && out.contains("sudah tercatat"), "{out}");
@@ -437,14 +490,24 @@ fn flagged_and_accept_on_the_command_line() {
 #[test]
 fn intake_config_errors_name_the_key() {
     use pengaduan::config::Config;
-    let base = "[puskesmas]\nname = \"P\"\nemail = \"p@example.test\"\n[storage]\ndatabase = \"x.db\"\n";
+    let base =
+        "[puskesmas]\nname = \"P\"\nemail = \"p@example.test\"\n[storage]\ndatabase = \"x.db\"\n";
     let ok = Config::parse(base, Path::new("t.toml")).unwrap();
     assert_eq!(ok.intake.trusted_authserv_id, "mx.google.com");
     assert!(ok.intake.trusted_form_senders.is_empty());
     for (bad, key) in [
-        ("[intake]\ntrusted_authserv_id = \" \"\n", "intake.trusted_authserv_id"),
-        ("[intake]\ntrusted_form_senders = [\"bukan alamat\"]\n", "intake.trusted_form_senders"),
-        ("[intake]\ntrusted_authserv = \"mx.google.com\"\n", "trusted_authserv"),
+        (
+            "[intake]\ntrusted_authserv_id = \" \"\n",
+            "intake.trusted_authserv_id",
+        ),
+        (
+            "[intake]\ntrusted_form_senders = [\"bukan alamat\"]\n",
+            "intake.trusted_form_senders",
+        ),
+        (
+            "[intake]\ntrusted_authserv = \"mx.google.com\"\n",
+            "trusted_authserv",
+        ),
     ] {
         let err = Config::parse(&format!("{base}{bad}"), Path::new("t.toml")).unwrap_err();
         assert!(err.to_string().contains(key), "{err}");

@@ -175,7 +175,11 @@ fn mention_spans(text: &str) -> Vec<(std::ops::Range<usize>, Ticket)> {
             j
         };
         let digits = |j: usize, max: usize| {
-            let n = b[j..].iter().take(max + 1).take_while(|c| c.is_ascii_digit()).count();
+            let n = b[j..]
+                .iter()
+                .take(max + 1)
+                .take_while(|c| c.is_ascii_digit())
+                .count();
             (n, j + n)
         };
         let j = separators(i + 3);
@@ -363,7 +367,10 @@ mod tests {
             ("Adu-2026-11.", &[t(2026, 11)]),
             ("ADU20260011", &[t(2026, 11)]),
             ("ADU - 2026 - 0011", &[t(2026, 11)]),
-            ("ADU-2026-0011 dan adu-2026-0012, lagi ADU-2026-0011", &[t(2026, 11), t(2026, 12)]),
+            (
+                "ADU-2026-0011 dan adu-2026-0012, lagi ADU-2026-0011",
+                &[t(2026, 11), t(2026, 12)],
+            ),
             ("KADU-2026-0011", &[]),
             ("ADU-2026-0011x", &[]),
             ("ADU-2026-0000", &[]),

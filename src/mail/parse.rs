@@ -239,8 +239,7 @@ fn markup_signs(a: &Attachment, contents: &[u8]) -> Option<MarkupSigns> {
         .rsplit_once('.')
         .map(|(_, e)| e.to_ascii_lowercase())
         .unwrap_or_default();
-    if !MARKUP_FILES.contains(&ext.as_str()) && !MARKUP_TYPES.contains(&a.content_type.as_str())
-    {
+    if !MARKUP_FILES.contains(&ext.as_str()) && !MARKUP_TYPES.contains(&a.content_type.as_str()) {
         return None;
     }
     let head = &contents[..contents.len().min(MAX_HTML_BYTES)];
@@ -318,7 +317,11 @@ fn attribute<'a>(tag: &'a str, lower: &str, name: &str) -> Option<&'a str> {
                 let inner = &tag[start + 1..];
                 &inner[..inner.find(q).unwrap_or(inner.len())]
             }
-            _ => &value[..value.find(|c: char| c.is_ascii_whitespace()).unwrap_or(value.len())],
+            _ => {
+                &value[..value
+                    .find(|c: char| c.is_ascii_whitespace())
+                    .unwrap_or(value.len())]
+            }
         });
     }
     None
@@ -716,7 +719,10 @@ Saya menunggu 3 jam. Hubungi 0812-3456-7890.\r\n";
         assert_eq!(
             pairs,
             vec![
-                ("https://www.kemkes.go.id/x", "https://kemkes-go-id.com/login"),
+                (
+                    "https://www.kemkes.go.id/x",
+                    "https://kemkes-go-id.com/login"
+                ),
                 ("lapor & cek", "https://lapor.go.id/"),
                 ("a@b.test", "mailto:a@b.test"),
                 ("tanpa akhir", "unclosed"),
@@ -739,7 +745,11 @@ Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain
 --b\r\nContent-Type: image/jpeg; name=foto.jpg\r\nContent-Disposition: attachment; filename=foto.jpg\r\n\r\n<form>\r\n--b--\r\n";
         let m = parse(raw, LIMIT);
         assert_eq!(m.auth_results.len(), 2);
-        assert!(m.auth_results[0].starts_with("mx.google.com;"), "{:?}", m.auth_results);
+        assert!(
+            m.auth_results[0].starts_with("mx.google.com;"),
+            "{:?}",
+            m.auth_results
+        );
         let html = &m.attachments[0];
         assert_eq!(
             html.markup,

@@ -643,24 +643,28 @@ impl Tx<'_> {
 
     /// A stored message a person may turn into a complaint (`flagged accept`).
     pub fn stored_message(&self, message_id: &str) -> Result<Option<StoredMessage>> {
-        let row: Option<(Vec<u8>, String, String, Option<String>, Option<i64>)> = self
+        Ok(self
             .row(
                 "SELECT raw, received_at, class, reason, complaint_id FROM messages WHERE message_id = ?1",
                 [message_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                |r| {
+                    let at: String = r.get(1)?;
+                    Ok(StoredMessage {
+                        raw: r.get(0)?,
+                        received_at: from_db(&at).ok_or_else(|| {
+                            rusqlite::Error::InvalidColumnType(
+                                1,
+                                "received_at".into(),
+                                rusqlite::types::Type::Text,
+                            )
+                        })?,
+                        class: r.get(2)?,
+                        reason: r.get(3)?,
+                        complaint_id: r.get(4)?,
+                    })
+                },
             )
-            .optional()?;
-        row.map(|(raw, at, class, reason, complaint_id)| -> Result<StoredMessage> {
-            Ok(StoredMessage {
-                raw,
-                received_at: from_db(&at)
-                    .with_context(|| format!("stored message {message_id} has a bad received_at {at:?}"))?,
-                class,
-                reason,
-                complaint_id,
-            })
-        })
-        .transpose()
+            .optional()?)
     }
 
     /// Makes a stored message the registering message of `complaint_id` (class

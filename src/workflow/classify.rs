@@ -75,7 +75,9 @@ fn own_address(msg: &InboundMessage, own: &EmailAddress) -> Option<String> {
 
 fn is_robot(email: &EmailAddress) -> bool {
     let local = email.local_part();
-    ROBOT_LOCAL_PARTS.contains(&local) || local.starts_with("noreply") || local.starts_with("no-reply")
+    ROBOT_LOCAL_PARTS.contains(&local)
+        || local.starts_with("noreply")
+        || local.starts_with("no-reply")
 }
 
 fn robot_sender(msg: &InboundMessage) -> Option<String> {
@@ -167,9 +169,9 @@ pub fn pick_thread(facts: &ThreadFacts, msg: &InboundMessage) -> ThreadPick {
         };
     }
     let own = |email: &Option<String>| {
-        email.as_deref().is_some_and(|e| {
-            senders(msg).any(|s| s.email.as_str().eq_ignore_ascii_case(e))
-        })
+        email
+            .as_deref()
+            .is_some_and(|e| senders(msg).any(|s| s.email.as_str().eq_ignore_ascii_case(e)))
     };
     let mut pick = ThreadPick::default();
     for (ticket, id, email) in &facts.tickets {
@@ -246,11 +248,27 @@ pub struct FormFields {
 const NAME_LABELS: &[&str] = &["nama", "nama lengkap", "name", "your name"];
 const EMAIL_LABELS: &[&str] = &["email", "e-mail", "surel", "alamat email", "your email"];
 const PHONE_LABELS: &[&str] = &[
-    "telepon", "telp", "no. telepon", "nomor telepon", "no telepon", "hp", "no. hp", "no hp",
-    "nomor hp", "whatsapp", "no. wa", "phone",
+    "telepon",
+    "telp",
+    "no. telepon",
+    "nomor telepon",
+    "no telepon",
+    "hp",
+    "no. hp",
+    "no hp",
+    "nomor hp",
+    "whatsapp",
+    "no. wa",
+    "phone",
 ];
 const MESSAGE_LABELS: &[&str] = &[
-    "pesan", "isi", "isi pesan", "isi pengaduan", "keluhan", "message", "your message",
+    "pesan",
+    "isi",
+    "isi pesan",
+    "isi pengaduan",
+    "keluhan",
+    "message",
+    "your message",
 ];
 
 /// The form's fields, when at least the message and one way to reach the person are there.
@@ -282,7 +300,10 @@ pub fn form_fields(text: &str) -> Option<FormFields> {
 /// A website form relay: From a robot address (or one listed in
 /// `[intake] trusted_form_senders`) and a body of form fields. Returns the relay address
 /// and the fields.
-pub fn form_relay<'a>(msg: &'a InboundMessage, intake: &Intake) -> Option<(&'a EmailAddress, FormFields)> {
+pub fn form_relay<'a>(
+    msg: &'a InboundMessage,
+    intake: &Intake,
+) -> Option<(&'a EmailAddress, FormFields)> {
     let relay = &msg.from.as_ref()?.email;
     let listed = intake.trusted_form_senders.contains(relay);
     if !listed && !is_robot(relay) {
@@ -326,7 +347,10 @@ pub fn contact(msg: &InboundMessage, intake: &Intake) -> Contact {
             phones.insert(0, p.clone());
         }
         let person = msg.reply_to.clone().filter(|r| &r.email != relay);
-        let email = person.as_ref().map(|p| p.email.clone()).or(fields.email.clone());
+        let email = person
+            .as_ref()
+            .map(|p| p.email.clone())
+            .or(fields.email.clone());
         let trusted = intake.trusted_form_senders.contains(relay);
         let ack_to = match person {
             Some(p) if trusted => Ok(Sender {
@@ -576,15 +600,46 @@ mod tests {
         let forged = "Authentication-Results: mx.google.com; spf=softfail smtp.mailfrom=promo@gmail.com; dmarc=fail (p=NONE) header.from=gmail.com\r\nFrom: Promo <promo.slot88@gmail.com>\r\nSubject: Bonus 100%\r\n\r\nDaftar sekarang\r\n";
         let reply_to = "From: Budi <budi@gmail.com>\r\nReply-To: orang.lain@example.test\r\nSubject: Antrean\r\n\r\nLama sekali\r\n";
         let noreply_plain = format!("From: {relay}\r\nSubject: Laporan\r\n\r\nSitus aktif.\r\n");
-        type Want = (&'static str, Option<&'static str>, Option<&'static str>, Result<&'static str, &'static str>);
+        type Want = (
+            &'static str,
+            Option<&'static str>,
+            Option<&'static str>,
+            Result<&'static str, &'static str>,
+        );
         let plain = intake();
         let cases: Vec<(&str, &Intake, Want)> = vec![
             // (raw, intake, (route, email, phone, ack to / why not))
-            (&form, &trusted, ("new", Some("dewi.lestari@yahoo.co.id"), Some("+6281331002244"), Ok("dewi.lestari@yahoo.co.id"))),
-            (&form, &plain, ("new", Some("dewi.lestari@yahoo.co.id"), Some("+6281331002244"), Err("trusted_form_senders"))),
-            (kiosk, &plain, ("new", None, Some("+6285233445566"), Err("Return-Path"))),
+            (
+                &form,
+                &trusted,
+                (
+                    "new",
+                    Some("dewi.lestari@yahoo.co.id"),
+                    Some("+6281331002244"),
+                    Ok("dewi.lestari@yahoo.co.id"),
+                ),
+            ),
+            (
+                &form,
+                &plain,
+                (
+                    "new",
+                    Some("dewi.lestari@yahoo.co.id"),
+                    Some("+6281331002244"),
+                    Err("trusted_form_senders"),
+                ),
+            ),
+            (
+                kiosk,
+                &plain,
+                ("new", None, Some("+6285233445566"), Err("Return-Path")),
+            ),
             (forged, &plain, ("suspect", None, None, Err("-"))),
-            (reply_to, &plain, ("new", Some("budi@gmail.com"), None, Ok("budi@gmail.com"))),
+            (
+                reply_to,
+                &plain,
+                ("new", Some("budi@gmail.com"), None, Ok("budi@gmail.com")),
+            ),
             (&noreply_plain, &plain, ("machine", None, None, Err("-"))),
         ];
         for (raw, i, (want_route, email, phone, ack)) in cases {
@@ -603,14 +658,22 @@ mod tests {
             }
             let c = contact(&m, i);
             assert_eq!(c.email.as_ref().map(|e| e.as_str()), email, "{raw}");
-            assert_eq!(c.phones.first().map(|p| p.to_string()).as_deref(), phone, "{raw}");
+            assert_eq!(
+                c.phones.first().map(|p| p.to_string()).as_deref(),
+                phone,
+                "{raw}"
+            );
             match (&c.ack_to, ack) {
                 (Ok(to), Ok(want)) => assert_eq!(to.email.as_str(), want, "{raw}"),
                 (Err(why), Err(want)) => assert!(why.contains(want), "{raw}: {why}"),
                 (got, want) => panic!("{raw}: ack {got:?}, want {want:?}"),
             }
             // A complaint that cannot be acknowledged is flagged for a person.
-            assert_eq!(c.flag.is_some(), c.ack_to.is_err() || raw.contains("formulir"), "{raw}");
+            assert_eq!(
+                c.flag.is_some(),
+                c.ack_to.is_err() || raw.contains("formulir"),
+                "{raw}"
+            );
         }
     }
 
@@ -637,14 +700,49 @@ mod tests {
         let siti = Some("siti.aminah87@gmail.com".to_string());
         let other = Some("budi@yahoo.com".to_string());
         let cases = [
-            (ThreadFacts { referenced: None, tickets: vec![(t(11), 5, siti.clone())] }, Some(5), vec![]),
-            (ThreadFacts { referenced: None, tickets: vec![(t(11), 5, other.clone())] }, None, vec![t(11)]),
+            (
+                ThreadFacts {
+                    referenced: None,
+                    tickets: vec![(t(11), 5, siti.clone())],
+                },
+                Some(5),
+                vec![],
+            ),
+            (
+                ThreadFacts {
+                    referenced: None,
+                    tickets: vec![(t(11), 5, other.clone())],
+                },
+                None,
+                vec![t(11)],
+            ),
             // Her own ticket wins over another's mentioned with it; nothing is noted then.
-            (ThreadFacts { referenced: None, tickets: vec![(t(9), 3, other.clone()), (t(11), 5, siti.clone())] }, Some(5), vec![]),
+            (
+                ThreadFacts {
+                    referenced: None,
+                    tickets: vec![(t(9), 3, other.clone()), (t(11), 5, siti.clone())],
+                },
+                Some(5),
+                vec![],
+            ),
             // A reply to our own mail threads whoever sends it.
-            (ThreadFacts { referenced: Some(8), tickets: vec![(t(11), 5, other.clone())] }, Some(8), vec![]),
+            (
+                ThreadFacts {
+                    referenced: Some(8),
+                    tickets: vec![(t(11), 5, other.clone())],
+                },
+                Some(8),
+                vec![],
+            ),
             // A complaint registered without an address (a kiosk) is nobody's by mail.
-            (ThreadFacts { referenced: None, tickets: vec![(t(11), 5, None)] }, None, vec![t(11)]),
+            (
+                ThreadFacts {
+                    referenced: None,
+                    tickets: vec![(t(11), 5, None)],
+                },
+                None,
+                vec![t(11)],
+            ),
             (ThreadFacts::default(), None, vec![]),
         ];
         for (facts, id, foreign) in cases {

@@ -27,7 +27,11 @@ pub struct AuthResults {
 pub fn parse_authentication_results(value: &str) -> Option<(String, AuthResults)> {
     let plain = without_comments(value);
     let mut parts = plain.split(';');
-    let id = parts.next()?.split_whitespace().next()?.to_ascii_lowercase();
+    let id = parts
+        .next()?
+        .split_whitespace()
+        .next()?
+        .to_ascii_lowercase();
     let mut results = AuthResults::default();
     for resinfo in parts {
         let mut tokens = resinfo.split_whitespace();
@@ -77,7 +81,11 @@ pub fn trusted_results(headers: &[String], trusted_id: &str) -> Option<AuthResul
 /// Why the receiving server's results make the message suspect, if they do: DMARC `fail`,
 /// or SPF `fail`/`softfail` with no DKIM `pass` aligned with the From domain (mail
 /// forwarded by a person's own rules fails SPF but keeps its DKIM signature).
-pub fn forged_sender(auth: &AuthResults, from_domain: Option<&str>, server: &str) -> Option<String> {
+pub fn forged_sender(
+    auth: &AuthResults,
+    from_domain: Option<&str>,
+    server: &str,
+) -> Option<String> {
     if auth.dmarc.as_deref() == Some("fail") {
         return Some(format!(
             "DMARC gagal menurut {server}: alamat pengirim {} kemungkinan dipalsukan",
@@ -105,9 +113,8 @@ pub fn forged_sender(auth: &AuthResults, from_domain: Option<&str>, server: &str
 /// a subdomain of the other, where the parent has at least two labels (`com` never aligns).
 pub fn aligned(a: &str, b: &str) -> bool {
     let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
-    let under = |child: &str, parent: &str| {
-        parent.contains('.') && child.ends_with(&format!(".{parent}"))
-    };
+    let under =
+        |child: &str, parent: &str| parent.contains('.') && child.ends_with(&format!(".{parent}"));
     a == b || under(&a, &b) || under(&b, &a)
 }
 
@@ -125,7 +132,10 @@ pub fn active_attachment(a: &Attachment) -> Option<String> {
         .unwrap_or_default();
     let ct = a.content_type.as_str();
     let script = SCRIPT_EXTENSIONS.contains(&ext.as_str())
-        || matches!(ct, "application/javascript" | "text/javascript" | "application/hta");
+        || matches!(
+            ct,
+            "application/javascript" | "text/javascript" | "application/hta"
+        );
     if script {
         return Some(format!("lampiran {} adalah skrip", a.name));
     }
@@ -150,7 +160,8 @@ pub fn active_attachment(a: &Attachment) -> Option<String> {
 pub fn deceptive_link(link: &Link) -> Option<String> {
     let shown = host_of(&link.text, false)?;
     let real = host_of(&link.href, true)?;
-    (!same_site(&shown, &real)).then(|| format!("tautan bertuliskan {shown} sebenarnya menuju {real}"))
+    (!same_site(&shown, &real))
+        .then(|| format!("tautan bertuliskan {shown} sebenarnya menuju {real}"))
 }
 
 /// The host of a URL-looking text: an optional `http(s)://`, then a host name with a dot
@@ -162,7 +173,10 @@ fn host_of(text: &str, require_scheme: bool) -> Option<String> {
         return None;
     }
     let lower = t.to_ascii_lowercase();
-    let rest = match ["https://", "http://"].iter().find(|s| lower.starts_with(**s)) {
+    let rest = match ["https://", "http://"]
+        .iter()
+        .find(|s| lower.starts_with(**s))
+    {
         Some(scheme) => &lower[scheme.len()..],
         None if require_scheme => return None,
         None => lower.as_str(),
@@ -175,7 +189,9 @@ fn host_of(text: &str, require_scheme: bool) -> Option<String> {
     let valid = host.contains('.')
         && tld.len() >= 2
         && tld.bytes().all(|b| b.is_ascii_alphabetic())
-        && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
     valid.then(|| host.strip_prefix("www.").unwrap_or(host).to_string())
 }
 
@@ -192,15 +208,12 @@ pub fn imitates_government(domain: &str) -> Option<String> {
         return None;
     }
     let tokens: Vec<&str> = d.split(['.', '-', '_']).filter(|t| !t.is_empty()).collect();
-    let joined = tokens
-        .windows(2)
-        .any(|w| matches!(w, ["go" | "gov", "id"]));
+    let joined = tokens.windows(2).any(|w| matches!(w, ["go" | "gov", "id"]));
     let glued = tokens
         .iter()
         .any(|t| t.ends_with("goid") || t.ends_with("govid"));
-    (joined || glued).then(|| {
-        format!("domain pengirim {d} meniru domain pemerintah (.go.id) padahal bukan")
-    })
+    (joined || glued)
+        .then(|| format!("domain pengirim {d} meniru domain pemerintah (.go.id) padahal bukan"))
 }
 
 /// Every reason the message is suspect, in the order a person should read them; empty
@@ -211,7 +224,10 @@ pub fn suspect_reasons(msg: &InboundMessage, trusted_authserv_id: &str) -> Vec<S
     if let Some(auth) = trusted_results(&msg.auth_results, trusted_authserv_id) {
         reasons.extend(forged_sender(&auth, from_domain, trusted_authserv_id));
     }
-    for sender in [msg.from.as_ref(), msg.reply_to.as_ref()].into_iter().flatten() {
+    for sender in [msg.from.as_ref(), msg.reply_to.as_ref()]
+        .into_iter()
+        .flatten()
+    {
         if let Some(why) = imitates_government(sender.email.domain()) {
             if !reasons.contains(&why) {
                 reasons.push(why);
@@ -286,23 +302,30 @@ mod tests {
         .unwrap();
         assert_eq!(id, "mx.microsoft.com");
         assert_eq!(r.dkim, vec![("pass".into(), Some("outlook.com".into()))]);
-        assert_eq!(parse_authentication_results("mx.google.com; none").unwrap().1, AuthResults::default());
+        assert_eq!(
+            parse_authentication_results("mx.google.com; none")
+                .unwrap()
+                .1,
+            AuthResults::default()
+        );
         assert!(parse_authentication_results("  ").is_none());
         // A comment holding `;` and `=` does not make results up.
-        let (_, r) = parse_authentication_results("mx.google.com (x; dmarc=fail) ; spf=pass").unwrap();
+        let (_, r) =
+            parse_authentication_results("mx.google.com (x; dmarc=fail) ; spf=pass").unwrap();
         assert_eq!(r.dmarc, None);
         assert_eq!(r.spf.as_deref(), Some("pass"));
     }
 
     #[test]
     fn only_the_topmost_header_of_the_receiving_server_counts() {
-        let forged_pass = "mx.google.com; dkim=pass header.d=gmail.com; spf=pass; dmarc=pass".to_string();
+        let forged_pass =
+            "mx.google.com; dkim=pass header.d=gmail.com; spf=pass; dmarc=pass".to_string();
         let other = "spam-relay.example.test; dmarc=pass header.from=gmail.com".to_string();
         let cases: &[(&[String], Option<&str>)] = &[
             // Gmail's own verdict on top, the sender's forgery below: the forgery is ignored.
             (&[GMAIL_FORGED.into(), forged_pass.clone()], Some("fail")),
             // Another server's header says nothing about this message.
-            (&[other.clone()], None),
+            (std::slice::from_ref(&other), None),
             (&[other.clone(), GMAIL_PASS.into()], Some("pass")),
             (&[], None),
         ];
@@ -322,11 +345,31 @@ mod tests {
             (FORWARDED, "pemda.example.test", false),
             // The DKIM pass is for another domain: no alignment, SPF softfail stands.
             (FORWARDED, "gmail.com", true),
-            ("mx.google.com; spf=fail smtp.mailfrom=x@yahoo.com", "yahoo.com", true),
-            ("mx.google.com; spf=neutral smtp.mailfrom=x@yahoo.com", "yahoo.com", false),
-            ("mx.google.com; dkim=pass header.d=mail.yahoo.com; spf=softfail", "yahoo.com", false),
-            ("mx.google.com; dkim=fail header.d=yahoo.com; spf=softfail", "yahoo.com", true),
-            ("mx.google.com; dkim=pass header.d=yahoo.com; spf=pass; dmarc=fail", "yahoo.com", true),
+            (
+                "mx.google.com; spf=fail smtp.mailfrom=x@yahoo.com",
+                "yahoo.com",
+                true,
+            ),
+            (
+                "mx.google.com; spf=neutral smtp.mailfrom=x@yahoo.com",
+                "yahoo.com",
+                false,
+            ),
+            (
+                "mx.google.com; dkim=pass header.d=mail.yahoo.com; spf=softfail",
+                "yahoo.com",
+                false,
+            ),
+            (
+                "mx.google.com; dkim=fail header.d=yahoo.com; spf=softfail",
+                "yahoo.com",
+                true,
+            ),
+            (
+                "mx.google.com; dkim=pass header.d=yahoo.com; spf=pass; dmarc=fail",
+                "yahoo.com",
+                true,
+            ),
         ];
         for (header, from, suspect) in cases {
             assert_eq!(
@@ -367,12 +410,30 @@ mod tests {
             href: href.into(),
         };
         let cases = [
-            (link("https://www.kemkes.go.id/pengaduan", "https://kemkes-go-id.com/login.php"), true),
-            (link("www.kemkes.go.id", "http://103.1.2.3.example.test/x"), true),
-            (link("lapor.go.id", "https://lapor.go.id.verifikasi-akun.info/"), true),
-            (link("https://lapor.go.id", "https://x@evil.example.test/"), true),
+            (
+                link(
+                    "https://www.kemkes.go.id/pengaduan",
+                    "https://kemkes-go-id.com/login.php",
+                ),
+                true,
+            ),
+            (
+                link("www.kemkes.go.id", "http://103.1.2.3.example.test/x"),
+                true,
+            ),
+            (
+                link("lapor.go.id", "https://lapor.go.id.verifikasi-akun.info/"),
+                true,
+            ),
+            (
+                link("https://lapor.go.id", "https://x@evil.example.test/"),
+                true,
+            ),
             (link("www.kemkes.go.id", "https://kemkes.go.id/"), false),
-            (link("https://kemkes.go.id/a", "https://www.kemkes.go.id/b"), false),
+            (
+                link("https://kemkes.go.id/a", "https://www.kemkes.go.id/b"),
+                false,
+            ),
             (link("Klik di sini", "https://evil.example.test/"), false),
             (link("budi@gmail.com", "mailto:budi@gmail.com"), false),
             (link("https://kemkes.go.id", "/relative"), false),
@@ -397,9 +458,15 @@ mod tests {
         };
         let cases = [
             (att("Surat_Teguran.html", "text/html", true, false), true),
-            (att("dokumen.htm", "application/octet-stream", false, true), true),
+            (
+                att("dokumen.htm", "application/octet-stream", false, true),
+                true,
+            ),
             (att("logo.svg", "image/svg+xml", false, true), true),
-            (att("invoice.js", "application/octet-stream", false, false), true),
+            (
+                att("invoice.js", "application/octet-stream", false, false),
+                true,
+            ),
             (att("tagihan.hta", "application/hta", false, false), true),
             (att("brosur.html", "text/html", false, false), false),
             (att("foto.jpg", "image/jpeg", true, true), false),
