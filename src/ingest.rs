@@ -511,24 +511,44 @@ impl Pipeline {
             )?;
         }
 
-        let decision = match &contact.ack_to {
-            Err(why) => AckDecision::Withhold(why.clone()),
-            Ok(to) => decide_ack(
-                &AckFacts {
-                    received: mail.received_at,
-                    historical: mail.historical,
-                    recent_auto_mails: tx
-                        .auto_mails_since(to.email.as_str(), now - Duration::hours(1))?,
-                    limit_per_hour: self.config.limits.auto_replies_per_sender_per_hour,
-                },
-                now,
-            ),
+        let ack_queued = match &contact.ack_to {
+            Err(why) => {
+                tx.add_event(Some(complaint_id), now, SYSTEM, "ack_withheld", why)?;
+                false
+            }
+            Ok(to) => self.acknowledge(tx, mail, to, complaint_id, &ticket, kind, now)?,
         };
-        let ack_queued = match (decision, contact.ack_to.as_ref().map_err(String::clone)) {
-            (AckDecision::Send, Ok(to)) => {
+        tracing::info!(%ticket, %kind, came = %contact.came, ack_queued, "complaint registered");
+        Ok((ticket, ack_queued))
+    }
+
+    /// Step 2: the acknowledgement to `to`, where [`decide_ack`] allows it now.
+    #[allow(clippy::too_many_arguments)]
+    fn acknowledge(
+        &self,
+        tx: &Tx<'_>,
+        mail: &MailArrival<'_>,
+        to: &Sender,
+        complaint_id: i64,
+        ticket: &Ticket,
+        kind: Kind,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let facts = AckFacts {
+            received: mail.received_at,
+            historical: mail.historical,
+            recent_auto_mails: tx.auto_mails_since(to.email.as_str(), now - Duration::hours(1))?,
+            limit_per_hour: self.config.limits.auto_replies_per_sender_per_hour,
+        };
+        Ok(match decide_ack(&facts, now) {
+            AckDecision::Withhold(reason) => {
+                tx.add_event(Some(complaint_id), now, SYSTEM, "ack_withheld", &reason)?;
+                false
+            }
+            AckDecision::Send => {
                 // A broken template must not lose the complaint: register it, say why no
                 // acknowledgement went out, and let a person act.
-                match self.compose_ack(msg, to, &ticket, kind, mail.received_at, now) {
+                match self.compose_ack(mail.msg, to, ticket, kind, mail.received_at, now) {
                     Ok(ack) => {
                         tx.enqueue(&ack, Some(complaint_id), now)?;
                         tx.add_event(
@@ -553,13 +573,7 @@ impl Pipeline {
                     }
                 }
             }
-            (AckDecision::Withhold(reason), _) | (AckDecision::Send, Err(reason)) => {
-                tx.add_event(Some(complaint_id), now, SYSTEM, "ack_withheld", &reason)?;
-                false
-            }
-        };
-        tracing::info!(%ticket, %kind, came = %contact.came, ack_queued, "complaint registered");
-        Ok((ticket, ack_queued))
+        })
     }
 }
 
