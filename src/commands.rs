@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::{watch, Notify};
 
@@ -51,8 +51,9 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
 
 pub fn load_pipeline(config: &Config) -> Result<Pipeline> {
     let calendar = Calendar::load(&config.calendar.working_days, &config.calendar.holidays)
-        .context("cannot load the holiday calendar (calendar.holidays)")?;
-    let templates = Templates::load(&config.templates_dir)?;
+        .context("cannot load the holiday calendar (calendar.holidays)")?
+        .with_cuti_bersama_as_working_days(config.calendar.cuti_bersama_is_working_day);
+    let templates = Templates::from_config(config.templates_dir.as_deref())?;
     Ok(Pipeline {
         config: config.clone(),
         calendar,
@@ -66,8 +67,11 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
         .smtp
         .as_ref()
         .context("the [smtp] section is missing: `run` needs a way to send acknowledgements")?;
+    // The one command that logs in for hours: a missing password fails now, not at the
+    // first reconnect.
+    config.require_secrets()?;
     let pipeline = Arc::new(load_pipeline(config)?);
-    warn_uncovered_years(&pipeline.calendar, SystemClock.now());
+    warn_missing_lists(&pipeline.calendar, SystemClock.now());
     let transport = Transport::from_config(smtp_cfg)?;
     let db = &config.storage.database;
     let (stop, stopped) = watch::channel(false);
@@ -132,14 +136,10 @@ async fn wait_for_signal() -> Result<()> {
     Ok(())
 }
 
-fn warn_uncovered_years(calendar: &Calendar, now: DateTime<Utc>) -> Vec<i32> {
-    let year = now.with_timezone(&WIB).year();
-    let missing: Vec<i32> = [year, year + 1]
-        .into_iter()
-        .filter(|y| !calendar.covers_year(*y))
-        .collect();
+fn warn_missing_lists(calendar: &Calendar, now: DateTime<Utc>) -> Vec<i32> {
+    let missing = calendar::missing_lists(now, calendar);
     for y in &missing {
-        tracing::warn!(year = y, "no holiday list for {y}: deadlines in {y} count weekends only; add config/libur-nasional-{y}.toml to calendar.holidays");
+        tracing::warn!(year = y, "no holiday list for {y}: deadlines in {y} skip only weekends and the fixed-date national holidays; add libur-nasional-{y}.toml to calendar.holidays");
     }
     missing
 }
@@ -197,24 +197,22 @@ async fn check(path: &Path) -> Result<ExitCode> {
     let mut pipeline = None;
     match load_pipeline(&config) {
         Ok(p) => {
-            let missing = warn_uncovered_years(&p.calendar, now);
-            if missing.is_empty() {
-                push(
+            let missing = warn_missing_lists(&p.calendar, now);
+            match calendar::missing_lists_warning(&missing) {
+                None => push(
                     Level::Ok,
                     "kalender",
-                    "daftar hari libur tahun ini dan tahun depan tersedia".into(),
-                );
-            } else {
-                let years = missing
-                    .iter()
-                    .map(i32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                push(
-                    Level::Warn,
-                    "kalender",
-                    format!("belum ada daftar hari libur untuk tahun {years}; tenggat 14 hari kerja di tahun itu dihitung tanpa hari libur. Tambahkan config/libur-nasional-<tahun>.toml ke calendar.holidays."),
-                );
+                    format!(
+                        "daftar hari libur tersedia untuk tahun {}",
+                        p.calendar
+                            .covered_years()
+                            .iter()
+                            .map(i32::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+                Some(warning) => push(Level::Warn, "kalender", warning),
             }
             let ctx = crate::mail::compose::AckContext {
                 puskesmas: (&config.puskesmas).into(),
@@ -239,12 +237,21 @@ async fn check(path: &Path) -> Result<ExitCode> {
                 broken.push(format!("{e:#}"));
             }
             if broken.is_empty() {
+                let overridden = p.templates.overridden();
                 push(
                     Level::Ok,
                     "templat",
                     format!(
-                        "{} templat surel terbaca; tanda terima dan ringkasan harian dapat dirender",
-                        templates::MAIL.len() * 3
+                        "{} templat surel terbaca ({}); tanda terima dan ringkasan harian dapat dirender",
+                        templates::MAIL.len() * 3,
+                        match p.templates.dir() {
+                            Some(dir) if !overridden.is_empty() => format!(
+                                "bawaan program, {} diganti dari {}",
+                                overridden.len(),
+                                dir.display()
+                            ),
+                            _ => "bawaan program".to_string(),
+                        }
                     ),
                 );
             } else {
@@ -640,7 +647,7 @@ fn complaints(config: &Config, command: ComplaintsCommand) -> Result<ExitCode> {
         return staff_action(config, command);
     }
     let store = Store::open(&config.storage.database)?;
-    let templates = Templates::load(&config.templates_dir)?;
+    let templates = Templates::from_config(config.templates_dir.as_deref())?;
     match command {
         ComplaintsCommand::List {
             all,
@@ -725,7 +732,7 @@ fn flagged(config: &Config, json: bool, command: Option<FlaggedCommand>) -> Resu
     if json {
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else {
-        let templates = Templates::load(&config.templates_dir)?;
+        let templates = Templates::from_config(config.templates_dir.as_deref())?;
         print!(
             "{}",
             templates.render(
