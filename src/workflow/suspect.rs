@@ -160,8 +160,38 @@ pub fn active_attachment(a: &Attachment) -> Option<String> {
 pub fn deceptive_link(link: &Link) -> Option<String> {
     let shown = host_of(&link.text, false)?;
     let real = host_of(&link.href, true)?;
-    (!same_site(&shown, &real))
-        .then(|| format!("tautan bertuliskan {shown} sebenarnya menuju {real}"))
+    if aligned(&shown, &real) || rewritten(&real, &link.href, &shown) {
+        return None;
+    }
+    Some(format!(
+        "tautan bertuliskan {shown} sebenarnya menuju {real}"
+    ))
+}
+
+/// Link-protection services that rewrite every link of the mail their users receive: when
+/// such a user forwards a message, the text keeps the address and the href is the
+/// service's, carrying the address in its query.
+const LINK_REWRITERS: &[&str] = &[
+    "safelinks.protection.outlook.com",
+    "urldefense.com",
+    "urldefense.proofpoint.com",
+];
+
+fn rewritten(real: &str, href: &str, shown: &str) -> bool {
+    if !LINK_REWRITERS.iter().any(|r| aligned(real, r)) {
+        return false;
+    }
+    // The target is the `url=` parameter; anything else in the query proves nothing.
+    let decoded = href
+        .to_ascii_lowercase()
+        .replace("%3a", ":")
+        .replace("%2f", "/");
+    let target = decoded
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("url=").or_else(|| p.strip_prefix("u=")));
+    target
+        .and_then(|t| host_of(t, true))
+        .is_some_and(|host| host == shown)
 }
 
 /// The host of a URL-looking text: an optional `http(s)://`, then a host name with a dot
@@ -193,10 +223,6 @@ fn host_of(text: &str, require_scheme: bool) -> Option<String> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
     valid.then(|| host.strip_prefix("www.").unwrap_or(host).to_string())
-}
-
-fn same_site(a: &str, b: &str) -> bool {
-    aligned(a, b)
 }
 
 /// Why a sender domain imitates an Indonesian government domain: `go.id` written as
@@ -438,6 +464,10 @@ mod tests {
             (link("budi@gmail.com", "mailto:budi@gmail.com"), false),
             (link("https://kemkes.go.id", "/relative"), false),
             (link("v2.0", "https://evil.example.test/"), false),
+            // Forwarded from Outlook with Safe Links: the rewriter carries the address.
+            (link("https://www.kemkes.go.id/a", "https://apc01.safelinks.protection.outlook.com/?url=https%3A%2F%2Fwww.kemkes.go.id%2Fa&data=05"), false),
+            (link("https://www.kemkes.go.id/a", "https://apc01.safelinks.protection.outlook.com/?url=https%3A%2F%2Fkemkes-go-id.com%2Fa"), true),
+            (link("https://www.kemkes.go.id/a", "https://apc01.safelinks.protection.outlook.com/?url=https%3A%2F%2Fkemkes-go-id.com%2Fa&x=https://www.kemkes.go.id"), true),
         ];
         for (l, suspect) in cases {
             assert_eq!(deceptive_link(&l).is_some(), suspect, "{l:?}");
