@@ -312,6 +312,29 @@ pub fn form_relay<'a>(
     form_fields(&msg.text).map(|f| (relay, f))
 }
 
+/// Top-level names that never reach the internet (RFC 6762 `.local`, RFC 8375
+/// `home.arpa`, RFC 2606 `.invalid`, and the private names routers and office servers use).
+/// A kiosk relaying through the local server gets its envelope sender written as From
+/// (Postfix `always_add_missing_headers`), e.g. `kiosk@pendaftaran.pkm-kademangan.lan`:
+/// no person reads that mailbox, and an acknowledgement would only bounce.
+const LOCAL_TLDS: &[&str] = &[
+    "local",
+    "lan",
+    "localdomain",
+    "localhost",
+    "internal",
+    "intranet",
+    "home",
+    "corp",
+    "invalid",
+    "arpa",
+];
+
+fn reachable(email: &EmailAddress) -> bool {
+    let tld = email.domain().rsplit('.').next().unwrap_or("");
+    email.domain().contains('.') && !LOCAL_TLDS.contains(&tld)
+}
+
 /// Who a new complaint is from and whether it may be answered automatically.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contact {
@@ -331,8 +354,9 @@ pub struct Contact {
 ///   from the fields; acknowledged to Reply-To only when the relay is listed in
 ///   `[intake] trusted_form_senders`; flagged either way (the address was typed into a
 ///   web page, not proved);
-/// - no From (a kiosk): the phone number in the text is the contact; never answered
-///   (Return-Path is the relaying server, not the person); flagged;
+/// - no From, or a From on a local network name (a kiosk): the phone number in the text
+///   is the contact; never answered (Return-Path is the relaying server, not the
+///   person); flagged;
 /// - a person's own mail: acknowledged to From, even when Reply-To differs. From is the
 ///   address the receiving server authenticated (DMARC aligns From, nothing checks
 ///   Reply-To), so answering Reply-To would let any sender aim our automatic mail at a
@@ -375,26 +399,33 @@ pub fn contact(msg: &InboundMessage, intake: &Intake) -> Contact {
             came: format!("formulir situs web lewat {relay}"),
         };
     }
-    let Some(from) = &msg.from else {
+    let Some(from) = msg.from.as_ref().filter(|f| reachable(&f.email)) else {
         // A kiosk writes its own fields (`Nama : …`, `No. HP : …`): the typed number first.
         let fields = form_fields(&msg.text).unwrap_or_default();
         if let Some(p) = &fields.phone {
             phones.retain(|x| x != p);
             phones.insert(0, p.clone());
         }
+        // No From, or one a local mail server wrote from the kiosk's envelope sender.
+        let sender = match &msg.from {
+            Some(f) => format!("pengirim {} (alamat jaringan lokal)", f.email),
+            None => "tanpa pengirim (From)".to_string(),
+        };
         let flag = match phones.first() {
-            Some(p) => format!("surel tanpa pengirim (From); hubungi pelapor lewat telepon {p}"),
-            None => "surel tanpa pengirim (From) dan tanpa nomor telepon; baca isinya untuk menghubungi pelapor".into(),
+            Some(p) => format!("surel {sender}; hubungi pelapor lewat telepon {p}"),
+            None => format!(
+                "surel {sender} dan tanpa nomor telepon; baca isinya untuk menghubungi pelapor"
+            ),
         };
         return Contact {
             name: fields.name,
             email: None,
             phones,
-            ack_to: Err(
-                "surel tanpa pengirim (From): tidak dibalas, juga tidak ke Return-Path".into(),
-            ),
+            ack_to: Err(format!(
+                "surel {sender}: tidak dibalas, juga tidak ke Return-Path"
+            )),
             flag: Some(flag),
-            came: "surel tanpa pengirim (From)".into(),
+            came: format!("surel {sender}"),
         };
     };
     let other_reply_to = msg.reply_to.as_ref().filter(|r| r.email != from.email);
@@ -597,6 +628,8 @@ mod tests {
              Nama: Dewi Lestari\r\nEmail: dewi.lestari@yahoo.co.id\r\nTelepon: 0813-3100-2244\r\nPesan: Obat di apotek habis.\r\nSudah dua kali.\r\n"
         );
         let kiosk = "Subject: Pengaduan dari kios\r\nReturn-Path: <kiosk@lobby.local>\r\n\r\nNama: Pak Sutrisno\r\nHP 0852 3344 5566\r\nToilet rusak.\r\n";
+        // The same through a local Postfix, which wrote the envelope sender as From.
+        let kiosk_from = format!("From: kiosk@pendaftaran.pkm-kademangan.lan\r\n{kiosk}");
         let forged = "Authentication-Results: mx.google.com; spf=softfail smtp.mailfrom=promo@gmail.com; dmarc=fail (p=NONE) header.from=gmail.com\r\nFrom: Promo <promo.slot88@gmail.com>\r\nSubject: Bonus 100%\r\n\r\nDaftar sekarang\r\n";
         let reply_to = "From: Budi <budi@gmail.com>\r\nReply-To: orang.lain@example.test\r\nSubject: Antrean\r\n\r\nLama sekali\r\n";
         let noreply_plain = format!("From: {relay}\r\nSubject: Laporan\r\n\r\nSitus aktif.\r\n");
@@ -633,6 +666,11 @@ mod tests {
                 kiosk,
                 &plain,
                 ("new", None, Some("+6285233445566"), Err("Return-Path")),
+            ),
+            (
+                &kiosk_from,
+                &plain,
+                ("new", None, Some("+6285233445566"), Err("jaringan lokal")),
             ),
             (forged, &plain, ("suspect", None, None, Err("-"))),
             (
