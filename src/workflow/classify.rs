@@ -332,7 +332,7 @@ const LOCAL_TLDS: &[&str] = &[
 
 fn reachable(email: &EmailAddress) -> bool {
     let tld = email.domain().rsplit('.').next().unwrap_or("");
-    email.domain().contains('.') && !LOCAL_TLDS.contains(&tld)
+    !LOCAL_TLDS.contains(&tld)
 }
 
 /// Who a new complaint is from and whether it may be answered automatically.
