@@ -75,7 +75,9 @@ pub struct InboundMessage {
 }
 
 impl InboundMessage {
-    /// The address a reply goes to: Reply-To when present, else From.
+    /// Where the message asks replies to go (RFC 5322 section 3.6.2): Reply-To when
+    /// present, else From. Automatic mail does not follow it blindly: see
+    /// `workflow::classify::contact`.
     pub fn reply_address(&self) -> Option<&Sender> {
         self.reply_to.as_ref().or(self.from.as_ref())
     }

@@ -312,6 +312,14 @@ pub fn form_relay<'a>(
     form_fields(&msg.text).map(|f| (relay, f))
 }
 
+/// The number typed into a form's phone field comes first: it is the one the person chose.
+fn typed_first(phones: &mut Vec<PhoneNumber>, typed: Option<&PhoneNumber>) {
+    if let Some(p) = typed {
+        phones.retain(|x| x != p);
+        phones.insert(0, p.clone());
+    }
+}
+
 /// Top-level names that never reach the internet (RFC 6762 `.local`, RFC 8375
 /// `home.arpa`, RFC 2606 `.invalid`, and the private names routers and office servers use).
 /// A kiosk relaying through the local server gets its envelope sender written as From
@@ -360,16 +368,13 @@ pub struct Contact {
 /// - a person's own mail: acknowledged to From, even when Reply-To differs. From is the
 ///   address the receiving server authenticated (DMARC aligns From, nothing checks
 ///   Reply-To), so answering Reply-To would let any sender aim our automatic mail at a
-///   third party; the person still gets it in the mailbox they wrote from (RFC 3834
-///   section 4 makes Reply-To a choice, not a duty, for automatic responses). A differing
-///   Reply-To is noted for staff, who answer by hand where it matters.
+///   third party (our subject line quotes theirs: a spammer's free relay); the person
+///   still gets it in the mailbox they wrote from. A differing Reply-To is noted in the
+///   `received` event for staff, who answer by hand where it matters.
 pub fn contact(msg: &InboundMessage, intake: &Intake) -> Contact {
     let mut phones = extract_phones(&format!("{}\n{}", msg.subject, msg.text));
     if let Some((relay, fields)) = form_relay(msg, intake) {
-        if let Some(p) = &fields.phone {
-            phones.retain(|x| x != p);
-            phones.insert(0, p.clone());
-        }
+        typed_first(&mut phones, fields.phone.as_ref());
         let person = msg.reply_to.clone().filter(|r| &r.email != relay);
         let email = person
             .as_ref()
@@ -402,10 +407,7 @@ pub fn contact(msg: &InboundMessage, intake: &Intake) -> Contact {
     let Some(from) = msg.from.as_ref().filter(|f| reachable(&f.email)) else {
         // A kiosk writes its own fields (`Nama : …`, `No. HP : …`): the typed number first.
         let fields = form_fields(&msg.text).unwrap_or_default();
-        if let Some(p) = &fields.phone {
-            phones.retain(|x| x != p);
-            phones.insert(0, p.clone());
-        }
+        typed_first(&mut phones, fields.phone.as_ref());
         // No From, or one a local mail server wrote from the kiosk's envelope sender.
         let sender = match &msg.from {
             Some(f) => format!("pengirim {} (alamat jaringan lokal)", f.email),
