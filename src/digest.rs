@@ -325,10 +325,11 @@ impl Pipeline {
     /// The digest as it would go out now (reads the store, decides nothing).
     pub fn digest(&self, store: &Store, now: DateTime<Utc>) -> Result<Digest> {
         let since = store.last_digest()?;
-        let cases = store.digest_cases(since.unwrap_or(now - Duration::hours(24)))?;
+        let from = digest_since(since, now);
+        let cases = store.digest_cases(from)?;
         let mut digest = build(now, since, &cases, &self.calendar);
         digest.system = SystemView::of(&store.system_state()?, now);
-        digest.flagged = unregistered(store.flagged_since(digest_since(since, now))?);
+        digest.flagged = unregistered(store.flagged_since(from)?);
         Ok(digest)
     }
 
@@ -367,10 +368,11 @@ impl Pipeline {
             return Ok(None);
         }
         let since = tx.last_digest()?;
-        let cases = tx.digest_cases(since.unwrap_or(now - Duration::hours(24)))?;
+        let from = digest_since(since, now);
+        let cases = tx.digest_cases(from)?;
         let mut digest = build(now, since, &cases, &self.calendar);
         digest.system = SystemView::of(&tx.system_state()?, now);
-        digest.flagged = unregistered(tx.flagged_since(digest_since(since, now))?);
+        digest.flagged = unregistered(tx.flagged_since(from)?);
         let to: Vec<Recipient<'_>> = team
             .iter()
             .map(|email| Recipient { name: None, email })
