@@ -68,8 +68,9 @@ pub fn parse_authentication_results(value: &str) -> Option<(String, AuthResults)
 /// Why only that one: each server prepends its header, so the receiving server's own
 /// stands above everything the message brought with it. Any header further down, or with
 /// another id, was written before our server saw the message — by whoever sent it, who
-/// can write `dkim=pass` as easily as anything else (RFC 8601 section 1.6, section 7.2).
-/// A header with our server's id further down is a forgery too; the topmost wins.
+/// can write `dkim=pass` as easily as anything else (RFC 8601, "Removing Existing Header
+/// Fields" and "Forged Header Fields"). A header with our server's id further down is a
+/// forgery too; the topmost wins.
 pub fn trusted_results(headers: &[String], trusted_id: &str) -> Option<AuthResults> {
     headers
         .iter()
