@@ -167,4 +167,13 @@ CREATE TABLE login_failures (
 CREATE INDEX login_failures_account ON login_failures (account, at);
 CREATE INDEX login_failures_address ON login_failures (address, at);
 "#,
+    r#"
+-- `pengaduan flagged` also lists suspect mail (class `curiga`, workflow/suspect.rs) and
+-- complaints registered with a reason to check (a web form relay, a mail without From).
+-- The condition is `FLAGGED` in store/mod.rs.
+DROP INDEX messages_flagged;
+CREATE INDEX messages_flagged ON messages (received_at)
+    WHERE (class IN ('unreadable', 'curiga') OR problems IS NOT NULL
+    OR (class = 'complaint' AND reason IS NOT NULL));
+"#,
 ];
