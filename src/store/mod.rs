@@ -2,10 +2,12 @@
 
 pub mod accounts;
 mod backup;
+pub mod board;
 mod digest;
 mod health;
 pub mod metrics;
 mod notices;
+pub mod retention;
 mod schema;
 
 pub use backup::restore;
