@@ -650,8 +650,11 @@ fn the_board_in_a_browser_on_a_phone_a_pc_and_on_paper() {
             .goto(&format!("{}/papan/cetak", site.url))
             .await
             .unwrap();
-        // A4 at 96 dpi is 794 px wide.
-        b.screenshot("papan-cetak", 794).await;
+        // A4 at 96 dpi is 794 x 1123 px: the whole sheet, as it will hang in the lobby.
+        b.client.set_window_size(794, 1123).await.unwrap();
+        let png = b.client.screenshot().await.unwrap();
+        let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::write(shots.join("papan-cetak-a4.png"), png).unwrap();
         b.close().await;
     });
 }

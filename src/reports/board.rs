@@ -51,8 +51,29 @@ pub fn month_label(month: &str) -> String {
     }
 }
 
-/// A unit key of `[units]` (`poli_umum`) as the public reads it (`Poli umum`).
+/// The built-in units (`config::default_units`) as a visitor of the puskesmas names them.
+const UNIT_LABELS: &[(&str, &str)] = &[
+    ("pendaftaran", "Pendaftaran (loket)"),
+    ("farmasi", "Farmasi (apotek)"),
+    ("poli_umum", "Poli umum"),
+    ("poli_gigi", "Poli gigi"),
+    (
+        "kia_imunisasi",
+        "KIA (kesehatan ibu dan anak) dan imunisasi",
+    ),
+    ("laboratorium", "Laboratorium"),
+    ("kebersihan", "Kebersihan"),
+    ("ambulans", "Ambulans"),
+    ("administrasi_bpjs", "Administrasi dan BPJS"),
+];
+
+/// A unit key of `[units]` as the public reads it: a built-in one by its name
+/// (`kia_imunisasi`: "KIA (kesehatan ibu dan anak) dan imunisasi"), another one with
+/// spaces for `_` and a capital (`ruang_bersalin`: "Ruang bersalin").
 pub fn unit_label(unit: Option<&str>) -> String {
+    if let Some((_, label)) = UNIT_LABELS.iter().find(|(k, _)| Some(*k) == unit) {
+        return label.to_string();
+    }
     let words = unit.unwrap_or("").replace(['_', '-'], " ");
     let mut chars = words.trim().chars();
     match chars.next() {
@@ -118,7 +139,12 @@ mod tests {
         }
         for (unit, want) in [
             (Some("poli_umum"), "Poli umum"),
-            (Some("farmasi"), "Farmasi"),
+            (Some("farmasi"), "Farmasi (apotek)"),
+            (
+                Some("kia_imunisasi"),
+                "KIA (kesehatan ibu dan anak) dan imunisasi",
+            ),
+            (Some("ruang_bersalin"), "Ruang bersalin"),
             (Some(""), "Umum"),
             (None, "Umum"),
         ] {

@@ -12,6 +12,7 @@ use super::pages::{render, server_error};
 use super::{State as AppState, WebApp};
 use crate::app::accounts::Session;
 use crate::app::board::{self, BoardError, Draft, FOLLOWUP_CHARS, SUMMARY_CHARS};
+use crate::clock::Clock;
 use crate::domain::{Role, Ticket};
 use crate::reports::board::{Board, Entry};
 
@@ -25,6 +26,9 @@ impl Allowed for BoardEditors {
 #[derive(Serialize)]
 struct PublicBoard<'a> {
     puskesmas: &'a str,
+    contact: &'a str,
+    /// Today (RFC 3339, WIB): a printed board says how current it is.
+    as_of: String,
     board: Board,
     printable: bool,
 }
@@ -34,6 +38,8 @@ async fn public(app: &WebApp, printable: bool) -> Response {
         Ok(board) => {
             let page = PublicBoard {
                 puskesmas: &app.puskesmas,
+                contact: &app.contact,
+                as_of: crate::clock::to_wib_rfc3339(app.clock.now()),
                 board,
                 printable,
             };

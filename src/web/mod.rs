@@ -38,6 +38,8 @@ pub struct WebApp {
     /// `web.metrics_token_env`/`_file`, read when the server starts.
     pub metrics_token: Option<Secret>,
     pub puskesmas: String,
+    /// `puskesmas.contact`, for the public board's "how to reach us".
+    pub contact: String,
     /// As `health::decide` uses it: the mailbox counts as silent after this long.
     pub mailbox_silent_after: chrono::Duration,
 }
@@ -60,6 +62,7 @@ impl WebApp {
                 .transpose()?,
             settings,
             puskesmas: config.puskesmas.name.clone(),
+            contact: config.puskesmas.contact.clone(),
             mailbox_silent_after: chrono::Duration::minutes(
                 config.alerts.mailbox_silent_minutes.into(),
             ),
