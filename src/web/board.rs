@@ -12,7 +12,6 @@ use super::pages::{render, server_error};
 use super::{State as AppState, WebApp};
 use crate::app::accounts::Session;
 use crate::app::board::{self, BoardError, Draft, FOLLOWUP_CHARS, SUMMARY_CHARS};
-use crate::clock::Clock;
 use crate::domain::{Role, Ticket};
 use crate::reports::board::{Board, Entry};
 
