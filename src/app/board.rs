@@ -271,7 +271,7 @@ fn by_name(by: &str) -> Result<&str, BoardError> {
 
 fn load(tx: &crate::store::Tx<'_>, ticket: &Ticket) -> Result<BoardCase, BoardError> {
     tx.board_case(ticket)?
-        .ok_or_else(|| BoardError::NotFound(ticket.clone()))
+        .ok_or_else(|| BoardError::NotFound(*ticket))
 }
 
 /// The entry exactly as the board would show it; nothing is written.

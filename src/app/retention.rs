@@ -68,7 +68,7 @@ pub fn purge(
             "purged",
             &format!(
                 "masa simpan {years} tahun lewat: {} surel masuk mentah ({attachments} lampiran) \
-                 dan {} surel keluar dihapus, {} bait; buku register dan riwayat tetap",
+                 dan {} surel keluar dihapus, {} byte; buku register dan riwayat tetap",
                 h.messages.len(),
                 h.sent_mails,
                 h.bytes()

@@ -138,7 +138,7 @@ impl Tx<'_> {
                     let phones: String = r.get(8)?;
                     Ok(BoardCase {
                         id: r.get(0)?,
-                        ticket: ticket.clone(),
+                        ticket: *ticket,
                         status: status.parse().unwrap_or(Status::Received),
                         unit: r.get(2)?,
                         received_at: time(r.get(3)?).unwrap_or_default(),

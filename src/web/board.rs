@@ -211,10 +211,9 @@ pub async fn pratinjau(
     let shown = async {
         let ticket = form.ticket()?;
         let draft = form.draft();
-        let t = ticket.clone();
         let entry = app
             .store
-            .run(move |s| Ok(board::preview(s, &t, &draft)))
+            .run(move |s| Ok(board::preview(s, &ticket, &draft)))
             .await??;
         let page = PreviewPage {
             ticket: ticket.to_string(),
