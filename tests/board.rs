@@ -10,6 +10,7 @@ mod support;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use fantoccini::Locator;
 use support::browser::Browser;
 use support::web::Site;
 
@@ -25,14 +26,40 @@ fn pengaduan(site: &Site, args: &[&str]) -> Output {
 }
 
 fn ok(site: &Site, args: &[&str]) -> String {
-    let out = pengaduan(site, args);
+    succeeded(pengaduan(site, args))
+}
+
+/// A command that failed, saying `why` on stderr.
+fn refused(out: Output, why: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains(why), "{err}");
+}
+
+fn succeeded(out: Output) -> String {
     assert!(
         out.status.success(),
-        "pengaduan {args:?}: {}{}",
+        "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// `complaints publish TICKET` with the two text files, `--by rina` and `extra`.
+fn publish(site: &Site, ticket: &str, summary: &str, followup: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "complaints",
+        "publish",
+        ticket,
+        "--summary-file",
+        summary,
+        "--followup-file",
+        followup,
+        "--by",
+        "rina",
+    ];
+    args.extend_from_slice(extra);
+    pengaduan(site, &args)
 }
 
 fn file(dir: &Path, name: &str, text: &str) -> String {
@@ -283,21 +310,7 @@ fn the_board_is_public_and_holds_no_personal_data() {
         file(dir, "s1.txt", SUMMARY_1),
         file(dir, "f1.txt", FOLLOWUP_1),
     );
-    let preview = ok(
-        &site,
-        &[
-            "complaints",
-            "publish",
-            &t1,
-            "--summary-file",
-            &s1,
-            "--followup-file",
-            &f1,
-            "--preview",
-            "--by",
-            "rina",
-        ],
-    );
+    let preview = succeeded(publish(&site, &t1, &s1, &f1, &["--preview"]));
     assert!(
         preview.contains("PRATINJAU") && preview.contains(SUMMARY_1) && preview.contains("Farmasi"),
         "{preview}"
@@ -306,20 +319,7 @@ fn the_board_is_public_and_holds_no_personal_data() {
         !site.client().get("/papan").body.contains(SUMMARY_1),
         "a preview publishes nothing"
     );
-    let published = ok(
-        &site,
-        &[
-            "complaints",
-            "publish",
-            &t1,
-            "--summary-file",
-            &s1,
-            "--followup-file",
-            &f1,
-            "--by",
-            "rina",
-        ],
-    );
+    let published = succeeded(publish(&site, &t1, &s1, &f1, &[]));
     assert!(
         published.contains("diumumkan di papan pengumuman"),
         "{published}"
@@ -328,20 +328,7 @@ fn the_board_is_public_and_holds_no_personal_data() {
         file(dir, "s3.txt", SUMMARY_3),
         file(dir, "f3.txt", FOLLOWUP_3),
     );
-    ok(
-        &site,
-        &[
-            "complaints",
-            "publish",
-            &t3,
-            "--summary-file",
-            &s3,
-            "--followup-file",
-            &f3,
-            "--by",
-            "rina",
-        ],
-    );
+    succeeded(publish(&site, &t3, &s3, &f3, &[]));
 
     // CLI refusals: personal data in the text, an open case.
     let named = file(
@@ -349,48 +336,15 @@ fn the_board_is_public_and_holds_no_personal_data() {
         "named.txt",
         "Bu Karsiyem menunggu bidan desa yang tidak datang.",
     );
-    let out = pengaduan(
-        &site,
-        &[
-            "complaints",
-            "publish",
-            &t3,
-            "--summary-file",
-            &named,
-            "--followup-file",
-            &f3,
-            "--by",
-            "rina",
-        ],
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("memuat nama pengadu"),
-        "{err}"
-    );
+    refused(publish(&site, &t3, &named, &f3, &[]), "memuat nama pengadu");
     let quoted = file(
         dir,
         "quoted.txt",
         "Kemarin sore puyer untuk anak kami ternyata berisi resep pasien lain.",
     );
-    let out = pengaduan(
-        &site,
-        &[
-            "complaints",
-            "publish",
-            &t1,
-            "--summary-file",
-            &quoted,
-            "--followup-file",
-            &f1,
-            "--by",
-            "rina",
-        ],
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("disalin dari tulisan pengadu"),
-        "{err}"
+    refused(
+        publish(&site, &t1, &quoted, &f1, &[]),
+        "disalin dari tulisan pengadu",
     );
     ok(
         &site,
@@ -405,24 +359,9 @@ fn the_board_is_public_and_holds_no_personal_data() {
             "rina",
         ],
     );
-    let out = pengaduan(
-        &site,
-        &[
-            "complaints",
-            "publish",
-            "ADU-2026-0004",
-            "--summary-file",
-            &s3,
-            "--followup-file",
-            &f3,
-            "--by",
-            "rina",
-        ],
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("hanya pengaduan yang sudah selesai"),
-        "{err}"
+    refused(
+        publish(&site, "ADU-2026-0004", &s3, &f3, &[]),
+        "hanya pengaduan yang sudah selesai",
     );
 
     // The dashboard: a petugas previews and publishes; without the CSRF token nothing.
@@ -573,6 +512,7 @@ fn the_board_is_public_and_holds_no_personal_data() {
 #[test]
 fn the_board_in_a_browser_on_a_phone_a_pc_and_on_paper() {
     let site = Site::start();
+    site.add_user("rina", "petugas", PW);
     let [t1, t2, t3] = three_closed_cases(&site);
     let dir = site.dir.path();
     for (t, s, f) in [
@@ -581,20 +521,7 @@ fn the_board_in_a_browser_on_a_phone_a_pc_and_on_paper() {
         (&t3, SUMMARY_3, FOLLOWUP_3),
     ] {
         let (s, f) = (file(dir, "s.txt", s), file(dir, "f.txt", f));
-        ok(
-            &site,
-            &[
-                "complaints",
-                "publish",
-                t,
-                "--summary-file",
-                &s,
-                "--followup-file",
-                &f,
-                "--by",
-                "rina",
-            ],
-        );
+        succeeded(publish(&site, &t, &s, &f, &[]));
     }
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
@@ -611,13 +538,44 @@ fn the_board_in_a_browser_on_a_phone_a_pc_and_on_paper() {
         );
         let entries = b
             .client
-            .find_all(fantoccini::Locator::Css(".papan-entry"))
+            .find_all(Locator::Css(".papan-entry"))
             .await
             .unwrap();
         assert_eq!(entries.len(), 3);
         for width in [390, 1366] {
             b.screenshot("papan", width).await;
         }
+        // The staff side: the management page and a preview, as a petugas sees them.
+        b.client.goto(&format!("{}/login", site.url)).await.unwrap();
+        let login = b
+            .client
+            .form(Locator::Css("form[action='/login']"))
+            .await
+            .unwrap();
+        login.set_by_name("name", "rina").await.unwrap();
+        login.set_by_name("password", PW).await.unwrap();
+        login.submit().await.unwrap();
+        b.client
+            .goto(&format!("{}/papan/kelola", site.url))
+            .await
+            .unwrap();
+        for width in [390, 1366] {
+            b.screenshot("papan-kelola", width).await;
+        }
+        b.client
+            .find(Locator::Css("details summary"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let form = b.client.form(Locator::Css("details form")).await.unwrap();
+        form.set_by_name("summary", SUMMARY_1).await.unwrap();
+        form.set_by_name("followup", FOLLOWUP_1).await.unwrap();
+        form.submit().await.unwrap();
+        let preview = b.client.find(Locator::Css(".papan-entry")).await.unwrap();
+        assert!(preview.text().await.unwrap().contains(SUMMARY_1));
+        b.screenshot("papan-pratinjau", 390).await;
         b.client
             .goto(&format!("{}/papan/cetak", site.url))
             .await

@@ -5,6 +5,7 @@
 use axum::extract::{Form, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::auth::{Allowed, RequireRole, Staff};
@@ -235,25 +236,33 @@ pub async fn pratinjau(
     after(&app, &session, &form, shown).await
 }
 
+/// A change to the board by the logged-in editor, then back to the management page.
+async fn change<F>(app: &WebApp, session: &Session, form: &BoardForm, f: F) -> Response
+where
+    F: FnOnce(&mut crate::store::Store, Ticket, &str, DateTime<Utc>) -> Result<(), BoardError>
+        + Send
+        + 'static,
+{
+    let done = async {
+        let ticket = form.ticket()?;
+        let (by, now) = (session.name.as_str().to_string(), app.clock.now());
+        app.store.run(move |s| Ok(f(s, ticket, &by, now))).await??;
+        Ok(Redirect::to("/papan/kelola").into_response())
+    }
+    .await;
+    after(app, session, form, done).await
+}
+
 pub async fn umumkan(
     State(app): State<AppState>,
     RequireRole(session, ..): RequireRole<BoardEditors>,
     Form(form): Form<BoardForm>,
 ) -> Response {
-    let done = async {
-        let ticket = form.ticket()?;
-        let (draft, by, now) = (
-            form.draft(),
-            session.name.as_str().to_string(),
-            app.clock.now(),
-        );
-        app.store
-            .run(move |s| Ok(board::publish(s, &ticket, &draft, &by, now)))
-            .await??;
-        Ok(Redirect::to("/papan/kelola").into_response())
-    }
-    .await;
-    after(&app, &session, &form, done).await
+    let draft = form.draft();
+    change(&app, &session, &form, move |s, ticket, by, now| {
+        board::publish(s, &ticket, &draft, by, now).map(drop)
+    })
+    .await
 }
 
 pub async fn cabut(
@@ -261,14 +270,8 @@ pub async fn cabut(
     RequireRole(session, ..): RequireRole<BoardEditors>,
     Form(form): Form<BoardForm>,
 ) -> Response {
-    let done = async {
-        let ticket = form.ticket()?;
-        let (by, now) = (session.name.as_str().to_string(), app.clock.now());
-        app.store
-            .run(move |s| Ok(board::unpublish(s, &ticket, &by, now)))
-            .await??;
-        Ok(Redirect::to("/papan/kelola").into_response())
-    }
-    .await;
-    after(&app, &session, &form, done).await
+    change(&app, &session, &form, |s, ticket, by, now| {
+        board::unpublish(s, &ticket, by, now)
+    })
+    .await
 }
