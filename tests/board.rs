@@ -521,7 +521,7 @@ fn the_board_in_a_browser_on_a_phone_a_pc_and_on_paper() {
         (&t3, SUMMARY_3, FOLLOWUP_3),
     ] {
         let (s, f) = (file(dir, "s.txt", s), file(dir, "f.txt", f));
-        succeeded(publish(&site, &t, &s, &f, &[]));
+        succeeded(publish(&site, t, &s, &f, &[]));
     }
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
