@@ -96,14 +96,21 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
     .await?;
     let watcher = Watcher {
         config: imap_cfg,
-        pipeline,
+        pipeline: pipeline.clone(),
         store: ingest_store,
         clock: clock.clone(),
         outbox_wake: wake.clone(),
         backfill_since,
     };
     let watching = tokio::spawn(watcher.run(stopped.clone()));
-    let sending = tokio::spawn(outbox::run(outbox_store, transport, clock, wake, stopped));
+    let sending = tokio::spawn(outbox::run(
+        outbox_store,
+        transport,
+        pipeline,
+        clock,
+        wake,
+        stopped,
+    ));
 
     wait_for_signal().await?;
     tracing::info!("stopping: finishing the current transaction");

@@ -7,8 +7,10 @@ use rusqlite::Connection;
 
 use super::{get_health, put_health, Store, Tx};
 use crate::clock::from_db;
-use crate::health::{SystemState, ALERT, DAEMON_STARTED, IMAP_ERROR, IMAP_OK};
-use crate::outbox::{SMTP_ERROR, SMTP_OK};
+use crate::health::{
+    SystemState, ALERT, DAEMON_STARTED, IMAP_BUDGET, IMAP_ERROR, IMAP_LIMIT, IMAP_OK,
+};
+use crate::outbox::{SMTP_ERROR, SMTP_OK, SMTP_PAUSE};
 
 impl Store {
     pub fn system_state(&self) -> Result<SystemState> {
@@ -29,6 +31,10 @@ impl Tx<'_> {
 fn system_state(conn: &Connection) -> Result<SystemState> {
     let at =
         |key| -> Result<Option<DateTime<Utc>>> { Ok(get_health(conn, key)?.map(|(_, at)| at)) };
+    // A JSON fact; an unreadable one (an older or hand-edited row) counts as none.
+    fn fact<T: serde::de::DeserializeOwned>(conn: &Connection, key: &str) -> Result<Option<T>> {
+        Ok(get_health(conn, key)?.and_then(|(v, _)| serde_json::from_str(&v).ok()))
+    }
     // Three searches of the outbox_due index (status first): a FILTER over the whole
     // table read every mail ever sent, body and all, on each health check and digest.
     let (pending, oldest_pending, failed): (i64, Option<String>, i64) = conn.query_row(
@@ -50,5 +56,8 @@ fn system_state(conn: &Connection) -> Result<SystemState> {
         outbox_pending: pending,
         oldest_pending: oldest_pending.as_deref().and_then(from_db),
         outbox_failed: failed,
+        smtp_pause: fact(conn, SMTP_PAUSE)?,
+        imap_limit: fact(conn, IMAP_LIMIT)?,
+        download_hold: fact(conn, IMAP_BUDGET)?,
     })
 }

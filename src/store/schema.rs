@@ -134,4 +134,13 @@ CREATE INDEX messages_flagged ON messages (received_at)
 DROP INDEX outbox_complaint;
 CREATE INDEX outbox_complaint ON outbox (complaint_id, purpose, status);
 "#,
+    r#"
+-- Gmail's limits (issue 12): the outbox counts the mail it sent in the last 24 hours before
+-- each send, and the watcher the bytes it downloaded, per hour, over the same window.
+CREATE INDEX outbox_sent ON outbox (sent_at) WHERE status = 'sent';
+CREATE TABLE imap_download (
+    hour  TEXT PRIMARY KEY,
+    bytes INTEGER NOT NULL
+);
+"#,
 ];
