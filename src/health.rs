@@ -81,8 +81,8 @@ pub type ImapHold = Limited<ImapLimit>;
 pub struct DownloadHold {
     /// When the budget lets the next message through.
     pub until: DateTime<Utc>,
-    /// Messages waiting: of a backfill, and new mail.
-    pub backfill: usize,
+    /// A backfill waits; new messages wait.
+    pub backfill: bool,
     pub new: usize,
 }
 
@@ -137,6 +137,108 @@ impl SystemState {
     }
 }
 
+/// What Gmail's limits mean, in the words `check` uses (`cause` as in [`LimitView`]).
+pub fn limit_meaning(cause: &str) -> &'static str {
+    match cause {
+        "daily_limit" => {
+            "Gmail menolak semua surel: batas kirim harian akun tercapai (tidak ada surel yang \
+             hilang, semuanya menunggu di kotak keluar)"
+        }
+        "too_many_logins" => "Gmail menolak login SMTP: akun terlalu sering login",
+        "bandwidth" => {
+            "Gmail membatasi akun: batas unduhan harian IMAP (sekitar 2.500 MB) terlampaui; \
+             kata sandi tidak salah"
+        }
+        "connections" => {
+            "Gmail membatasi akun: terlalu banyak koneksi bersamaan (paling banyak 15, misalnya \
+             ponsel atau aplikasi surel lain); Gmail lalu menjawab seolah-olah kata sandi salah, \
+             padahal kata sandi tidak salah"
+        }
+        _ => "Gmail membatasi akun",
+    }
+}
+
+/// `check`'s lines about Gmail's limits: (needs a person, what, detail). `sending`: mail
+/// sent in the last 24 hours and `[smtp] daily_limit`; `download`: bytes downloaded in the
+/// last 24 hours and the download budget.
+pub fn limit_lines(
+    state: &SystemState,
+    sending: Option<(u32, u32)>,
+    download: Option<(u64, u64)>,
+) -> Vec<(bool, &'static str, String)> {
+    let when = |t| crate::templates::format_date(&to_wib_rfc3339(t), true);
+    let mut lines = Vec::new();
+    if let Some(p) = &state.smtp_pause {
+        let v = LimitView::from(p);
+        lines.push((
+            true,
+            "pengiriman surel ditahan",
+            format!(
+                "{} sejak {}; dicoba lagi {} — {}",
+                limit_meaning(&v.cause),
+                when(p.since),
+                when(p.until),
+                p.reply
+            ),
+        ));
+    }
+    if let Some((sent, limit)) = sending {
+        let (warn, note) = match crate::outbox::admitted(limit, sent) {
+            Some(crate::outbox::Priority::Staff) => (false, ""),
+            Some(_) => (
+                true,
+                "; sisanya hanya untuk tanda terima dan jawaban, pengingat dan ringkasan menunggu",
+            ),
+            None => (true, "; habis, pengiriman berhenti sampai kuota pulih"),
+        };
+        lines.push((
+            warn,
+            "kuota kirim harian",
+            format!("{sent} dari {limit} surel dalam 24 jam terakhir{note}"),
+        ));
+    }
+    if let Some(h) = &state.imap_limit {
+        let v = LimitView::from(h);
+        lines.push((
+            true,
+            "kotak surel dibatasi Gmail",
+            format!(
+                "{} sejak {}; dicoba lagi {} — {}",
+                limit_meaning(&v.cause),
+                when(h.since),
+                when(h.until),
+                h.reply
+            ),
+        ));
+    }
+    if let Some((used, budget)) = download {
+        let mb = |b: u64| b / (1024 * 1024);
+        let detail = format!("{} dari {} MB dalam 24 jam terakhir", mb(used), mb(budget));
+        match &state.download_hold {
+            Some(hold) => lines.push((
+                true,
+                "kuota unduh harian",
+                format!(
+                    "{detail}; habis: {}{} menunggu sampai {}",
+                    if hold.backfill {
+                        "surel lama (backfill)"
+                    } else {
+                        ""
+                    },
+                    match (hold.backfill, hold.new) {
+                        (_, 0) => String::new(),
+                        (true, n) => format!(" dan {n} surel baru"),
+                        (false, n) => format!("{n} surel baru"),
+                    },
+                    when(hold.until)
+                ),
+            )),
+            None => lines.push((false, "kuota unduh harian", detail)),
+        }
+    }
+    lines
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transition {
     /// Open an alert: nothing was read since `since`.
@@ -188,13 +290,20 @@ pub struct LimitView {
     pub reply: String,
 }
 
+impl LimitView {
+    /// A cause's name as stored (`daily_limit`, `bandwidth`, …).
+    pub fn cause_of(cause: &impl Serialize) -> String {
+        serde_json::to_value(cause)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+}
+
 impl<C: Serialize> From<&Limited<C>> for LimitView {
     fn from(l: &Limited<C>) -> LimitView {
         LimitView {
-            cause: serde_json::to_value(&l.cause)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            cause: LimitView::cause_of(&l.cause),
             since: to_wib_rfc3339(l.since),
             until: to_wib_rfc3339(l.until),
             reply: l.reply.clone(),

@@ -208,7 +208,7 @@ pub async fn send_next(
                 .run(move |s| {
                     s.mark_sent(&row, now)?;
                     if paused {
-                        s.clear_health(SMTP_PAUSE)?;
+                        s.set_health_fact::<Pause>(SMTP_PAUSE, None, now)?;
                     }
                     s.set_health(SMTP_OK, "", now)
                 })

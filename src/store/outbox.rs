@@ -61,15 +61,7 @@ impl Store {
     }
 
     pub fn outbox_pause(&self) -> Result<Option<Pause>> {
-        Ok(self
-            .health(SMTP_PAUSE)?
-            .and_then(|(v, _)| serde_json::from_str(&v).ok()))
-    }
-
-    pub fn clear_health(&mut self, key: &str) -> Result<()> {
-        self.conn
-            .execute("DELETE FROM health WHERE key = ?1", [key])?;
-        Ok(())
+        self.health_fact(SMTP_PAUSE)
     }
 }
 

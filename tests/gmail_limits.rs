@@ -1,0 +1,444 @@
+//! Gmail's account limits (issue 12 item 5), met on the lab's real Postfix and Dovecot made
+//! to answer with Gmail's exact replies: Postfix access maps for SMTP, a loopback proxy in
+//! front of Dovecot for IMAP. The clock is driven by hand; nothing waits for real time
+//! except the servers themselves.
+
+mod support;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use pengaduan::commands::load_pipeline;
+use pengaduan::config::Config;
+use pengaduan::ingest::{Outcome, Pipeline};
+use pengaduan::mail::compose::OutgoingMail;
+use pengaduan::mail::smtp::Transport;
+use pengaduan::outbox::{send_next, Step};
+use pengaduan::store::{SharedStore, Store};
+
+use support::daemon::{complaint, Daemon, Options, PUSKESMAS};
+use support::lab::Lab;
+
+const WAIT: Duration = Duration::from_secs(60);
+const TEAM: &str = "tim@example.test";
+const DAILY_LIMIT_REPLY: &str = "550 5.4.5 Daily user sending limit exceeded. For more information on Gmail sending limits go to https://support.google.com/a/answer/166852";
+const LOGINS_REPLY: &str = "454 4.7.0 Too many login attempts, please try again later.";
+
+/// A daemon directory for `lab` with the team's address, `[smtp] daily_limit = limit`, and
+/// the passwords in a file, so this process can load the same config.
+fn setup(lab: &Lab, limit: u32) -> (Daemon, Config, Pipeline) {
+    let d = Daemon::with(
+        lab,
+        Options {
+            extra: "[recipients]\ntim_pengaduan = [\"tim@example.test\"]\n",
+            ..Options::default()
+        },
+    );
+    let secret = d.dir.path().join("secret");
+    std::fs::write(&secret, Lab::PASSWORD).unwrap();
+    std::fs::set_permissions(&secret, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    for var in ["LAB_IMAP_PASSWORD", "LAB_SMTP_PASSWORD"] {
+        d.edit_config(
+            &format!("password_env = \"{var}\""),
+            &format!("password_file = \"{}\"", secret.display()),
+        );
+    }
+    // `daily_limit` belongs to [smtp]: put it after the [smtp] section's last key.
+    let text = std::fs::read_to_string(&d.config).unwrap();
+    let smtp_at = text.find("[smtp]").unwrap();
+    let end = smtp_at + text[smtp_at..].find("[storage]").unwrap();
+    let text = format!("{}daily_limit = {limit}\n{}", &text[..end], &text[end..]);
+    std::fs::write(&d.config, text).unwrap();
+    let config = Config::load(&d.config).unwrap();
+    let pipeline = load_pipeline(&config).unwrap();
+    (d, config, pipeline)
+}
+
+/// Registers a complaint from `from` at `now`; its acknowledgement is queued.
+fn register(p: &Pipeline, store: &mut Store, from: &str, now: DateTime<Utc>) {
+    let raw = complaint(
+        from,
+        "Warga",
+        &format!("limit-{from}"),
+        "Antrean loket terlalu lama",
+        "Saya menunggu tiga jam di loket pendaftaran.",
+    );
+    let outcome = support::offline::arrive(p, store, &raw, now);
+    assert!(
+        matches!(
+            outcome,
+            Outcome::New {
+                ack_queued: true,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+}
+
+/// A team mail of `purpose` (a reminder, a digest) queued at `now`.
+fn queue_staff_mail(store: &mut Store, purpose: &str, n: usize, now: DateTime<Utc>) {
+    let id = format!("<{purpose}-{n}@pengaduan.test>");
+    let raw = format!(
+        "From: {PUSKESMAS}\r\nTo: {TEAM}\r\nSubject: {purpose} {n}\r\nMessage-ID: {id}\r\n\
+         Date: Tue, 1 Dec 2026 08:00:00 +0700\r\n\r\nPengingat {n}.\r\n"
+    );
+    let mail = OutgoingMail {
+        idem_key: format!("{purpose}:{n}"),
+        message_id: id,
+        purpose: purpose.into(),
+        automatic: true,
+        mail_from: PUSKESMAS.into(),
+        rcpt_to: vec![TEAM.into()],
+        subject: format!("{purpose} {n}"),
+        raw: raw.into_bytes(),
+    };
+    let tx = store.transaction().unwrap();
+    assert!(tx.enqueue(&mail, None, now).unwrap());
+    tx.commit().unwrap();
+}
+
+/// Every outbox row: (purpose, recipient, status, attempts).
+fn rows(d: &Daemon) -> Vec<(String, String, String, i64)> {
+    d.sql()
+        .prepare("SELECT purpose, rcpt_to, status, attempts FROM outbox ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// The purpose of the outbox row with this Message-ID.
+fn purpose_of(d: &Daemon, message_id: &str) -> String {
+    d.sql()
+        .query_row(
+            "SELECT purpose FROM outbox WHERE message_id = ?1",
+            [message_id],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+/// Sends until the outbox has nothing it may send at `now`; the purposes sent, in order,
+/// and the last step.
+async fn drain(
+    d: &Daemon,
+    store: &SharedStore,
+    t: &Transport,
+    p: &Pipeline,
+    now: DateTime<Utc>,
+) -> (Vec<String>, Step) {
+    let mut sent = Vec::new();
+    loop {
+        match send_next(store, t, Some(p), now).await.unwrap() {
+            Step::Sent { message_id } => sent.push(purpose_of(d, &message_id)),
+            other => return (sent, other),
+        }
+    }
+}
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The detail of `check`'s AWAS line about `what`.
+fn warning<'a>(check: &'a str, what: &str) -> Option<&'a str> {
+    check
+        .lines()
+        .filter(|l| l.starts_with("AWAS"))
+        .find_map(|l| l[5..].trim_start().strip_prefix(what)?.strip_prefix(": "))
+}
+
+/// Gmail's daily limit: the acknowledgements are kept (pending, no attempt counted), the
+/// whole outbox waits, the team gets one alert, `check` and the digest say so, and when
+/// Gmail takes mail again the alert goes first and every acknowledgement follows.
+#[tokio::test(flavor = "multi_thread")]
+async fn daily_limit_pauses_the_whole_outbox_and_loses_no_acknowledgement() {
+    let lab = Lab::start();
+    let (d, config, p) = setup(&lab, 450);
+    let people = [
+        "ani@example.test",
+        "budi@example.test",
+        "citra@example.test",
+    ];
+    let t0 = Utc::now();
+    let mut store = Store::open(&config.storage.database).unwrap();
+    for who in people {
+        register(&p, &mut store, who, t0);
+    }
+    let store = SharedStore::new(store);
+    let refuse: Vec<(&str, &str)> = people
+        .iter()
+        .chain([&TEAM])
+        .map(|a| (*a, DAILY_LIMIT_REPLY))
+        .collect();
+    lab.set_recipient_rules(&refuse);
+    let transport = Transport::from_config(config.smtp.as_ref().unwrap()).unwrap();
+
+    let step = send_next(&store, &transport, Some(&p), t0).await.unwrap();
+    let until = match step {
+        Step::Paused { until } => until,
+        other => panic!("Gmail's 550 5.4.5 must pause the outbox, not: {other:?}"),
+    };
+    assert_eq!(until, t0 + chrono::Duration::hours(1));
+    // The whole outbox waits: the other acknowledgements are not even tried.
+    for _ in 0..3 {
+        assert_eq!(
+            send_next(
+                &store,
+                &transport,
+                Some(&p),
+                t0 + chrono::Duration::minutes(30)
+            )
+            .await
+            .unwrap(),
+            Step::Paused { until }
+        );
+    }
+    let after_refusal = rows(&d);
+    assert!(
+        after_refusal
+            .iter()
+            .all(|(_, _, status, attempts)| status == "pending" && *attempts == 0),
+        "{after_refusal:?}"
+    );
+    let alerts: Vec<_> = after_refusal
+        .iter()
+        .filter(|(purpose, ..)| purpose == "outbox_alert")
+        .collect();
+    assert_eq!(alerts.len(), 1, "{after_refusal:?}");
+    assert_eq!(alerts[0].1, TEAM);
+
+    // Staff see it while it lasts.
+    let check = stdout(&d.run_cli(&["check"]));
+    assert!(
+        warning(&check, "pengiriman surel ditahan")
+            .is_some_and(|l| l.contains("batas kirim harian")),
+        "{check}"
+    );
+    let digest = stdout(&d.run_cli(&["digest", "--dry-run"]));
+    assert!(
+        digest.contains("Pengiriman surel ditahan Gmail") && digest.contains("batas kirim harian"),
+        "{digest}"
+    );
+
+    // An hour later Gmail still refuses: the wait doubles, still one alert.
+    let step = send_next(&store, &transport, Some(&p), until)
+        .await
+        .unwrap();
+    let until = match step {
+        Step::Paused { until: next } => {
+            assert_eq!(next - until, chrono::Duration::hours(2));
+            next
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        rows(&d)
+            .iter()
+            .filter(|(purpose, ..)| purpose == "outbox_alert")
+            .count(),
+        1
+    );
+
+    // Gmail takes mail again: the alert first, then every acknowledgement.
+    lab.set_recipient_rules(&[]);
+    let transport = Transport::from_config(config.smtp.as_ref().unwrap()).unwrap();
+    let (sent, last) = drain(&d, &store, &transport, &p, until).await;
+    assert_eq!(sent, vec!["outbox_alert", "ack", "ack", "ack"]);
+    assert_eq!(last, Step::Empty);
+    for who in people {
+        lab.wait_for_messages(who, 1, WAIT);
+    }
+    let alert = lab.wait_for_messages(TEAM, 1, WAIT);
+    let text = support::daemon::text_body(&alert[0]);
+    assert!(text.contains("batas kirim harian"), "{text}");
+    assert!(d.complaints().iter().all(|c| c.ack_sent_at.is_some()));
+    assert_eq!(d.store().health("smtp_pause").unwrap(), None);
+    let check = stdout(&d.run_cli(&["check"]));
+    assert!(!check.contains("ditahan"), "{check}");
+}
+
+/// `[smtp] daily_limit = 10`: mail to complainants goes before the team's, the team's mail
+/// stops while only the reserve (a tenth) is left, nothing goes once the ten are sent, and
+/// the rest follows when the oldest send leaves the 24-hour window.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_short_budget_sends_complainants_first_and_keeps_their_reserve() {
+    let lab = Lab::start();
+    let (d, config, p) = setup(&lab, 10);
+    let t0 = Utc::now();
+    let mut store = Store::open(&config.storage.database).unwrap();
+    for n in 0..9 {
+        let purpose = ["reminder_answer", "overdue_review", "digest"][n % 3];
+        queue_staff_mail(&mut store, purpose, n, t0);
+    }
+    let people = [
+        "dedi@example.test",
+        "eka@example.test",
+        "fitri@example.test",
+    ];
+    for who in people {
+        register(&p, &mut store, who, t0 + chrono::Duration::minutes(1));
+    }
+    let store = SharedStore::new(store);
+    let transport = Transport::from_config(config.smtp.as_ref().unwrap()).unwrap();
+
+    let t1 = t0 + chrono::Duration::minutes(2);
+    let (sent, last) = drain(&d, &store, &transport, &p, t1).await;
+    // 3 acknowledgements, then team mail until 9 of 10 are used; the last one is the reserve.
+    assert_eq!(&sent[..3], ["ack", "ack", "ack"]);
+    assert_eq!(sent.len(), 9, "{sent:?}");
+    assert!(sent[3..].iter().all(|s| s != "ack"), "{sent:?}");
+    assert_eq!(
+        last,
+        Step::Empty,
+        "team mail waits while only the reserve is left"
+    );
+
+    // A new complaint still gets its acknowledgement from the reserve.
+    let mut s = d.store();
+    register(&p, &mut s, "gita@example.test", t1);
+    let (sent, last) = drain(&d, &store, &transport, &p, t1).await;
+    assert_eq!(sent, vec!["ack"]);
+    // Ten sent: nothing at all until the first of them is 24 hours old.
+    let Step::Paused { until } = last else {
+        panic!("the spent budget must hold the outbox: {last:?}")
+    };
+    let (first_sent,): (String,) = d
+        .sql()
+        .query_row(
+            "SELECT min(sent_at) FROM outbox WHERE status = 'sent'",
+            [],
+            |r| Ok((r.get(0)?,)),
+        )
+        .unwrap();
+    let first_sent = pengaduan::clock::from_db(&first_sent).unwrap();
+    assert_eq!(until, first_sent + chrono::Duration::hours(24));
+    let check = stdout(&d.run_cli(&["check"]));
+    assert!(
+        warning(&check, "kuota kirim harian").is_some_and(|l| l.starts_with("10 dari 10")),
+        "{check}"
+    );
+
+    let (sent, _) = drain(
+        &d,
+        &store,
+        &transport,
+        &p,
+        until + chrono::Duration::minutes(1),
+    )
+    .await;
+    assert_eq!(
+        sent.len(),
+        3,
+        "the held team mail follows the next day: {sent:?}"
+    );
+    assert!(rows(&d).iter().all(|(_, _, status, _)| status == "sent"));
+    lab.wait_for_messages("gita@example.test", 1, WAIT);
+    lab.wait_for_messages(TEAM, 9, WAIT);
+}
+
+/// How many times the submission service was connected to and logged in to since `from`
+/// (a byte offset into Postfix's log): its `connect from` lines, and the `auth=` counts
+/// of its `disconnect from` lines.
+fn submission_sessions(lab: &Lab, from: usize) -> (usize, usize) {
+    let log = lab.postfix_log();
+    let lines: Vec<&str> = log[from..]
+        .lines()
+        .filter(|l| l.contains("postfix/submission/smtpd"))
+        .collect();
+    let connects = lines
+        .iter()
+        .filter(|l| l.contains(" connect from "))
+        .count();
+    let auths = lines
+        .iter()
+        .filter(|l| l.contains(" disconnect from "))
+        .filter_map(|l| {
+            l.split(" auth=")
+                .nth(1)?
+                .split_whitespace()
+                .next()?
+                .parse::<usize>()
+                .ok()
+        })
+        .sum();
+    (connects, auths)
+}
+
+/// `454 4.7.0 Too many login attempts`: the whole outbox backs off (1, 2, 4 … minutes),
+/// no mail counts an attempt; afterwards the burst goes out over ONE authenticated
+/// connection (lettre's pool keeps it between sends), as Postfix's log shows.
+#[tokio::test(flavor = "multi_thread")]
+async fn too_many_logins_backs_off_and_one_connection_serves_a_burst() {
+    let lab = Lab::start();
+    let (d, config, p) = setup(&lab, 450);
+    let t0 = Utc::now();
+    let people: Vec<String> = (1..=6).map(|n| format!("warga{n}@example.test")).collect();
+    let mut store = Store::open(&config.storage.database).unwrap();
+    for who in &people {
+        register(&p, &mut store, who, t0);
+    }
+    let store = SharedStore::new(store);
+    let refuse: Vec<(&str, &str)> = people.iter().map(|a| (a.as_str(), LOGINS_REPLY)).collect();
+    lab.set_recipient_rules(&refuse);
+    let transport = Transport::from_config(config.smtp.as_ref().unwrap()).unwrap();
+
+    let mut now = t0;
+    let mut waits = Vec::new();
+    for _ in 0..4 {
+        match send_next(&store, &transport, Some(&p), now).await.unwrap() {
+            Step::Paused { until } => {
+                // Nothing is tried before the pause ends.
+                assert_eq!(
+                    send_next(
+                        &store,
+                        &transport,
+                        Some(&p),
+                        until - chrono::Duration::seconds(1)
+                    )
+                    .await
+                    .unwrap(),
+                    Step::Paused { until }
+                );
+                waits.push((until - now).num_minutes());
+                now = until;
+            }
+            other => panic!("454 must pause the whole outbox, not: {other:?}"),
+        }
+    }
+    assert_eq!(waits, vec![1, 2, 4, 8]);
+    assert!(rows(&d)
+        .iter()
+        .all(|(purpose, _, status, attempts)| purpose == "ack"
+            && status == "pending"
+            && *attempts == 0));
+    let check = stdout(&d.run_cli(&["check"]));
+    assert!(
+        warning(&check, "pengiriman surel ditahan")
+            .is_some_and(|l| l.contains("terlalu sering login")),
+        "{check}"
+    );
+
+    lab.set_recipient_rules(&[]);
+    let transport = Transport::from_config(config.smtp.as_ref().unwrap()).unwrap();
+    let offset = lab.postfix_log().len();
+    let (sent, last) = drain(&d, &store, &transport, &p, now).await;
+    assert_eq!(sent.len(), 6);
+    assert_eq!(last, Step::Empty);
+    drop(transport); // closes the pooled connection, so Postfix logs its disconnect line
+    let deadline = std::time::Instant::now() + WAIT;
+    while submission_sessions(&lab, offset).1 == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        submission_sessions(&lab, offset),
+        (1, 1),
+        "six mails, one connection, one AUTH:\n{}",
+        &lab.postfix_log()[offset..]
+    );
+    for who in &people {
+        lab.wait_for_messages(who, 1, WAIT);
+    }
+}
