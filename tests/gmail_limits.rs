@@ -17,16 +17,16 @@ use pengaduan::outbox::{send_next, Step};
 use pengaduan::store::{SharedStore, Store};
 
 use support::daemon::{complaint, Daemon, Options, PUSKESMAS};
-use support::lab::Lab;
+use support::lab::{ImapProxy, Lab};
 
 const WAIT: Duration = Duration::from_secs(60);
 const TEAM: &str = "tim@example.test";
 const DAILY_LIMIT_REPLY: &str = "550 5.4.5 Daily user sending limit exceeded. For more information on Gmail sending limits go to https://support.google.com/a/answer/166852";
 const LOGINS_REPLY: &str = "454 4.7.0 Too many login attempts, please try again later.";
 
-/// A daemon directory for `lab` with the team's address, `[smtp] daily_limit = limit`, and
-/// the passwords in a file, so this process can load the same config.
-fn setup(lab: &Lab, limit: u32) -> (Daemon, Config, Pipeline) {
+/// A daemon directory for `lab` with the team's address and the passwords in a file, so
+/// this process can load the same config.
+fn daemon(lab: &Lab) -> Daemon {
     let d = Daemon::with(
         lab,
         Options {
@@ -43,15 +43,40 @@ fn setup(lab: &Lab, limit: u32) -> (Daemon, Config, Pipeline) {
             &format!("password_file = \"{}\"", secret.display()),
         );
     }
-    // `daily_limit` belongs to [smtp]: put it after the [smtp] section's last key.
+    d
+}
+
+/// Adds `line` at the end of the config's `[section]`.
+fn add_to_section(d: &Daemon, section: &str, line: &str) {
     let text = std::fs::read_to_string(&d.config).unwrap();
-    let smtp_at = text.find("[smtp]").unwrap();
-    let end = smtp_at + text[smtp_at..].find("[storage]").unwrap();
-    let text = format!("{}daily_limit = {limit}\n{}", &text[..end], &text[end..]);
+    let start = text.find(&format!("[{section}]\n")).unwrap() + section.len() + 3;
+    let end = text[start..]
+        .find("\n[")
+        .map_or(text.len(), |i| start + i + 1);
+    let text = format!("{}{line}\n{}", &text[..end], &text[end..]);
     std::fs::write(&d.config, text).unwrap();
+}
+
+fn load(d: &Daemon) -> (Config, Pipeline) {
     let config = Config::load(&d.config).unwrap();
     let pipeline = load_pipeline(&config).unwrap();
+    (config, pipeline)
+}
+
+/// A daemon directory with `[smtp] daily_limit = limit`, and its config and pipeline.
+fn setup(lab: &Lab, limit: u32) -> (Daemon, Config, Pipeline) {
+    let d = daemon(lab);
+    add_to_section(&d, "smtp", &format!("daily_limit = {limit}"));
+    let (config, pipeline) = load(&d);
     (d, config, pipeline)
+}
+
+/// Points the daemon's IMAP at `proxy` (plain IMAP on loopback).
+fn imap_via(d: &Daemon, lab: &Lab, proxy: &ImapProxy) {
+    d.edit_config(
+        &format!("port = {}\nsecurity = \"tls\"", lab.imaps_port),
+        &format!("port = {}\nsecurity = \"plain\"", proxy.port),
+    );
 }
 
 /// Registers a complaint from `from` at `now`; its acknowledgement is queued.
@@ -441,4 +466,130 @@ async fn too_many_logins_backs_off_and_one_connection_serves_a_burst() {
     for who in &people {
         lab.wait_for_messages(who, 1, WAIT);
     }
+}
+
+const TOO_MANY_CONNECTIONS: &str = "NO [ALERT] Too many simultaneous connections. (Failure)";
+const AUTH_FAILED: &str = "NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)";
+const OVERQUOTA: &str = "NO [OVERQUOTA] Account exceeded command or bandwidth limits. (Failure)";
+
+/// The waits the watcher logged for a limited mailbox (`retry_in=…`), in seconds.
+fn limit_waits(log: &str) -> Vec<u64> {
+    log.lines()
+        .filter(|l| l.contains("mailbox limited by the server"))
+        .filter_map(|l| {
+            let v = l.split("retry_in=").nth(1)?;
+            v.split_whitespace().next()?.strip_suffix('s')?.parse().ok()
+        })
+        .collect()
+}
+
+/// Gmail refuses the login for too many simultaneous connections, and answers the retries
+/// with `[AUTHENTICATIONFAILED]`: the daemon waits minutes, not seconds, records the limit,
+/// and `check`, the digest and the mailbox alert say what happened instead of "wrong password".
+#[test]
+fn too_many_connections_is_reported_as_gmails_limit_not_a_wrong_password() {
+    let lab = Lab::start();
+    let proxy = lab.imap_proxy(&[("LOGIN", &[TOO_MANY_CONNECTIONS, AUTH_FAILED])]);
+    let mut d = daemon(&lab);
+    imap_via(&d, &lab, &proxy);
+    d.spawn(&[]);
+    d.wait_until("the limit is logged", WAIT, || {
+        !limit_waits(&d.log()).is_empty()
+    });
+    assert_eq!(limit_waits(&d.log()), vec![300], "{}", d.log());
+    assert!(
+        !d.log().contains("mailbox connection failed"),
+        "{}",
+        d.log()
+    );
+    let (limit, _) = d.store().health("imap_limit").unwrap().expect("recorded");
+    assert!(limit.contains("\"connections\""), "{limit}");
+
+    // `check` logs in itself and gets Gmail's "wrong password": it knows better.
+    let check = stdout(&d.run_cli(&["check"]));
+    let imap = check
+        .lines()
+        .find(|l| l.contains(" IMAP: "))
+        .unwrap_or_else(|| panic!("{check}"));
+    assert!(imap.starts_with("AWAS"), "{check}");
+    assert!(
+        imap.contains("terlalu banyak koneksi bersamaan")
+            && imap.contains("kata sandi tidak salah")
+            && imap.contains("AUTHENTICATIONFAILED"),
+        "{check}"
+    );
+    assert!(
+        warning(&check, "kotak surel dibatasi Gmail")
+            .is_some_and(|l| l.contains("terlalu banyak koneksi bersamaan")),
+        "{check}"
+    );
+    let digest = stdout(&d.run_cli(&["digest", "--dry-run"]));
+    assert!(
+        digest.contains("Kotak surel dibatasi Gmail")
+            && digest.contains("terlalu banyak koneksi bersamaan")
+            && digest.contains("Kata sandi tidak salah"),
+        "{digest}"
+    );
+
+    // Half an hour later the team's mailbox alert names the limit, not the password.
+    let (config, p) = load(&d);
+    let mut store = Store::open(&config.storage.database).unwrap();
+    let key = p
+        .check_health(&mut store, Utc::now() + chrono::Duration::minutes(31))
+        .unwrap()
+        .expect("the mailbox alert is queued");
+    let raw: Vec<u8> = d
+        .sql()
+        .query_row("SELECT raw FROM outbox WHERE idem_key = ?1", [&key], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let text = support::daemon::text_body(&raw);
+    assert!(text.contains("terlalu banyak koneksi bersamaan"), "{text}");
+    assert!(text.contains("kata sandi TIDAK salah"), "{text}");
+    assert!(
+        !text.contains("kata sandi aplikasi Gmail masih berlaku"),
+        "{text}"
+    );
+    assert!(d.stop());
+}
+
+/// Gmail answers the body fetch with `[OVERQUOTA]`: the daemon stops for an hour (not
+/// the 1 s of an ordinary failure), the message stays in the mailbox above the cursor, and
+/// `check` and the digest name the bandwidth limit.
+#[test]
+fn overquota_waits_hours_and_keeps_the_mail() {
+    let lab = Lab::start();
+    let proxy = lab.imap_proxy(&[]);
+    let mut d = daemon(&lab);
+    imap_via(&d, &lab, &proxy);
+    d.start(&[]);
+    proxy.set_rules(&[("BODY.PEEK", &[OVERQUOTA])]);
+    lab.deliver(
+        "hana@example.test",
+        &[PUSKESMAS],
+        &complaint(
+            "hana@example.test",
+            "Hana",
+            "overquota-1@example.test",
+            "Obat habis",
+            "Obat hipertensi habis di apotek.",
+        ),
+    );
+    d.wait_until("the limit is logged", WAIT, || {
+        !limit_waits(&d.log()).is_empty()
+    });
+    assert_eq!(limit_waits(&d.log()), vec![3600], "{}", d.log());
+    assert!(d.complaints().is_empty());
+    let (_, uidnext) = lab.mailbox_status(PUSKESMAS);
+    assert!(d.store().cursor("INBOX").unwrap().unwrap().last_uid < uidnext - 1);
+    let check = stdout(&d.run_cli(&["check"]));
+    assert!(
+        warning(&check, "kotak surel dibatasi Gmail")
+            .is_some_and(|l| l.contains("batas unduhan harian IMAP") && l.contains("OVERQUOTA")),
+        "{check}"
+    );
+    let digest = stdout(&d.run_cli(&["digest", "--dry-run"]));
+    assert!(digest.contains("batas unduhan harian IMAP"), "{digest}");
+    assert!(d.stop());
 }

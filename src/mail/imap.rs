@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
 use async_imap::extensions::idle::IdleResponse;
+use async_imap::imap_proto::{AttributeValue, Response, Status};
 use async_imap::{Client, Session};
 use chrono::{DateTime, NaiveDate, Utc};
-use futures_util::TryStreamExt;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -55,11 +55,11 @@ pub fn classify_failure(
     now: DateTime<Utc>,
 ) -> Option<ImapLimit> {
     let lower = text.to_ascii_lowercase();
-    if lower.contains("[overquota]") || lower.contains("account exceeded command or bandwidth") {
+    if lower.contains("overquota") || lower.contains("account exceeded command or bandwidth") {
         Some(ImapLimit::Bandwidth)
     } else if lower.contains("too many simultaneous connections") {
         Some(ImapLimit::Connections)
-    } else if lower.contains("[authenticationfailed]")
+    } else if lower.contains("authenticationfailed")
         && previous.is_some_and(|p| {
             p.cause == ImapLimit::Connections && now - p.until < CONNECTIONS_AFTERMATH
         })
@@ -552,19 +552,15 @@ impl Watcher {
             .join(",");
         // Each response is copied out and dropped as it arrives, so a chunk is held once,
         // not twice (the FETCH responses and the copies).
-        let mut items = tokio::time::timeout(COMMAND_TIMEOUT * 5, async {
-            let mut responses =
-                timed(session.uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])")).await?;
-            let mut items: Vec<(u32, DateTime<Utc>, Vec<u8>)> = Vec::with_capacity(chunk.len());
-            while let Some(f) = responses.try_next().await? {
-                let (Some(uid), Some(body)) = (f.uid, f.body()) else {
-                    continue;
-                };
-                let at = f.internal_date().map(|d| d.with_timezone(&Utc));
-                items.push((uid, at.unwrap_or_else(|| self.clock.now()), body.to_vec()));
-            }
-            anyhow::Ok(items)
-        })
+        let mut items: Vec<(u32, DateTime<Utc>, Vec<u8>)> = Vec::with_capacity(chunk.len());
+        tokio::time::timeout(
+            COMMAND_TIMEOUT * 5,
+            uid_fetch_each(session, &set, "(UID INTERNALDATE BODY.PEEK[])", |attrs| {
+                if let Some((uid, at, body)) = fetched_item(attrs) {
+                    items.push((uid, at.unwrap_or_else(|| self.clock.now()), body));
+                }
+            }),
+        )
         .await
         .map_err(|_| anyhow!("UID FETCH timed out"))??;
         items.sort_by_key(|(uid, _, _)| *uid);
@@ -673,6 +669,32 @@ impl Watcher {
     }
 }
 
+/// UID, INTERNALDATE and the whole message of one FETCH response, copied out of it.
+fn fetched_item(attrs: &[AttributeValue<'_>]) -> Option<(u32, Option<DateTime<Utc>>, Vec<u8>)> {
+    let mut uid = None;
+    let mut at = None;
+    let mut body = None;
+    for a in attrs {
+        match a {
+            AttributeValue::Uid(u) => uid = Some(*u),
+            AttributeValue::InternalDate(d) => {
+                // RFC 3501 date-time: "01-Dec-2026 09:15:00 +0700".
+                at = DateTime::parse_from_str(d, "%d-%b-%Y %H:%M:%S %z")
+                    .ok()
+                    .map(|d| d.with_timezone(&Utc));
+            }
+            AttributeValue::BodySection {
+                section: None,
+                data: Some(b),
+                ..
+            }
+            | AttributeValue::Rfc822(Some(b)) => body = Some(b.to_vec()),
+            _ => {}
+        }
+    }
+    Some((uid?, at, body?))
+}
+
 /// A fetched message, parsed ahead of its transaction.
 struct Parsed {
     uid: u32,
@@ -734,24 +756,75 @@ async fn search_since(session: &mut ImapSession, since: NaiveDate) -> Result<Vec
 /// is reduced to its two numbers as it arrives: holding the 10,000 responses of a backlog
 /// at once left ~40 MB of freed heap in the process for the whole ingest.
 async fn uid_sizes(session: &mut ImapSession, set: &str) -> Result<Vec<(u32, u64)>> {
-    let mut responses = timed(session.uid_fetch(set, "(UID RFC822.SIZE)")).await?;
     let mut out: Vec<(u32, u64)> = Vec::new();
-    while let Some(f) = responses.try_next().await? {
-        if let Some(uid) = f.uid {
-            out.push((uid, u64::from(f.size.unwrap_or(0))));
+    uid_fetch_each(session, set, "(UID RFC822.SIZE)", |attrs| {
+        let uid = attrs.iter().find_map(|a| match a {
+            AttributeValue::Uid(u) => Some(*u),
+            _ => None,
+        });
+        let size = attrs.iter().find_map(|a| match a {
+            AttributeValue::Rfc822Size(n) => Some(u64::from(*n)),
+            _ => None,
+        });
+        if let Some(uid) = uid {
+            out.push((uid, size.unwrap_or(0)));
         }
-    }
+    })
+    .await?;
     out.sort_unstable();
     out.dedup_by_key(|(u, _)| *u);
     Ok(out)
 }
 
+/// Runs `UID FETCH set items`, handing each FETCH response's attributes to `each` as it
+/// arrives. Run by hand rather than with async-imap's `uid_fetch`, whose stream ends at the
+/// tagged reply without looking at it: a `NO` (Gmail's `[OVERQUOTA]`) would read as "no
+/// messages", the mailbox would look read, and the same mail would be asked for again and
+/// again, silently. Here a tagged NO or BAD is an error with the server's text.
+async fn uid_fetch_each(
+    session: &mut ImapSession,
+    set: &str,
+    items: &str,
+    mut each: impl FnMut(&[AttributeValue<'_>]),
+) -> Result<()> {
+    let tag = timed(session.run_command(format!("UID FETCH {set} {items}"))).await?;
+    loop {
+        let response = timed(session.read_response())
+            .await?
+            .ok_or_else(|| anyhow!("the server closed the connection during UID FETCH"))?;
+        match response.parsed() {
+            Response::Fetch(_, attrs) => each(attrs),
+            Response::Done {
+                tag: done,
+                status,
+                outcome,
+            } if *done == tag => {
+                if *status != Status::Ok {
+                    anyhow::bail!(
+                        "UID FETCH refused: {status:?} code: {:?}, info: {:?}",
+                        outcome.code,
+                        outcome.information
+                    );
+                }
+                return Ok(());
+            }
+            // Unsolicited (EXISTS, FLAGS …): the next round sees what changed.
+            _ => {}
+        }
+    }
+}
+
 async fn highest_uid(session: &mut ImapSession) -> Result<u32> {
-    let fetches: Vec<_> = timed(session.uid_fetch("*", "(UID)"))
-        .await?
-        .try_collect()
-        .await?;
-    Ok(fetches.iter().filter_map(|f| f.uid).max().unwrap_or(0))
+    let mut highest = 0;
+    uid_fetch_each(session, "*", "(UID)", |attrs| {
+        for a in attrs {
+            if let AttributeValue::Uid(u) = a {
+                highest = highest.max(*u);
+            }
+        }
+    })
+    .await?;
+    Ok(highest)
 }
 
 /// async-imap has no timeouts of its own: a silent server would hang us forever.
@@ -902,6 +975,78 @@ mod tests {
         );
         assert_eq!(next_backoff(Duration::from_secs(60)), BACKOFF_CAP);
         assert_eq!(next_backoff(Duration::from_secs(3600)), BACKOFF_CAP);
+    }
+
+    /// Gmail's replies as async-imap reports them, and look-alikes that are not limits.
+    #[test]
+    fn gmail_limits_are_recognised_by_their_response_text() {
+        use chrono::TimeZone;
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 3, 0, 0).unwrap();
+        let connections = |until| ImapHold {
+            cause: ImapLimit::Connections,
+            since: now - chrono::Duration::minutes(10),
+            until,
+            strikes: 1,
+            reply: String::new(),
+        };
+        let recent = connections(now - chrono::Duration::minutes(1));
+        let old = connections(now - chrono::Duration::hours(2));
+        let bandwidth = ImapHold {
+            cause: ImapLimit::Bandwidth,
+            ..recent.clone()
+        };
+        let cases: &[(&str, Option<&ImapHold>, Option<ImapLimit>)] = &[
+            ("UID FETCH: No Response: [OVERQUOTA] Account exceeded command or bandwidth limits. (Failure)", None, Some(ImapLimit::Bandwidth)),
+            ("IMAP login as a@gmail.com refused: No Response: [ALERT] Account exceeded command or bandwidth limits. (Failure)", None, Some(ImapLimit::Bandwidth)),
+            ("IMAP login as a@gmail.com refused: No Response: [ALERT] Too many simultaneous connections. (Failure)", None, Some(ImapLimit::Connections)),
+            // Right after the connection limit, Gmail's "wrong password" is the same limit ...
+            ("IMAP login as a@gmail.com refused: No Response: [AUTHENTICATIONFAILED] Invalid credentials (Failure)", Some(&recent), Some(ImapLimit::Connections)),
+            // ... but not long after it, nor after another limit, nor on its own.
+            ("IMAP login as a@gmail.com refused: No Response: [AUTHENTICATIONFAILED] Invalid credentials (Failure)", Some(&old), None),
+            ("IMAP login as a@gmail.com refused: No Response: [AUTHENTICATIONFAILED] Invalid credentials (Failure)", Some(&bandwidth), None),
+            ("IMAP login as a@gmail.com refused: No Response: [AUTHENTICATIONFAILED] Invalid credentials (Failure)", None, None),
+            ("cannot connect to imap.gmail.com:993: Connection refused (os error 111)", None, None),
+            ("IMAP server did not answer within 120 s", Some(&recent), None),
+        ];
+        for (text, previous, want) in cases {
+            assert_eq!(classify_failure(text, *previous, now), *want, "{text}");
+        }
+        assert_eq!(
+            limit_waits(ImapLimit::Bandwidth),
+            (chrono::Duration::hours(1), chrono::Duration::hours(6))
+        );
+        assert_eq!(
+            limit_waits(ImapLimit::Connections),
+            (chrono::Duration::minutes(5), chrono::Duration::minutes(30))
+        );
+    }
+
+    #[test]
+    fn the_download_budget_lets_a_prefix_through() {
+        let mb = 1024 * 1024;
+        let uids: Vec<(u32, u64)> = (1..=5).map(|u| (u, 300 * 1024)).collect();
+        // (budget, used, backfill) -> messages taken
+        let cases = [
+            (mb, 0, false, 3),
+            (mb, 0, true, 3),
+            (mb, 200 * 1024, true, 2), // 90 % of 1 MB = 921.6 KB, minus 200 KB
+            (mb, 950 * 1024, true, 0), // the last tenth is for new mail only
+            (mb, 950 * 1024, false, 0),
+            (mb, 700 * 1024, false, 1),
+            (10 * mb, 0, true, 5),
+            (mb, mb * 2, false, 0),
+        ];
+        for (budget, used, backfill, want) in cases {
+            assert_eq!(
+                within_budget(&uids, budget, used, backfill),
+                want,
+                "{budget} {used} {backfill}"
+            );
+        }
+        // One message larger than the whole budget goes when nothing else was downloaded.
+        assert_eq!(within_budget(&[(1, 5 * mb), (2, 1)], mb, 0, false), 1);
+        assert_eq!(within_budget(&[(1, 5 * mb)], mb, 1, false), 0);
+        assert_eq!(within_budget(&[], mb, 0, true), 0);
     }
 
     #[test]
