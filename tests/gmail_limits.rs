@@ -593,3 +593,134 @@ fn overquota_waits_hours_and_keeps_the_mail() {
     assert!(digest.contains("batas unduhan harian IMAP"), "{digest}");
     assert!(d.stop());
 }
+
+/// A clock the test moves by hand.
+struct HandClock(std::sync::Mutex<DateTime<Utc>>);
+
+impl pengaduan::clock::Clock for HandClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// Stored messages and the bytes counted as downloaded in the last day at `now`.
+fn stored_and_downloaded(d: &Daemon, now: DateTime<Utc>) -> (i64, u64) {
+    let store = d.store();
+    let (bytes, _) = store
+        .downloaded_since(now - chrono::Duration::hours(24))
+        .unwrap();
+    (d.message_classes().iter().map(|(_, n)| n).sum(), bytes)
+}
+
+/// A `--backfill-since` of more mail than `[imap] daily_download_mb` allows: the watcher
+/// stops at nine tenths of the budget (the last tenth is for new complaints), says so, and
+/// continues when the clock has moved a day on, without a restart, until all is stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backfill_stops_at_the_download_budget_and_continues_the_next_day() {
+    let lab = Lab::start();
+    let d = daemon(&lab);
+    add_to_section(&d, "imap", "daily_download_mb = 1");
+    let (config, p) = load(&d);
+    // Six old complaints of about 230 KB: four fit in 90 % of 1 MB, two do not.
+    let photo = "Foto terlampir. ".repeat(14 * 1024);
+    for n in 1..=6 {
+        lab.inject(
+            PUSKESMAS,
+            &complaint(
+                &format!("lama{n}@example.test"),
+                "Warga",
+                &format!("backfill-{n}@example.test"),
+                "Keluhan lama",
+                &format!("Keluhan nomor {n}.\r\n{photo}"),
+            ),
+        );
+    }
+    let start = Utc::now();
+    let clock = std::sync::Arc::new(HandClock(std::sync::Mutex::new(start)));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let watcher = pengaduan::mail::imap::Watcher {
+        config: config.imap.clone().unwrap(),
+        pipeline: std::sync::Arc::new(p),
+        store: SharedStore::new(Store::open(&config.storage.database).unwrap()),
+        clock: clock.clone(),
+        outbox_wake: Default::default(),
+        backfill_since: Some((start - chrono::Duration::days(1)).date_naive()),
+    };
+    let watching = tokio::spawn(watcher.run(stopped));
+
+    let wait = |what: &str, cond: &dyn Fn() -> bool| {
+        let deadline = std::time::Instant::now() + WAIT;
+        while !cond() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting until {what}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    wait("the budget holds the backfill", &|| {
+        d.store().health("imap_budget").unwrap().is_some()
+    });
+    let (stored, bytes) = stored_and_downloaded(&d, start);
+    assert_eq!(stored, 4, "four fit in the budget");
+    assert!(bytes <= 1024 * 1024 / 10 * 9, "{bytes}");
+    let (hold, _) = d.store().health("imap_budget").unwrap().unwrap();
+    assert!(hold.contains("\"backfill\":true"), "{hold}");
+    let check = stdout(&d.run_cli(&["check"]));
+    assert!(
+        warning(&check, "kuota unduh harian")
+            .is_some_and(|l| l.contains("habis") && l.contains("surel lama (backfill)")),
+        "{check}"
+    );
+    let digest = stdout(&d.run_cli(&["digest", "--dry-run"]));
+    assert!(digest.contains("Kuota unduh harian habis"), "{digest}");
+
+    // The same day, new mail wakes the watcher: the new complaint is fetched from the
+    // tenth kept for it, the backfill still waits.
+    lab.inject(
+        PUSKESMAS,
+        &complaint(
+            "baru@example.test",
+            "Baru",
+            "backfill-new@example.test",
+            "Keluhan baru",
+            "Antrean panjang.",
+        ),
+    );
+    wait("the new complaint is stored", &|| {
+        stored_and_downloaded(&d, start).0 == 5
+    });
+    assert!(d.store().health("imap_budget").unwrap().is_some());
+
+    // A day later the budget is free again; the next wake-up finishes the backfill.
+    *clock.0.lock().unwrap() = start + chrono::Duration::hours(25);
+    lab.inject(
+        PUSKESMAS,
+        &complaint(
+            "besok@example.test",
+            "Besok",
+            "backfill-next@example.test",
+            "Keluhan besok",
+            "Loket tutup.",
+        ),
+    );
+    wait("everything is stored", &|| {
+        stored_and_downloaded(&d, start).0 == 8
+    });
+    wait("the hold is lifted", &|| {
+        d.store().health("imap_budget").unwrap().is_none()
+            && d.store().health("backfill").unwrap().is_none()
+    });
+    let mut ids: Vec<String> = d
+        .sql()
+        .prepare("SELECT message_id FROM messages ORDER BY message_id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    ids.dedup();
+    assert_eq!(ids.len(), 8, "each message stored once: {ids:?}");
+    let _ = stop.send(true);
+    let _ = watching.await;
+}
