@@ -76,3 +76,37 @@ impl Tx<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The claim walks the priority index in order: no sort of the pending mail, however
+    /// many acknowledgements a backlog queued.
+    #[test]
+    fn the_claim_follows_the_priority_index() {
+        assert!(
+            super::super::schema::MIGRATIONS
+                .iter()
+                .any(|m| m.contains(&priority_sql())),
+            "the index must use priority_sql() word for word"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("p.db")).unwrap();
+        let rank = priority_sql();
+        let plan: Vec<String> = store
+            .conn
+            .prepare(&format!(
+                "EXPLAIN QUERY PLAN SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1
+                   AND {rank} <= ?3 ORDER BY {rank}, next_attempt_at, id LIMIT 1"
+            ))
+            .unwrap()
+            .query_map(params!["", "", 2], |r| r.get(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let plan = plan.join("; ");
+        assert!(plan.contains("outbox_priority"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    }
+}

@@ -1362,7 +1362,6 @@ impl Lab {
 pub struct ImapProxy {
     pub port: u16,
     rules: std::sync::Arc<Mutex<Vec<ProxyRule>>>,
-    connections: std::sync::Arc<AtomicU64>,
 }
 
 /// A client command whose line contains `pattern` (case-insensitive, after the tag) gets
@@ -1387,11 +1386,6 @@ impl ImapProxy {
             })
             .collect();
     }
-
-    /// Connections the proxy accepted so far.
-    pub fn connections(&self) -> u64 {
-        self.connections.load(Ordering::SeqCst)
-    }
 }
 
 impl Lab {
@@ -1403,14 +1397,12 @@ impl Lab {
         let proxy = ImapProxy {
             port: listener.local_addr().unwrap().port(),
             rules: Default::default(),
-            connections: Default::default(),
         };
         proxy.set_rules(rules);
-        let (rules, connections) = (proxy.rules.clone(), proxy.connections.clone());
+        let rules = proxy.rules.clone();
         // The thread ends with the test process; each connection ends with its client.
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
-                connections.fetch_add(1, Ordering::SeqCst);
                 let rules = rules.clone();
                 std::thread::spawn(move || proxy_connection(client, upstream, &rules));
             }
