@@ -334,6 +334,9 @@ impl Watcher {
         mut uids: Vec<(u32, u64)>,
         backfill: bool,
     ) -> Result<(Vec<(u32, u64)>, usize)> {
+        if uids.is_empty() {
+            return Ok((uids, 0));
+        }
         let used = self.downloaded().await?;
         let n = within_budget(&uids, self.config.daily_download_bytes, used, backfill);
         let waiting = uids.len() - n;
@@ -566,8 +569,12 @@ impl Watcher {
         items.sort_by_key(|(uid, _, _)| *uid);
         // Counted as announced (RFC822.SIZE), the figure Gmail's limit is stated in.
         let bytes: u64 = chunk.iter().map(|(_, size)| size).sum();
+        // A count that cannot be written (a full disk) must not stop the mail itself,
+        // which is stored (or its failure reported) next.
         let now = self.clock.now();
-        self.store.run(move |s| s.add_download(bytes, now)).await?;
+        if let Err(e) = self.store.run(move |s| s.add_download(bytes, now)).await {
+            tracing::warn!("cannot count the downloaded bytes for the daily budget: {e:#}");
+        }
         Ok(items)
     }
 
