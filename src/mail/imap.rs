@@ -57,12 +57,11 @@ pub fn classify_failure(
     let lower = text.to_ascii_lowercase();
     if lower.contains("overquota") || lower.contains("account exceeded command or bandwidth") {
         Some(ImapLimit::Bandwidth)
-    } else if lower.contains("too many simultaneous connections") {
-        Some(ImapLimit::Connections)
-    } else if lower.contains("authenticationfailed")
-        && previous.is_some_and(|p| {
-            p.cause == ImapLimit::Connections && now - p.until < CONNECTIONS_AFTERMATH
-        })
+    } else if lower.contains("too many simultaneous connections")
+        || (lower.contains("authenticationfailed")
+            && previous.is_some_and(|p| {
+                p.cause == ImapLimit::Connections && now - p.until < CONNECTIONS_AFTERMATH
+            }))
     {
         Some(ImapLimit::Connections)
     } else {
