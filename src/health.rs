@@ -168,19 +168,17 @@ pub fn limit_lines(
 ) -> Vec<(bool, &'static str, String)> {
     let when = |t| crate::templates::format_date(&to_wib_rfc3339(t), true);
     let mut lines = Vec::new();
+    let held = |v: LimitView| {
+        format!(
+            "{} sejak {}; dicoba lagi {} — {}",
+            limit_meaning(&v.cause),
+            crate::templates::format_date(&v.since, true),
+            crate::templates::format_date(&v.until, true),
+            v.reply
+        )
+    };
     if let Some(p) = &state.smtp_pause {
-        let v = LimitView::from(p);
-        lines.push((
-            true,
-            "pengiriman surel ditahan",
-            format!(
-                "{} sejak {}; dicoba lagi {} — {}",
-                limit_meaning(&v.cause),
-                when(p.since),
-                when(p.until),
-                p.reply
-            ),
-        ));
+        lines.push((true, "pengiriman surel ditahan", held(p.into())));
     }
     if let Some((sent, limit)) = sending {
         let (warn, note) = match crate::outbox::admitted(limit, sent) {
@@ -198,18 +196,7 @@ pub fn limit_lines(
         ));
     }
     if let Some(h) = &state.imap_limit {
-        let v = LimitView::from(h);
-        lines.push((
-            true,
-            "kotak surel dibatasi Gmail",
-            format!(
-                "{} sejak {}; dicoba lagi {} — {}",
-                limit_meaning(&v.cause),
-                when(h.since),
-                when(h.until),
-                h.reply
-            ),
-        ));
+        lines.push((true, "kotak surel dibatasi Gmail", held(h.into())));
     }
     if let Some((used, budget)) = download {
         let mb = |b: u64| b / (1024 * 1024);
