@@ -163,8 +163,8 @@ pub fn gate(
         .ok_or_else(|| oldest_sent.map_or(now + Duration::minutes(1), |t| t + SENDING_WINDOW))
 }
 
-/// Sends the next due mail (the daemon's worker passes the pipeline: with it the daily
-/// budget of `[smtp] daily_limit` applies and a paused outbox alerts the team).
+/// [`send_next`] without a pipeline: no daily budget, no alert mail (the demo, tests of
+/// plain SMTP behaviour). A refusal of the account still pauses the whole outbox.
 pub async fn try_send_next(
     store: &SharedStore,
     transport: &Transport,
@@ -173,6 +173,8 @@ pub async fn try_send_next(
     send_next(store, transport, None, now).await
 }
 
+/// Sends the most urgent due mail the pause and the daily budget allow. With `pipeline`
+/// (the daemon's worker), `[smtp] daily_limit` applies and a paused outbox alerts the team.
 pub async fn send_next(
     store: &SharedStore,
     transport: &Transport,
@@ -199,7 +201,7 @@ pub async fn send_next(
     };
     let result = transport.send(&row.mail_from, &row.rcpt_to, &row.raw).await;
     let message_id = row.message_id.clone();
-    let health = |e: &str| format!("{} ke {}: {e}", row.purpose, row.rcpt_to.join(", "));
+    let health = |e: &str| failure_note(&row, e);
     match result {
         Ok(()) => {
             tracing::info!(%message_id, to = %row.rcpt_to.join(","), purpose = %row.purpose, "mail sent");
@@ -279,7 +281,7 @@ async fn pause_outbox(
     };
     tracing::error!(cause = ?cause, until = %pause.until, strikes = pause.strikes, "Gmail refused the account: the whole outbox waits: {reply}");
     let until = pause.until;
-    let health = format!("{} ke {}: {reply}", row.purpose, row.rcpt_to.join(", "));
+    let health = failure_note(&row, &reply);
     store
         .run(move |s| {
             let tx = s.transaction()?;
@@ -293,6 +295,11 @@ async fn pause_outbox(
         })
         .await?;
     Ok(Step::Paused { until })
+}
+
+/// `smtp_error`'s text: which mail to whom, and the server's reply.
+fn failure_note(row: &OutboxRow, reply: &str) -> String {
+    format!("{} ke {}: {reply}", row.purpose, row.rcpt_to.join(", "))
 }
 
 /// Sends until the outbox is empty or only holds mail that is not yet due.
@@ -385,7 +392,8 @@ mod tests {
             ("digest", Priority::Staff),
             ("something_new", Priority::Staff),
         ];
-        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let conn = rusqlite::Connection::open(dir.path().join("rank.db")).unwrap();
         for (purpose, want) in table {
             assert_eq!(priority(purpose), want, "{purpose}");
             let rank: u8 = conn
