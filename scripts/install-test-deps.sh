@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the test mail lab (tests/support/lab.rs) needs on a Debian machine:
-# Dovecot (IMAP + LMTP), Postfix and the openssl CLI. Idempotent: returns at once
+# Dovecot (IMAP + LMTP), Postfix and the openssl CLI; and for the dashboard's browser
+# tests (tests/support/browser.rs) Chromium with its WebDriver, chromedriver. Idempotent: returns at once
 # when everything is already installed.
 #
 # The lab runs its own Dovecot and Postfix instances from generated configuration on
@@ -9,7 +10,8 @@
 # the system instance stays unconfigured.
 set -euo pipefail
 
-PACKAGES=(dovecot-core dovecot-imapd dovecot-lmtpd postfix openssl ca-certificates)
+PACKAGES=(dovecot-core dovecot-imapd dovecot-lmtpd postfix openssl ca-certificates
+          chromium chromium-driver)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -34,7 +36,8 @@ echo "postfix postfix/main_mailer_type select No configuration" | "${SUDO[@]}" d
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y --no-install-recommends "${missing[@]}"
 
-for b in /usr/sbin/dovecot /usr/bin/doveadm /usr/sbin/postfix /usr/bin/openssl; do
+for b in /usr/sbin/dovecot /usr/bin/doveadm /usr/sbin/postfix /usr/bin/openssl \
+         /usr/bin/chromium /usr/bin/chromedriver; do
     if [ ! -x "$b" ]; then
         echo "install-test-deps: $b still missing after install" >&2
         exit 1

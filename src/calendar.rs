@@ -1,9 +1,17 @@
 //! Working days in Asia/Jakarta (WIB), for the "14 hari kerja" deadline.
 //!
-//! Holidays are data, never code: Islamic holidays can move after the
-//! government's isbat session and each year's list is published only in the
-//! autumn before, so staff edit TOML files (see `config/libur-nasional-2026.toml`).
-//! Everything here is pure except [`load`], which reads those files.
+//! Two sources of holidays:
+//! - the five fixed-date national holidays (1 Jan, 1 May, 1 Jun, 17 Aug, 25 Dec), holidays
+//!   every year by law, are a rule here ([`fixed_holiday`]) and known for any year;
+//! - everything that moves (Islamic, Chinese, Hindu, Buddhist and Christian moving feasts)
+//!   and cuti bersama is data: Islamic holidays can move after the government's isbat
+//!   session and each year's list is published only in the autumn before, so staff edit
+//!   TOML files (see `config/libur-nasional-2026.toml`). The official lists in `config/`
+//!   are also built into the binary ([`BUILT_IN_LISTS`]); a configured file wins.
+//!
+//! A year without its list is "partly known": its fixed dates are skipped, its moving
+//! holidays are not, and every deadline through it says so ([`deadline_warning`]).
+//! Everything here is pure except [`load`], which reads the files.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -106,6 +114,41 @@ pub struct Holiday {
     pub kind: HolidayKind,
 }
 
+/// The national holidays with a fixed date, (month, day, name): holidays every year by
+/// law, whatever the year's decree says about the others.
+pub const FIXED_NATIONAL: [(u32, u32, &str); 5] = [
+    (1, 1, "Tahun Baru Masehi"),
+    (5, 1, "Hari Buruh Internasional"),
+    (6, 1, "Hari Lahir Pancasila"),
+    (8, 17, "Hari Kemerdekaan Republik Indonesia"),
+    (12, 25, "Hari Raya Natal"),
+];
+
+/// The fixed-date national holiday on `date`, if it is one (any year).
+pub fn fixed_holiday(date: NaiveDate) -> Option<Holiday> {
+    fixed_name(date).map(|name| Holiday {
+        date,
+        name: name.to_string(),
+        kind: HolidayKind::National,
+    })
+}
+
+fn fixed_name(date: NaiveDate) -> Option<&'static str> {
+    FIXED_NATIONAL
+        .iter()
+        .find(|(m, d, _)| date.month() == *m && date.day() == *d)
+        .map(|(_, _, name)| *name)
+}
+
+fn is_fixed_holiday(date: NaiveDate) -> bool {
+    fixed_name(date).is_some()
+}
+
+/// The official lists in `config/libur-nasional-YYYY.toml` at build time, as (file name,
+/// text), embedded by `build.rs`. [`load`] adds each for a year no configured file declares.
+pub static BUILT_IN_LISTS: &[(&str, &str)] =
+    include!(concat!(env!("OUT_DIR"), "/built_in_holidays.rs"));
+
 /// The parsed content of one holiday file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HolidayFile {
@@ -124,7 +167,9 @@ pub enum CalendarError {
     )]
     NoWorkingDays,
     #[error(
-        "{}: cannot read holiday file: {io}; check the path in the configuration",
+        "{}: cannot read holiday file: {io}; fix the path in calendar.holidays (a relative \
+         path starts at the config file's folder) or remove it from the list (the official \
+         national lists in config/ are built into the program)",
         path.display()
     )]
     Read { path: PathBuf, io: std::io::Error },
@@ -146,9 +191,10 @@ pub enum CalendarError {
 pub struct Deadline {
     /// The end (23:59:59 WIB) of the last working day of the period.
     pub at: DateTime<Utc>,
-    /// Years the count went through for which no holiday file declares
-    /// `year = Y`: only weekends and non-working weekdays were skipped there,
-    /// so the deadline may be too early and the caller must warn loudly.
+    /// Years the count went through for which no list declares `year = Y`:
+    /// only weekends, non-working weekdays, the fixed-date national holidays
+    /// and local days off were skipped there, so the deadline may be too early
+    /// and the caller must say so ([`deadline_warning`]).
     pub uncovered_years: Vec<i32>,
 }
 
@@ -168,6 +214,8 @@ pub struct Calendar {
     /// loaded wins, which only matters for the name shown.
     holidays: BTreeMap<NaiveDate, Holiday>,
     covered_years: BTreeSet<i32>,
+    /// `[calendar] cuti_bersama_is_working_day`: the centre opens on cuti bersama.
+    cuti_bersama_working: bool,
 }
 
 impl Calendar {
@@ -193,7 +241,15 @@ impl Calendar {
             working,
             holidays,
             covered_years,
+            cuti_bersama_working: false,
         }
+    }
+
+    /// With `yes`, cuti bersama count as working days (`[calendar]
+    /// cuti_bersama_is_working_day`; many puskesmas keep their services open then).
+    pub fn with_cuti_bersama_as_working_days(mut self, yes: bool) -> Calendar {
+        self.cuti_bersama_working = yes;
+        self
     }
 
     /// Like [`Calendar::new`], but rejects an empty `calendar.working_days`.
@@ -225,23 +281,38 @@ impl Calendar {
         self.working[day.num_days_from_monday() as usize]
     }
 
-    /// A working weekday that is not a holiday.
+    /// A working weekday that is not a day off.
     pub fn is_working_day(&self, date: NaiveDate) -> bool {
-        self.is_working_weekday(date.weekday()) && !self.holidays.contains_key(&date)
+        self.is_working_weekday(date.weekday()) && !self.is_day_off(date)
     }
 
-    /// The holiday on `date`, whatever weekday it falls on.
-    pub fn holiday(&self, date: NaiveDate) -> Option<&Holiday> {
-        self.holidays.get(&date)
+    /// A fixed-date national holiday, or a listed holiday (cuti bersama only
+    /// when they are not working days here).
+    fn is_day_off(&self, date: NaiveDate) -> bool {
+        is_fixed_holiday(date) || self.holidays.get(&date).is_some_and(|h| self.closes_on(h))
     }
 
-    /// All loaded holidays in date order.
+    fn closes_on(&self, holiday: &Holiday) -> bool {
+        !(self.cuti_bersama_working && holiday.kind == HolidayKind::CutiBersama)
+    }
+
+    /// The holiday on `date`, whatever weekday it falls on: a listed one, else a
+    /// fixed-date national holiday (known for every year).
+    pub fn holiday(&self, date: NaiveDate) -> Option<Holiday> {
+        self.holidays
+            .get(&date)
+            .cloned()
+            .or_else(|| fixed_holiday(date))
+    }
+
+    /// All listed holidays in date order (the fixed-date ones only where a
+    /// file lists them).
     pub fn holidays(&self) -> impl Iterator<Item = &Holiday> + '_ {
         self.holidays.values()
     }
 
-    /// Whether some loaded file declares `year = Y`, i.e. the national
-    /// holidays of that year are known.
+    /// Whether some loaded list declares `year = Y`, i.e. all national
+    /// holidays and cuti bersama of that year are known, not only the fixed ones.
     pub fn covers_year(&self, year: i32) -> bool {
         self.covered_years.contains(&year)
     }
@@ -367,12 +438,29 @@ impl Calendar {
                 count += 1;
             }
         }
-        let holidays_on_working_days = self
+        let listed_days_off = self
             .holidays
             .range(from..to)
-            .filter(|(date, _)| self.is_working_weekday(date.weekday()))
+            .filter(|(date, h)| {
+                self.is_working_weekday(date.weekday())
+                    && (self.closes_on(h) || is_fixed_holiday(**date))
+            })
             .count() as i64;
-        count - holidays_on_working_days
+        // Fixed dates no file lists: five per year, so this stays arithmetic too.
+        let last = to.pred_opt().unwrap_or(to);
+        let unlisted_fixed_days = (from.year()..=last.year())
+            .flat_map(|year| {
+                FIXED_NATIONAL
+                    .iter()
+                    .filter_map(move |(m, d, _)| NaiveDate::from_ymd_opt(year, *m, *d))
+            })
+            .filter(|date| {
+                (from..to).contains(date)
+                    && self.is_working_weekday(date.weekday())
+                    && !self.holidays.contains_key(date)
+            })
+            .count() as i64;
+        count - listed_days_off - unlisted_fixed_days
     }
 }
 
@@ -413,7 +501,7 @@ pub fn load(working_days: &[Weekday], paths: &[PathBuf]) -> Result<Calendar, Cal
     if working_days.is_empty() {
         return Err(CalendarError::NoWorkingDays);
     }
-    let mut files = Vec::with_capacity(paths.len());
+    let mut files = Vec::with_capacity(paths.len() + BUILT_IN_LISTS.len());
     for path in paths {
         let text = std::fs::read_to_string(path).map_err(|io| CalendarError::Read {
             path: path.clone(),
@@ -421,7 +509,100 @@ pub fn load(working_days: &[Weekday], paths: &[PathBuf]) -> Result<Calendar, Cal
         })?;
         files.push(parse_holiday_file(&text, &path.display().to_string())?);
     }
+    files.extend(built_in_lists_besides(&files)?);
     Calendar::try_new(working_days, files)
+}
+
+/// The built-in lists of the years none of `files` declares: a configured list of a
+/// year replaces the built-in one (e.g. after an isbat session moved a date).
+fn built_in_lists_besides(files: &[HolidayFile]) -> Result<Vec<HolidayFile>, CalendarError> {
+    let declared: BTreeSet<i32> = files.iter().filter_map(|f| f.year).collect();
+    let mut lists = Vec::new();
+    for (name, text) in BUILT_IN_LISTS {
+        let list = parse_holiday_file(text, &format!("config/{name} (built in)"))?;
+        if list.year.is_some_and(|y| !declared.contains(&y)) {
+            lists.push(list);
+        }
+    }
+    Ok(lists)
+}
+
+/// Next year's list is expected from this month on: the decree (SKB 3 Menteri) usually
+/// appears in September or October.
+pub const NEXT_LIST_DUE_MONTH: u32 = 10;
+
+/// PURE: the years whose list a person must add now, seen at `now`: the current WIB year
+/// whenever it has none, and from 1 October on the next year as well.
+pub fn missing_lists(now: DateTime<Utc>, calendar: &Calendar) -> Vec<i32> {
+    let today = local_date(now);
+    let year = today.year();
+    let mut missing = Vec::new();
+    if !calendar.covers_year(year) {
+        missing.push(year);
+    }
+    if today.month() >= NEXT_LIST_DUE_MONTH && !calendar.covers_year(year + 1) {
+        missing.push(year + 1);
+    }
+    missing
+}
+
+// The Indonesian texts about missing lists, in one place: `check`, the digest and the
+// `calendar_warning` event of a complaint all use these.
+
+/// The fixed dates of [`FIXED_NATIONAL`] as staff read them.
+const FIXED_DATES_ID: &str = "1 Januari, 1 Mei, 1 Juni, 17 Agustus dan 25 Desember";
+/// What moves from year to year and comes only with the list.
+const MOVING_ID: &str = "hari libur yang tanggalnya berpindah setiap tahun (hari raya Islam, \
+     Imlek, Nyepi, Waisak, Wafat dan Kenaikan Yesus Kristus) dan cuti bersama";
+
+/// "2027" or "2027 dan 2028".
+fn years_id(years: &[i32]) -> String {
+    let names: Vec<String> = years.iter().map(i32::to_string).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} dan {last}", rest.join(", ")),
+        _ => names.concat(),
+    }
+}
+
+fn files_id(years: &[i32]) -> String {
+    let names: Vec<String> = years
+        .iter()
+        .map(|y| format!("libur-nasional-{y}.toml"))
+        .collect();
+    names.join(", ")
+}
+
+/// PURE: the `calendar_warning` text of a complaint whose answer deadline crossed
+/// `uncovered_years` ([`Deadline::uncovered_years`]); `None` when it crossed none.
+pub fn deadline_warning(uncovered_years: &[i32]) -> Option<String> {
+    if uncovered_years.is_empty() {
+        return None;
+    }
+    let years = years_id(uncovered_years);
+    Some(format!(
+        "Tenggat jawaban dihitung hanya dengan libur nasional bertanggal tetap tahun {years} \
+         ({FIXED_DATES_ID}); {MOVING_ID} tahun {years} belum diketahui, sehingga tenggat ini \
+         dapat bergeser (lebih lambat) setelah daftar hari libur {years} ditambahkan. \
+         Periksa kembali tenggatnya setelah {} dimasukkan ke calendar.holidays.",
+        files_id(uncovered_years)
+    ))
+}
+
+/// PURE: the warning `check` and the digest show for [`missing_lists`]; `None` when
+/// nothing is missing.
+pub fn missing_lists_warning(years: &[i32]) -> Option<String> {
+    if years.is_empty() {
+        return None;
+    }
+    let list = years_id(years);
+    Some(format!(
+        "DAFTAR HARI LIBUR {list} BELUM ADA. Tenggat 14 hari kerja yang melewati tahun {list} \
+         hanya memperhitungkan libur nasional bertanggal tetap ({FIXED_DATES_ID}); {MOVING_ID} \
+         belum diperhitungkan, sehingga tenggat bisa terlalu awal. Begitu SKB 3 Menteri untuk \
+         {list} terbit, tulis {} (contoh: config/libur-nasional-2026.toml) dan daftarkan di \
+         calendar.holidays.",
+        files_id(years)
+    ))
 }
 
 const DATE_FIX: &str = "write it as YYYY-MM-DD without quotes, e.g. date = 2026-03-19";
@@ -896,11 +1077,11 @@ mod tests {
     #[test]
     fn deadline_into_uncovered_2027() {
         let cal = cal_2026();
-        // Mon 28 Dec 2026: 29, 30, 31 Dec, then 1 Jan 2027 (Friday; a real
-        // holiday, but 2027 has no file so it counts) -> 14th is 15 Jan 2027.
+        // Mon 28 Dec 2026: 29, 30, 31 Dec, then 1 Jan 2027 (Friday; a fixed
+        // national holiday although 2027 has no list), 4-8, 11-15, 18 Jan.
         let due = cal.add_working_days(wib_at(2026, 12, 28, 9, 0), 14);
         assert_eq!(due.uncovered_years, vec![2027]);
-        assert_eq!(due.at_wib().to_rfc3339(), "2027-01-15T23:59:59+07:00");
+        assert_eq!(due.at_wib().to_rfc3339(), "2027-01-18T23:59:59+07:00");
         // Inside 2026 nothing is reported.
         let due = cal.add_working_days(wib_at(2026, 12, 1, 9, 0), 14);
         assert!(due.uncovered_years.is_empty());
@@ -908,6 +1089,194 @@ mod tests {
         let bare = Calendar::try_new(&MON_FRI, vec![]).unwrap();
         let due = bare.add_working_days(wib_at(2026, 12, 28, 9, 0), 14);
         assert_eq!(due.uncovered_years, vec![2026, 2027]);
+    }
+
+    /// The 2027 list as staff would add it; the entry is a test value, not the decree.
+    const FILE_2027_TEST: &str = "year = 2027\n[[holiday]]\ndate = 2027-01-04\n\
+        name = \"Libur uji (bukan tanggal SKB)\"\nkind = \"national\"\n";
+
+    #[test]
+    fn received_10_december_2026_is_not_due_on_new_years_day() {
+        // Thu 10 Dec: 11 (1), 14-18 (2-6), 21-23 (7-9), 24 cuti bersama and 25 Natal
+        // skipped, 28-31 (10-13), Fri 1 Jan 2027 skipped (fixed, no 2027 list), Mon 4 (14).
+        let cal = cal_2026();
+        let due = cal.add_working_days(wib_at(2026, 12, 10, 10, 0), 14);
+        assert_eq!(due.at_wib().to_rfc3339(), "2027-01-04T23:59:59+07:00");
+        assert_eq!(due.uncovered_years, vec![2027]);
+        for skipped in [d(2026, 12, 24), d(2026, 12, 25), d(2027, 1, 1)] {
+            assert!(!cal.is_working_day(skipped), "{skipped}");
+        }
+        assert_eq!(
+            cal.holiday(d(2027, 1, 1)).unwrap().name,
+            "Tahun Baru Masehi"
+        );
+        assert_eq!(
+            cal.working_days_left(wib_at(2026, 12, 11, 8, 0), due.at),
+            13,
+            "counting agrees with the walk"
+        );
+    }
+
+    #[test]
+    fn fixed_dates_are_holidays_in_any_year() {
+        let cal = Calendar::try_new(&MON_FRI, vec![]).unwrap();
+        let fixed_2030 = [
+            (d(2030, 1, 1), "Tahun Baru Masehi"),        // Tuesday
+            (d(2030, 5, 1), "Hari Buruh Internasional"), // Wednesday
+            (d(2030, 6, 1), "Hari Lahir Pancasila"),     // Saturday
+            (d(2030, 8, 17), "Hari Kemerdekaan Republik Indonesia"), // Saturday
+            (d(2030, 12, 25), "Hari Raya Natal"),        // Wednesday
+        ];
+        for (date, name) in fixed_2030 {
+            let h = cal.holiday(date).unwrap();
+            assert_eq!((h.name.as_str(), h.kind), (name, HolidayKind::National));
+            assert!(!cal.is_working_day(date), "{date}");
+        }
+        assert!(cal.is_working_day(d(2030, 12, 24)));
+        assert!(cal.holiday(d(2030, 12, 24)).is_none());
+        assert!(
+            !cal.covers_year(2030),
+            "fixed dates alone do not make a year known"
+        );
+        // Mon 23 Dec 2030 + 2: Tue 24 (1), Wed 25 Natal, Thu 26 (2).
+        let due = cal.add_working_days(wib_at(2030, 12, 23, 9, 0), 2);
+        assert_eq!(due.at_wib().to_rfc3339(), "2030-12-26T23:59:59+07:00");
+        assert_eq!(due.uncovered_years, vec![2030]);
+        // 2030 has 261 weekdays; three fixed holidays fall on one.
+        assert_eq!(cal.count_working_days(d(2030, 1, 1), d(2031, 1, 1)), 258);
+    }
+
+    #[test]
+    fn fixed_dates_text_names_every_fixed_date() {
+        let months = ["Januari", "Mei", "Juni", "Agustus", "Desember"];
+        for ((_, day, _), month) in FIXED_NATIONAL.iter().zip(months) {
+            assert!(
+                FIXED_DATES_ID.contains(&format!("{day} {month}")),
+                "{day} {month}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_2027_list_adds_its_moving_holidays() {
+        let file_2027 = parse_holiday_file(FILE_2027_TEST, "libur-nasional-2027.toml").unwrap();
+        let cal = Calendar::try_new(&MON_FRI, vec![file_2026(), file_2027]).unwrap();
+        // As above, but Mon 4 Jan 2027 is now a holiday: day 14 is Tue 5 Jan.
+        let due = cal.add_working_days(wib_at(2026, 12, 10, 10, 0), 14);
+        assert_eq!(due.at_wib().to_rfc3339(), "2027-01-05T23:59:59+07:00");
+        assert!(due.uncovered_years.is_empty());
+        assert!(
+            !cal.is_working_day(d(2027, 1, 1)),
+            "fixed dates stay without a file entry"
+        );
+    }
+
+    #[test]
+    fn cuti_bersama_can_be_working_days() {
+        let cal = cal_2026().with_cuti_bersama_as_working_days(true);
+        assert!(cal.is_working_day(d(2026, 12, 24)), "cuti bersama");
+        assert!(
+            !cal.is_working_day(d(2026, 12, 25)),
+            "Natal stays a holiday"
+        );
+        assert_eq!(
+            cal.holiday(d(2026, 12, 24)).unwrap().kind,
+            HolidayKind::CutiBersama
+        );
+        // From Thu 10 Dec: 24 Dec is day 10, so 28-31 Dec are 11-14.
+        let due = cal.add_working_days(wib_at(2026, 12, 10, 10, 0), 14);
+        assert_eq!(due.at_wib().to_rfc3339(), "2026-12-31T23:59:59+07:00");
+        assert_eq!(cal.count_working_days(d(2026, 12, 21), d(2026, 12, 26)), 4);
+        // The default is false: cuti bersama are days off.
+        assert_eq!(
+            cal_2026().count_working_days(d(2026, 12, 21), d(2026, 12, 26)),
+            3
+        );
+    }
+
+    #[test]
+    fn deadline_warning_names_the_year_and_what_may_move() {
+        assert_eq!(deadline_warning(&[]), None);
+        let text = deadline_warning(&[2027]).unwrap();
+        for needle in [
+            "libur nasional bertanggal tetap tahun 2027",
+            "1 Januari, 1 Mei, 1 Juni, 17 Agustus dan 25 Desember",
+            "hari raya Islam",
+            "cuti bersama tahun 2027 belum diketahui",
+            "dapat bergeser",
+            "libur-nasional-2027.toml",
+        ] {
+            assert!(text.contains(needle), "{text:?} lacks {needle:?}");
+        }
+        let two = deadline_warning(&[2027, 2028]).unwrap();
+        assert!(two.contains("tahun 2027 dan 2028"), "{two}");
+        assert!(
+            two.contains("libur-nasional-2027.toml, libur-nasional-2028.toml"),
+            "{two}"
+        );
+        assert!(missing_lists_warning(&[]).is_none());
+        let loud = missing_lists_warning(&[2027]).unwrap();
+        assert!(
+            loud.starts_with("DAFTAR HARI LIBUR 2027 BELUM ADA."),
+            "{loud}"
+        );
+        assert!(loud.contains("calendar.holidays"), "{loud}");
+    }
+
+    #[test]
+    fn missing_lists_table() {
+        let file_2027 = || parse_holiday_file(FILE_2027_TEST, "x").unwrap();
+        let only_2026 = cal_2026();
+        let with_2027 = Calendar::try_new(&MON_FRI, vec![file_2026(), file_2027()]).unwrap();
+        let only_2027 = Calendar::try_new(&MON_FRI, vec![file_2027()]).unwrap();
+        let cases: [(&str, DateTime<Utc>, &Calendar, &[i32]); 9] = [
+            ("30 Sep 2026", wib_at(2026, 9, 30, 23, 59), &only_2026, &[]),
+            ("1 Oct 2026", wib_at(2026, 10, 1, 0, 0), &only_2026, &[2027]),
+            // 17:00 UTC on 30 September is already 1 October in WIB.
+            (
+                "1 Oct WIB",
+                rfc("2026-09-30T17:00:00Z"),
+                &only_2026,
+                &[2027],
+            ),
+            ("Dec 2026", wib_at(2026, 12, 10, 9, 0), &only_2026, &[2027]),
+            ("with 2027", wib_at(2026, 10, 1, 0, 0), &with_2027, &[]),
+            ("Jan 2027", wib_at(2027, 1, 4, 9, 0), &only_2026, &[2027]),
+            ("Jan 2027 ok", wib_at(2027, 1, 4, 9, 0), &with_2027, &[]),
+            ("no 2026", wib_at(2026, 3, 1, 9, 0), &only_2027, &[2026]),
+            (
+                "Oct, none",
+                wib_at(2026, 10, 5, 9, 0),
+                &Calendar::new(&MON_FRI, vec![]),
+                &[2026, 2027],
+            ),
+        ];
+        for (what, now, cal, expected) in cases {
+            assert_eq!(missing_lists(now, cal), expected.to_vec(), "{what}");
+        }
+    }
+
+    #[test]
+    fn built_in_lists_fill_years_without_a_configured_file() {
+        assert!(BUILT_IN_LISTS
+            .iter()
+            .any(|(name, text)| *name == "libur-nasional-2026.toml" && *text == FILE_2026));
+        let cal = load(&MON_FRI, &[]).unwrap();
+        assert_eq!(cal, cal_2026());
+        // A configured list of 2026 replaces the built-in one.
+        let dir = tempfile::tempdir().unwrap();
+        let own = dir.path().join("libur-2026.toml");
+        std::fs::write(
+            &own,
+            "year = 2026\n[[holiday]]\ndate = 2026-03-19\nname = \"Nyepi\"\nkind = \"national\"\n",
+        )
+        .unwrap();
+        let cal = load(&MON_FRI, &[own]).unwrap();
+        assert_eq!(cal.holidays().count(), 1);
+        assert!(
+            cal.is_working_day(d(2026, 3, 18)),
+            "the built-in cuti bersama is gone"
+        );
     }
 
     #[test]

@@ -76,6 +76,31 @@ pub enum Command {
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
+    /// Staff accounts of the web dashboard.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+}
+
+/// Passwords are never arguments (they would show in `ps` and the shell history): they are
+/// asked for on a terminal, or read as one line from standard input.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add an account; asks for its password.
+    Add {
+        /// Login name: lower-case letters, digits, '.', '_' or '-', e.g. siti.aminah.
+        name: String,
+        /// petugas, kepala, mutu or admin.
+        #[arg(long)]
+        role: crate::domain::Role,
+    },
+    /// List the accounts.
+    List,
+    /// Disable an account (it can no longer log in; its sessions end).
+    Disable { name: String },
+    /// Set a new password for an account; asks for it.
+    Passwd { name: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::{watch, Notify};
 
@@ -40,6 +40,9 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
             println!("Cadangan basis data tersimpan di {}.", file.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Users { command } => {
+            crate::users::execute(&Config::load(&cli.config)?, command).await
+        }
         Command::Restore { file } => {
             let config = Config::load(&cli.config)?;
             crate::store::restore(&file, &config.storage.database)?;
@@ -51,8 +54,9 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
 
 pub fn load_pipeline(config: &Config) -> Result<Pipeline> {
     let calendar = Calendar::load(&config.calendar.working_days, &config.calendar.holidays)
-        .context("cannot load the holiday calendar (calendar.holidays)")?;
-    let templates = Templates::load(&config.templates_dir)?;
+        .context("cannot load the holiday calendar (calendar.holidays)")?
+        .with_cuti_bersama_as_working_days(config.calendar.cuti_bersama_is_working_day);
+    let templates = Templates::from_config(config.templates_dir.as_deref())?;
     Ok(Pipeline {
         config: config.clone(),
         calendar,
@@ -66,8 +70,11 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
         .smtp
         .as_ref()
         .context("the [smtp] section is missing: `run` needs a way to send acknowledgements")?;
+    // The one command that logs in for hours: a missing password fails now, not at the
+    // first reconnect.
+    config.require_secrets()?;
     let pipeline = Arc::new(load_pipeline(config)?);
-    warn_uncovered_years(&pipeline.calendar, SystemClock.now());
+    warn_missing_lists(&pipeline.calendar, SystemClock.now());
     let transport = Transport::from_config(smtp_cfg)?;
     let db = &config.storage.database;
     let (stop, stopped) = watch::channel(false);
@@ -85,6 +92,20 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
     ));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let wake = Arc::new(Notify::new());
+    // Before the mailbox work starts, so a taken port or an unreadable token stops `run`
+    // at once with the fix.
+    let serving = match &config.web {
+        Some(settings) => {
+            let listener = crate::web::bind(settings).await?;
+            let app = crate::web::WebApp::new(config, settings.clone(), open()?, clock.clone())?;
+            Some(tokio::spawn(crate::web::serve(
+                listener,
+                Arc::new(app),
+                stopped.clone(),
+            )))
+        }
+        None => None,
+    };
 
     tracing::info!(mailbox = %imap_cfg.mailbox, host = %imap_cfg.host, database = %db.display(), "pengaduan started");
     let mut scheduler = crate::jobs::start(crate::jobs::JobContext {
@@ -118,6 +139,9 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
     let finished = tokio::time::timeout(Duration::from_secs(9), async {
         let _ = watching.await;
         let _ = sending.await;
+        if let Some(serving) = serving {
+            let _ = serving.await;
+        }
         let _ = checkpointing.await;
         let _ = scheduler.shutdown().await;
     })
@@ -139,14 +163,10 @@ async fn wait_for_signal() -> Result<()> {
     Ok(())
 }
 
-fn warn_uncovered_years(calendar: &Calendar, now: DateTime<Utc>) -> Vec<i32> {
-    let year = now.with_timezone(&WIB).year();
-    let missing: Vec<i32> = [year, year + 1]
-        .into_iter()
-        .filter(|y| !calendar.covers_year(*y))
-        .collect();
+fn warn_missing_lists(calendar: &Calendar, now: DateTime<Utc>) -> Vec<i32> {
+    let missing = calendar::missing_lists(now, calendar);
     for y in &missing {
-        tracing::warn!(year = y, "no holiday list for {y}: deadlines in {y} count weekends only; add config/libur-nasional-{y}.toml to calendar.holidays");
+        tracing::warn!(year = y, "no holiday list for {y}: deadlines in {y} skip only weekends and the fixed-date national holidays; add libur-nasional-{y}.toml to calendar.holidays");
     }
     missing
 }
@@ -204,24 +224,22 @@ async fn check(path: &Path) -> Result<ExitCode> {
     let mut pipeline = None;
     match load_pipeline(&config) {
         Ok(p) => {
-            let missing = warn_uncovered_years(&p.calendar, now);
-            if missing.is_empty() {
-                push(
+            let missing = warn_missing_lists(&p.calendar, now);
+            match calendar::missing_lists_warning(&missing) {
+                None => push(
                     Level::Ok,
                     "kalender",
-                    "daftar hari libur tahun ini dan tahun depan tersedia".into(),
-                );
-            } else {
-                let years = missing
-                    .iter()
-                    .map(i32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                push(
-                    Level::Warn,
-                    "kalender",
-                    format!("belum ada daftar hari libur untuk tahun {years}; tenggat 14 hari kerja di tahun itu dihitung tanpa hari libur. Tambahkan config/libur-nasional-<tahun>.toml ke calendar.holidays."),
-                );
+                    format!(
+                        "daftar hari libur tersedia untuk tahun {}",
+                        p.calendar
+                            .covered_years()
+                            .iter()
+                            .map(i32::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+                Some(warning) => push(Level::Warn, "kalender", warning),
             }
             let ctx = crate::mail::compose::AckContext {
                 puskesmas: (&config.puskesmas).into(),
@@ -246,12 +264,21 @@ async fn check(path: &Path) -> Result<ExitCode> {
                 broken.push(format!("{e:#}"));
             }
             if broken.is_empty() {
+                let overridden = p.templates.overridden();
                 push(
                     Level::Ok,
                     "templat",
                     format!(
-                        "{} templat surel terbaca; tanda terima dan ringkasan harian dapat dirender",
-                        templates::MAIL.len() * 3
+                        "{} templat surel terbaca ({}); tanda terima dan ringkasan harian dapat dirender",
+                        templates::MAIL.len() * 3,
+                        match p.templates.dir() {
+                            Some(dir) if !overridden.is_empty() => format!(
+                                "bawaan program, {} diganti dari {}",
+                                overridden.len(),
+                                dir.display()
+                            ),
+                            _ => "bawaan program".to_string(),
+                        }
                     ),
                 );
             } else {
@@ -678,7 +705,7 @@ fn complaints(config: &Config, command: ComplaintsCommand) -> Result<ExitCode> {
         return staff_action(config, command);
     }
     let store = Store::open(&config.storage.database)?;
-    let templates = Templates::load(&config.templates_dir)?;
+    let templates = Templates::from_config(config.templates_dir.as_deref())?;
     match command {
         ComplaintsCommand::List {
             all,
@@ -744,7 +771,7 @@ fn flagged(config: &Config, json: bool) -> Result<ExitCode> {
     if json {
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else {
-        let templates = Templates::load(&config.templates_dir)?;
+        let templates = Templates::from_config(config.templates_dir.as_deref())?;
         print!(
             "{}",
             templates.render("cli/flagged.txt", &serde_json::json!({ "messages": list }))?

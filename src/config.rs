@@ -1,8 +1,17 @@
 //! Typed settings, read once at start from one TOML file and validated there.
 //!
 //! Every error names the key, what is wrong with it and how to fix it (DESIGN invariant 7).
-//! Secrets are read from the environment or from a file and kept in [`Secret`], whose
-//! `Debug`/`Display` never show the value (invariant 8).
+//! Secrets are named here ([`SecretSource`]: an environment variable or a file) and read
+//! only when a command needs them (`run`, `check`, sending), into a [`Secret`], whose
+//! `Debug`/`Display` never show the value (invariant 8). `complaints list` and every
+//! other offline command work without any password set.
+//!
+//! Relative paths in the file (database, holiday lists, templates, CA and secret files)
+//! resolve against the folder the config file is in, so the daemon runs from any working
+//! directory. Paths that are not set fall back to what is built into the binary: the
+//! official holiday lists and the templates. A path that IS set must exist (an error names
+//! the key and the fix): a typo in `calendar.holidays` silently dropping a year's holidays
+//! would give wrong deadlines, which is worse than refusing to start.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -25,8 +34,7 @@ pub struct ConfigError {
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Directory the config file lives in; relative paths in the file resolve against
-    /// the working directory, like every other tool (documented in the example config).
+    /// The config file; relative paths in it resolve against its folder.
     pub path: PathBuf,
     pub puskesmas: Puskesmas,
     pub imap: Option<Imap>,
@@ -41,7 +49,12 @@ pub struct Config {
     pub schedule: Schedule,
     pub alerts: Alerts,
     pub limits: Limits,
-    pub templates_dir: PathBuf,
+    /// `templates.dir`, or `templates/` beside the config file when the key is not set and
+    /// that folder exists; `None`: only the built-in templates. Files found there override
+    /// the built-in template of the same name.
+    pub templates_dir: Option<PathBuf>,
+    /// The staff dashboard; `None`: no web server.
+    pub web: Option<Web>,
 }
 
 #[derive(Debug, Clone)]
@@ -98,7 +111,7 @@ pub struct Smtp {
 #[derive(Debug, Clone)]
 pub enum Login {
     /// A password (for Gmail an app password): IMAP LOGIN, SMTP AUTH PLAIN/LOGIN.
-    Password(Secret),
+    Password(SecretSource),
     /// Gmail's XOAUTH2 with an access token obtained from the `[oauth2]` refresh token.
     XOAuth2(OAuth2),
 }
@@ -107,8 +120,8 @@ pub enum Login {
 #[derive(Debug, Clone)]
 pub struct OAuth2 {
     pub client_id: String,
-    pub client_secret: Secret,
-    pub refresh_token: Secret,
+    pub client_secret: SecretSource,
+    pub refresh_token: SecretSource,
     pub token_url: String,
 }
 
@@ -120,7 +133,11 @@ pub struct Storage {
 #[derive(Debug, Clone)]
 pub struct CalendarSettings {
     pub working_days: Vec<Weekday>,
+    /// Holiday files read in addition to the built-in official lists; a file declaring
+    /// `year = Y` replaces the built-in list of Y.
     pub holidays: Vec<PathBuf>,
+    /// Cuti bersama count as working days (the centre keeps its services open then).
+    pub cuti_bersama_is_working_day: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -168,6 +185,26 @@ pub struct Limits {
     pub max_parse_bytes: usize,
 }
 
+/// `[web]`: the staff dashboard inside the daemon.
+#[derive(Debug, Clone)]
+pub struct Web {
+    pub listen: std::net::SocketAddr,
+    /// The address staff open, for links in mails; `https://` makes cookies `Secure`.
+    pub public_url: Option<String>,
+    /// A session ends after this long without a request.
+    pub session_idle: chrono::Duration,
+    /// Bearer token that opens `/metrics` to callers other than loopback (read by `run`).
+    pub metrics_token: Option<SecretSource>,
+}
+
+impl Web {
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
 /// A password or token. Never printed.
 #[derive(Clone)]
 pub struct Secret(String);
@@ -184,6 +221,62 @@ impl Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(***)")
+    }
+}
+
+/// Where a secret is kept, from `{key}_env` or `{key}_file`. Read with
+/// [`SecretSource::read`] at the point of need, so a command that never logs in never asks.
+#[derive(Debug, Clone)]
+pub struct SecretSource {
+    /// `imap.password`, `oauth2.refresh_token`, …, for messages.
+    key: String,
+    from: SecretFrom,
+}
+
+#[derive(Debug, Clone)]
+enum SecretFrom {
+    Env(String),
+    File(PathBuf),
+}
+
+/// A secret that cannot be read; the message names the key and the fix, never a value.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SecretError(String);
+
+impl SecretSource {
+    /// Reads the secret now: the environment variable, or the file (warning when others
+    /// can read it).
+    pub fn read(&self) -> Result<Secret, SecretError> {
+        let key = &self.key;
+        let name = key.rsplit('.').next().unwrap_or(key);
+        match &self.from {
+            SecretFrom::Env(var) => match std::env::var(var) {
+                Ok(v) if !v.is_empty() => Ok(Secret::new(v)),
+                _ => Err(SecretError(format!(
+                    "{key}_env names the environment variable {var}, which is not set \
+                     or empty; export {var}=... before starting, or use {key}_file"
+                ))),
+            },
+            SecretFrom::File(path) => {
+                warn_if_readable_by_others(path);
+                let v = std::fs::read_to_string(path).map_err(|e| {
+                    SecretError(format!(
+                        "{key}_file = {:?} cannot be read ({e}); create it with the \
+                         {name} on one line and chmod 600",
+                        path.display()
+                    ))
+                })?;
+                let v = v.trim_end_matches(['\r', '\n']).to_string();
+                if v.is_empty() {
+                    return Err(SecretError(format!(
+                        "{key}_file = {:?} is empty; put the {name} in it",
+                        path.display()
+                    )));
+                }
+                Ok(Secret::new(v))
+            }
+        }
     }
 }
 
@@ -207,6 +300,71 @@ struct RawConfig {
     alerts: Option<RawAlerts>,
     limits: Option<RawLimits>,
     templates: Option<RawTemplates>,
+    web: Option<RawWeb>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWeb {
+    #[serde(default = "default_web_listen")]
+    listen: String,
+    public_url: Option<String>,
+    #[serde(default = "default_session_idle")]
+    session_idle_minutes: u32,
+    metrics_token_env: Option<String>,
+    metrics_token_file: Option<PathBuf>,
+}
+
+fn default_web_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+fn default_session_idle() -> u32 {
+    60
+}
+
+impl RawWeb {
+    /// `base`: the config file's folder, where a relative `metrics_token_file` starts.
+    fn parse(self, base: &Path) -> Result<Web, String> {
+        let listen = self.listen.parse().map_err(|_| {
+            format!(
+                "web.listen = {:?} is not an address with a port; write e.g. \"127.0.0.1:8080\" \
+                 (loopback, behind a reverse proxy) or \"0.0.0.0:8080\" (the office network)",
+                self.listen
+            )
+        })?;
+        if let Some(url) = &self.public_url {
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"));
+            if rest.is_none_or(|r| r.is_empty() || r.contains(char::is_whitespace)) {
+                return Err(format!(
+                    "web.public_url = {url:?} is not a web address; write it as staff open it, \
+                     e.g. \"https://pengaduan.puskesmas-kademangan.example\""
+                ));
+            }
+        }
+        if !(5..=24 * 60).contains(&self.session_idle_minutes) {
+            return Err(format!(
+                "web.session_idle_minutes = {} is out of range; use 5..=1440 (60 is the default)",
+                self.session_idle_minutes
+            ));
+        }
+        let metrics_token = match (self.metrics_token_env, self.metrics_token_file) {
+            (None, None) => None,
+            (env, file) => Some(secret_source(
+                "web",
+                "metrics_token",
+                env,
+                file.map(|f| base.join(f)),
+            )?),
+        };
+        Ok(Web {
+            listen,
+            public_url: self.public_url.map(|u| u.trim_end_matches('/').to_string()),
+            session_idle: chrono::Duration::minutes(self.session_idle_minutes.into()),
+            metrics_token,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -289,7 +447,7 @@ fn default_token_url() -> String {
 }
 
 impl RawOAuth2 {
-    fn parse(self) -> Result<OAuth2, String> {
+    fn parse(self, base: &Path) -> Result<OAuth2, String> {
         let host = self
             .token_url
             .strip_prefix("https://")
@@ -313,17 +471,17 @@ impl RawOAuth2 {
             }
         }
         Ok(OAuth2 {
-            client_secret: read_secret(
+            client_secret: secret_source(
                 "oauth2",
                 "client_secret",
-                self.client_secret_env.as_deref(),
-                self.client_secret_file.as_deref(),
+                self.client_secret_env,
+                self.client_secret_file.map(|p| base.join(p)),
             )?,
-            refresh_token: read_secret(
+            refresh_token: secret_source(
                 "oauth2",
                 "refresh_token",
-                self.refresh_token_env.as_deref(),
-                self.refresh_token_file.as_deref(),
+                self.refresh_token_env,
+                self.refresh_token_file.map(|p| base.join(p)),
             )?,
             client_id: self.client_id,
             token_url: self.token_url,
@@ -335,12 +493,12 @@ impl RawOAuth2 {
 fn login(
     section: &str,
     auth: AuthKind,
-    env: Option<&str>,
-    file: Option<&Path>,
+    env: Option<String>,
+    file: Option<PathBuf>,
     oauth2: &Option<OAuth2>,
 ) -> Result<Login, String> {
     match auth {
-        AuthKind::Password => Ok(Login::Password(read_secret(
+        AuthKind::Password => Ok(Login::Password(secret_source(
             section, "password", env, file,
         )?)),
         AuthKind::Xoauth2 if env.is_some() || file.is_some() => Err(format!(
@@ -367,8 +525,10 @@ struct RawStorage {
 struct RawCalendar {
     #[serde(default = "default_working_days")]
     working_days: Vec<String>,
-    #[serde(default = "default_holidays")]
+    #[serde(default)]
     holidays: Vec<PathBuf>,
+    #[serde(default)]
+    cuti_bersama_is_working_day: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -541,9 +701,6 @@ fn default_working_days() -> Vec<String> {
         .map(String::from)
         .to_vec()
 }
-fn default_holidays() -> Vec<PathBuf> {
-    vec![PathBuf::from("config/libur-nasional-2026.toml")]
-}
 fn default_auto_replies() -> u32 {
     5
 }
@@ -679,8 +836,8 @@ pub fn default_keywords() -> Vec<(Kind, Vec<String>)> {
 }
 
 impl Config {
-    /// Reads and validates the file. Secrets are resolved here, so a missing
-    /// environment variable is reported at start, not at the first login.
+    /// Reads and validates the file. Secrets are not read here: a command that needs
+    /// them calls [`Config::require_secrets`] (or reads one at the point of need).
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let file = path.display().to_string();
         let err = |message: String| ConfigError {
@@ -694,7 +851,34 @@ impl Config {
             ))
         })?;
         warn_if_readable_by_others(path);
-        Config::parse(&text, path)
+        let config = Config::parse(&text, path)?;
+        if let Some(message) = moved_database(&text, &config.storage.database) {
+            return Err(err(message));
+        }
+        Ok(config)
+    }
+
+    /// Reads every secret the config names (IMAP, SMTP, OAuth), for `run` to fail at
+    /// start rather than at its first login. The error names the key and the fix.
+    pub fn require_secrets(&self) -> Result<(), ConfigError> {
+        let logins = self
+            .imap
+            .iter()
+            .map(|i| &i.login)
+            .chain(self.smtp.iter().map(|s| &s.login));
+        for login in logins {
+            let sources = match login {
+                Login::Password(p) => vec![p],
+                Login::XOAuth2(o) => vec![&o.client_secret, &o.refresh_token],
+            };
+            for source in sources {
+                source.read().map_err(|e| ConfigError {
+                    file: self.path.display().to_string(),
+                    message: e.to_string(),
+                })?;
+            }
+        }
+        Ok(())
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
@@ -704,6 +888,10 @@ impl Config {
             message,
         };
         let raw: RawConfig = toml::from_str(text).map_err(|e| err(describe_toml_error(&e)))?;
+        // Relative paths start at the config file's folder ("" for a bare file name: the
+        // working directory, which is then that folder too).
+        let base = path.parent().unwrap_or(Path::new(""));
+        let resolve = |p: PathBuf| base.join(p);
 
         let email = EmailAddress::parse(&raw.puskesmas.email).map_err(|e| {
             err(format!(
@@ -719,7 +907,11 @@ impl Config {
             ));
         }
 
-        let oauth2 = raw.oauth2.map(RawOAuth2::parse).transpose().map_err(&err)?;
+        let oauth2 = raw
+            .oauth2
+            .map(|o| o.parse(base))
+            .transpose()
+            .map_err(&err)?;
         let imap = raw
             .imap
             .map(|i| -> Result<Imap, ConfigError> {
@@ -743,12 +935,12 @@ impl Config {
                     login: login(
                         "imap",
                         i.auth,
-                        i.password_env.as_deref(),
-                        i.password_file.as_deref(),
+                        i.password_env,
+                        i.password_file.map(resolve),
                         &oauth2,
                     )
                     .map_err(&err)?,
-                    ca_file: check_ca("imap", i.ca_file).map_err(&err)?,
+                    ca_file: check_ca("imap", i.ca_file.map(resolve)).map_err(&err)?,
                     host: i.host,
                     port: i.port,
                     security: i.security,
@@ -777,12 +969,12 @@ impl Config {
                     login: login(
                         "smtp",
                         s.auth,
-                        s.password_env.as_deref(),
-                        s.password_file.as_deref(),
+                        s.password_env,
+                        s.password_file.map(resolve),
                         &oauth2,
                     )
                     .map_err(&err)?,
-                    ca_file: check_ca("smtp", s.ca_file).map_err(&err)?,
+                    ca_file: check_ca("smtp", s.ca_file.map(resolve)).map_err(&err)?,
                     host: s.host,
                     port: s.port,
                     security: s.security,
@@ -792,15 +984,15 @@ impl Config {
             })
             .transpose()?;
 
-        let calendar = match raw.calendar {
-            Some(c) => CalendarSettings {
-                working_days: parse_weekdays(&c.working_days).map_err(&err)?,
-                holidays: c.holidays,
-            },
-            None => CalendarSettings {
-                working_days: parse_weekdays(&default_working_days()).map_err(&err)?,
-                holidays: default_holidays(),
-            },
+        let c = raw.calendar.unwrap_or_else(|| RawCalendar {
+            working_days: default_working_days(),
+            holidays: Vec::new(),
+            cuti_bersama_is_working_day: false,
+        });
+        let calendar = CalendarSettings {
+            working_days: parse_weekdays(&c.working_days).map_err(&err)?,
+            holidays: c.holidays.into_iter().map(resolve).collect(),
+            cuti_bersama_is_working_day: c.cuti_bersama_is_working_day,
         };
 
         let r = raw.recipients.unwrap_or_default();
@@ -894,7 +1086,7 @@ impl Config {
             imap,
             smtp,
             storage: Storage {
-                database: raw.storage.database,
+                database: resolve(raw.storage.database),
             },
             calendar,
             recipients,
@@ -904,12 +1096,37 @@ impl Config {
             schedule,
             alerts,
             limits,
-            templates_dir: raw
-                .templates
-                .map(|t| t.dir)
-                .unwrap_or_else(|| PathBuf::from("templates")),
+            templates_dir: match raw.templates {
+                Some(t) => Some(resolve(t.dir)),
+                None => Some(resolve(PathBuf::from("templates"))).filter(|d| d.is_dir()),
+            },
+            web: raw.web.map(|w| w.parse(base)).transpose().map_err(&err)?,
         })
     }
+}
+
+/// Relative paths used to start at the working directory. A config whose
+/// `storage.database` now points at a file that does not exist, while the same relative
+/// path from the working directory is an existing file, would silently open a new, empty
+/// register: refuse that, and say how to keep the old one.
+fn moved_database(text: &str, resolved: &Path) -> Option<String> {
+    let raw: toml::Table = text.parse().ok()?;
+    let written = PathBuf::from(raw.get("storage")?.get("database")?.as_str()?);
+    let moved = written.is_relative() && resolved != written;
+    (moved && !resolved.exists() && written.is_file()).then(|| {
+        format!(
+            "storage.database = {:?} now means {} (relative paths start at the config \
+             file's folder), which does not exist, while {} in the working directory holds \
+             the register; write the path from the config file's folder or an absolute path, \
+             e.g. database = {:?}",
+            written.display(),
+            resolved.display(),
+            written.display(),
+            std::path::absolute(&written)
+                .unwrap_or(written.clone())
+                .display()
+        )
+    })
 }
 
 /// toml's messages already carry the line, column and key; add the general fix.
@@ -953,50 +1170,35 @@ fn check_ca(section: &str, ca: Option<PathBuf>) -> Result<Option<PathBuf>, Strin
     }
 }
 
-/// A secret from `{section}.{name}_env` (an environment variable) or `{section}.{name}_file`.
-fn read_secret(
+/// Where the secret `{section}.{name}` is kept: `{section}.{name}_env` (an environment
+/// variable) or `{section}.{name}_file` (`file` already resolved). Nothing is read here.
+fn secret_source(
     section: &str,
     name: &str,
-    env: Option<&str>,
-    file: Option<&Path>,
-) -> Result<Secret, String> {
+    env: Option<String>,
+    file: Option<PathBuf>,
+) -> Result<SecretSource, String> {
     let key = format!("{section}.{name}");
-    match (env, file) {
-        (Some(_), Some(_)) => Err(format!("{key}_env and {key}_file are both set; keep one")),
-        (None, None) if name == "password" => Err(format!(
-            "{section} has no password: set {key}_env = \"NAME\" (an environment \
-             variable holding the Gmail app password) or {key}_file = \"PATH\""
-        )),
-        (None, None) => Err(format!(
-            "{section} has no {name}: set {key}_env = \"NAME\" (an environment variable \
-             holding it) or {key}_file = \"PATH\""
-        )),
-        (Some(var), None) => match std::env::var(var) {
-            Ok(v) if !v.is_empty() => Ok(Secret::new(v)),
-            _ => Err(format!(
-                "{key}_env names the environment variable {var}, which is not set \
-                 or empty; export {var}=... before starting, or use {key}_file"
-            )),
-        },
-        (None, Some(path)) => {
-            warn_if_readable_by_others(path);
-            let v = std::fs::read_to_string(path).map_err(|e| {
-                format!(
-                    "{key}_file = {:?} cannot be read ({e}); create it with the \
-                     {name} on one line and chmod 600",
-                    path.display()
-                )
-            })?;
-            let v = v.trim_end_matches(['\r', '\n']).to_string();
-            if v.is_empty() {
-                return Err(format!(
-                    "{key}_file = {:?} is empty; put the {name} in it",
-                    path.display()
-                ));
-            }
-            Ok(Secret::new(v))
+    let from = match (env, file) {
+        (Some(_), Some(_)) => {
+            return Err(format!("{key}_env and {key}_file are both set; keep one"))
         }
-    }
+        (None, None) if name == "password" => {
+            return Err(format!(
+                "{section} has no password: set {key}_env = \"NAME\" (an environment \
+                 variable holding the Gmail app password) or {key}_file = \"PATH\""
+            ))
+        }
+        (None, None) => {
+            return Err(format!(
+                "{section} has no {name}: set {key}_env = \"NAME\" (an environment variable \
+                 holding it) or {key}_file = \"PATH\""
+            ))
+        }
+        (Some(var), None) => SecretFrom::Env(var),
+        (None, Some(path)) => SecretFrom::File(path),
+    };
+    Ok(SecretSource { key, from })
 }
 
 /// Group/world readable secrets are a warning, not an error: an operator locked out by a
@@ -1086,6 +1288,56 @@ database = "data/pengaduan.db"
     }
 
     #[test]
+    fn web_section() {
+        assert!(
+            parse(MINIMAL).unwrap().web.is_none(),
+            "off unless configured"
+        );
+        let w = parse(&format!("{MINIMAL}[web]\n")).unwrap().web.unwrap();
+        assert_eq!(w.listen.to_string(), "127.0.0.1:8080");
+        assert!(!w.secure_cookies());
+        assert_eq!(w.session_idle, chrono::Duration::minutes(60));
+        let w = parse(&format!(
+            "{MINIMAL}[web]\npublic_url = \"https://p.example/\"\nsession_idle_minutes = 30\n"
+        ))
+        .unwrap()
+        .web
+        .unwrap();
+        assert!(w.secure_cookies());
+        assert_eq!(w.public_url.as_deref(), Some("https://p.example"));
+        for (bad, key) in [
+            ("listen = \"localhost\"", "web.listen"),
+            ("public_url = \"pengaduan.example\"", "web.public_url"),
+            ("session_idle_minutes = 0", "web.session_idle_minutes"),
+            (
+                "metrics_token_env = \"T\"\nmetrics_token_file = \"t\"",
+                "web.metrics_token_env and web.metrics_token_file are both set",
+            ),
+        ] {
+            let e = parse(&format!("{MINIMAL}[web]\n{bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(key), "{bad}: {e}");
+        }
+        // The example's commented [web] block, switched on, is valid.
+        let example = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/pengaduan.example.toml"
+        ))
+        .unwrap();
+        let block = &example[example.find("# [web]").unwrap()..];
+        let keys: String = block
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| l.contains(" = ") || l.starts_with('['))
+            .filter(|l| !l.starts_with("metrics_token_file"))
+            .map(|l| format!("{}\n", l.replace("PENGADUAN_METRICS_TOKEN", "PATH")))
+            .collect();
+        let w = parse(&format!("{MINIMAL}{keys}")).unwrap().web.unwrap();
+        assert!(w.secure_cookies() && w.metrics_token.is_some());
+    }
+
+    #[test]
     fn unknown_key_is_named() {
         let e = parse(&format!("{MINIMAL}\n[imap]\nhots = \"x\"\n")).unwrap_err();
         assert!(e.to_string().contains("hots"), "{e}");
@@ -1154,13 +1406,91 @@ database = "data/pengaduan.db"
     }
 
     #[test]
-    fn missing_password_env_names_variable_but_no_secret() {
+    fn missing_password_env_is_reported_when_needed_not_at_load() {
         let text = format!(
             "{MINIMAL}\n[imap]\nhost = \"imap.gmail.com\"\nport = 993\nsecurity = \"tls\"\n\
              username = \"u\"\npassword_env = \"PENGADUAN_TEST_UNSET_VAR\"\n"
         );
-        let e = parse(&text).unwrap_err().to_string();
-        assert!(e.contains("PENGADUAN_TEST_UNSET_VAR"), "{e}");
+        // Offline commands load the config without the password.
+        let c = parse(&text).unwrap();
+        let e = c.require_secrets().unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "test.toml: imap.password_env names the environment variable \
+             PENGADUAN_TEST_UNSET_VAR, which is not set or empty; export \
+             PENGADUAN_TEST_UNSET_VAR=... before starting, or use imap.password_file"
+        );
+        let Some(Imap {
+            login: Login::Password(source),
+            ..
+        }) = &c.imap
+        else {
+            panic!("a password login")
+        };
+        assert!(source
+            .read()
+            .unwrap_err()
+            .to_string()
+            .contains("imap.password_env"));
+        // A secret that is there is read at the point of need.
+        let c = parse(&text.replace("PENGADUAN_TEST_UNSET_VAR", "PATH")).unwrap();
+        c.require_secrets().unwrap();
+    }
+
+    #[test]
+    fn relative_paths_start_at_the_config_files_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("templates")).unwrap();
+        std::fs::write(dir.path().join("ca.pem"), "x").unwrap();
+        let text = format!(
+            "{MINIMAL}\n[imap]\nhost = \"imap.gmail.com\"\nport = 993\nsecurity = \"tls\"\n\
+             username = \"u\"\npassword_file = \"rahasia/imap\"\nca_file = \"ca.pem\"\n\
+             [calendar]\nholidays = [\"libur/2027.toml\", \"/abs/lokal.toml\"]\n"
+        );
+        let c = Config::parse(&text, &dir.path().join("pengaduan.toml")).unwrap();
+        assert_eq!(c.storage.database, dir.path().join("data/pengaduan.db"));
+        assert_eq!(
+            c.calendar.holidays,
+            vec![
+                dir.path().join("libur/2027.toml"),
+                PathBuf::from("/abs/lokal.toml")
+            ]
+        );
+        let imap = c.imap.unwrap();
+        assert_eq!(imap.ca_file, Some(dir.path().join("ca.pem")));
+        // templates/ beside the config is picked up when templates.dir is not set.
+        assert_eq!(c.templates_dir, Some(dir.path().join("templates")));
+        let Login::Password(source) = imap.login else {
+            panic!("a password login")
+        };
+        let e = source.read().unwrap_err().to_string();
+        assert!(
+            e.contains(&dir.path().join("rahasia/imap").display().to_string()),
+            "{e}"
+        );
+
+        // Without that folder and without the key: only the built-in templates.
+        let elsewhere = tempfile::tempdir().unwrap();
+        let c = Config::parse(MINIMAL, &elsewhere.path().join("p.toml")).unwrap();
+        assert_eq!(c.templates_dir, None);
+        assert!(
+            c.calendar.holidays.is_empty(),
+            "the official lists are built in"
+        );
+        assert!(!c.calendar.cuti_bersama_is_working_day);
+        // An explicit templates.dir is kept as written (resolved), missing or not.
+        let c = Config::parse(
+            &format!("{MINIMAL}\n[templates]\ndir = \"teks\"\n"),
+            &elsewhere.path().join("p.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.templates_dir, Some(elsewhere.path().join("teks")));
+        let c = Config::parse(
+            &format!("{MINIMAL}\n[calendar]\ncuti_bersama_is_working_day = true\n"),
+            &elsewhere.path().join("p.toml"),
+        )
+        .unwrap();
+        assert!(c.calendar.cuti_bersama_is_working_day);
     }
 
     #[test]
@@ -1188,21 +1518,28 @@ database = "data/pengaduan.db"
         assert!(e.contains("recipients.tim_mutu"), "{e}");
     }
 
-    /// The shipped example must stay valid: every key in it is one the parser knows.
+    /// The shipped example must stay valid: every key in it is one the parser knows, and
+    /// its paths, taken from its own folder, name the checkout's files.
     #[test]
     fn example_config_parses() {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/config/pengaduan.example.toml"
-        ))
-        .unwrap()
-        .replace("PENGADUAN_IMAP_PASSWORD", "PATH")
-        .replace("PENGADUAN_SMTP_PASSWORD", "PATH");
-        let c = parse(&text).unwrap();
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/pengaduan.example.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let c = Config::parse(&text, &path).unwrap();
         assert_eq!(c.imap.unwrap().port, 993);
         assert_eq!(c.smtp.unwrap().security, Security::Starttls);
         assert_eq!(c.workflow.satisfaction_reply_working_days, 5);
-        assert_eq!(c.calendar.holidays.len(), 2);
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        assert_eq!(c.calendar.holidays.len(), 1);
+        assert_eq!(
+            c.calendar.holidays[0].canonicalize().unwrap(),
+            root.join("config/libur-lokal.toml")
+        );
+        assert_eq!(
+            c.templates_dir.unwrap().canonicalize().unwrap(),
+            root.join("templates")
+        );
+        assert!(c.storage.database.ends_with("config/../data/pengaduan.db"));
+        assert!(!c.calendar.cuti_bersama_is_working_day);
     }
 
     #[test]

@@ -96,6 +96,8 @@ pub struct Digest {
     pub attention: Vec<DigestItem>,
     pub summary: Summary,
     pub nothing_new: bool,
+    /// A holiday list staff must add (`calendar::missing_lists`), said loudly on top.
+    pub calendar_warning: Option<String>,
     /// The daemon's own health; filled from the store by `Pipeline::digest`.
     pub system: SystemView,
 }
@@ -294,6 +296,9 @@ pub fn build(
         since: to_wib_rfc3339(since),
         first,
         nothing_new: new.is_empty(),
+        calendar_warning: crate::calendar::missing_lists_warning(&crate::calendar::missing_lists(
+            now, calendar,
+        )),
         new: items(&new),
         open,
         awaiting_reply: items(&awaiting),
@@ -497,6 +502,20 @@ mod tests {
         let empty = build(now(), None, &[], &calendar());
         assert!(empty.nothing_new && empty.open.is_empty());
         assert_eq!(empty.summary.open, 0);
+    }
+
+    #[test]
+    fn a_missing_holiday_list_is_said_from_1_october() {
+        use Weekday::*;
+        // The built-in 2026 list, no 2027 list.
+        let cal = crate::calendar::load(&[Mon, Tue, Wed, Thu, Fri], &[]).unwrap();
+        let at = |m, d| Utc.with_ymd_and_hms(2026, m, d, 0, 0, 0).unwrap();
+        assert_eq!(build(at(9, 30), None, &[], &cal).calendar_warning, None);
+        let warning = build(at(10, 1), None, &[], &cal).calendar_warning.unwrap();
+        assert!(
+            warning.starts_with("DAFTAR HARI LIBUR 2027 BELUM ADA."),
+            "{warning}"
+        );
     }
 
     #[test]

@@ -250,6 +250,36 @@ pub fn decide(
     }
 }
 
+/// Mail waiting longer than this to be sent counts as stuck.
+pub const OUTBOX_STUCK_AFTER: Duration = Duration::hours(1);
+
+/// Something that makes the daemon unhealthy now (`/healthz`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum Problem {
+    /// The mailbox was never read and the daemon never started.
+    MailboxNeverRead,
+    /// No successful read since then, for at least `silent_after`.
+    MailboxSilent { since: DateTime<Utc> },
+    /// The oldest mail waiting to be sent has waited since then.
+    OutboxStuck { since: DateTime<Utc> },
+}
+
+/// PURE: what is wrong at `now`; empty when healthy. The mailbox is judged as `decide`
+/// judges it (counted from the daemon's start after downtime).
+pub fn judge(state: &SystemState, now: DateTime<Utc>, silent_after: Duration) -> Vec<Problem> {
+    let mailbox = match state.silent_since() {
+        None => Some(Problem::MailboxNeverRead),
+        Some(since) if now - since >= silent_after => Some(Problem::MailboxSilent { since }),
+        Some(_) => None,
+    };
+    let outbox = state
+        .oldest_pending
+        .filter(|t| now - *t > OUTBOX_STUCK_AFTER)
+        .map(|since| Problem::OutboxStuck { since });
+    mailbox.into_iter().chain(outbox).collect()
+}
+
 /// What `templates/mail/health.*` see. Times are RFC 3339 in WIB.
 #[derive(Serialize)]
 struct HealthContext {
@@ -447,6 +477,35 @@ mod tests {
             decide(&s, t(3, 10), limit),
             Some(Transition::Recovered { opened: t(1, 30) })
         );
+    }
+
+    #[test]
+    fn judge_names_every_problem() {
+        let limit = Duration::minutes(30);
+        let ok = SystemState {
+            mailbox_read_at: Some(t(1, 0)),
+            daemon_started_at: Some(t(0, 0)),
+            oldest_pending: Some(t(1, 0)),
+            ..SystemState::default()
+        };
+        assert_eq!(judge(&ok, t(1, 29), limit), vec![]);
+        assert_eq!(
+            judge(&ok, t(2, 1), limit),
+            vec![
+                Problem::MailboxSilent { since: t(1, 0) },
+                Problem::OutboxStuck { since: t(1, 0) }
+            ]
+        );
+        assert_eq!(
+            judge(&SystemState::default(), t(1, 0), limit),
+            vec![Problem::MailboxNeverRead]
+        );
+        // Started but not read yet: healthy until the silence is long enough.
+        let started = SystemState {
+            daemon_started_at: Some(t(1, 0)),
+            ..SystemState::default()
+        };
+        assert_eq!(judge(&started, t(1, 10), limit), vec![]);
     }
 
     #[test]

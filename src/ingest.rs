@@ -389,16 +389,7 @@ impl Pipeline {
                 &msg.problems.join("; "),
             )?;
         }
-        if !due.uncovered_years.is_empty() {
-            let years = due
-                .uncovered_years
-                .iter()
-                .map(i32::to_string)
-                .collect::<Vec<_>>()
-                .join(", ");
-            tracing::warn!(%ticket, %years, "no holiday list for these years: the answer deadline counts weekends only; add config/libur-nasional-<year>.toml");
-            tx.add_event(Some(complaint_id), now, "sistem", "calendar_warning", &format!("belum ada daftar hari libur untuk tahun {years}; tenggat dihitung tanpa hari libur"))?;
-        }
+        crate::procedure::note_calendar_warning(tx, complaint_id, &ticket, &due, now)?;
 
         let facts = AckFacts {
             received: arrival.received_at,

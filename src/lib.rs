@@ -1,6 +1,7 @@
 //! pengaduan: the complaint-handling mail daemon of Puskesmas Kademangan.
 //! See README.md for the map of the code and ../shared/DESIGN.md for the invariants.
 
+pub mod app;
 pub mod calendar;
 pub mod cli;
 pub mod clock;
@@ -18,4 +19,6 @@ pub mod outbox;
 pub mod procedure;
 pub mod store;
 pub mod templates;
+pub mod users;
+pub mod web;
 pub mod workflow;

@@ -14,7 +14,7 @@ use crate::mail::compose::{self, MailSpec, PuskesmasView, Recipient, ThreadOf};
 use crate::mail::parse::InboundMessage;
 use crate::store::{CaseMessage, CaseRecord, EventRow, NewComplaint, Store, Tx};
 use crate::workflow::classify::{guess_kind, guess_unit, Words};
-use crate::workflow::intake::deadlines;
+use crate::workflow::intake::{deadlines, Deadlines};
 use crate::workflow::satisfaction::{self, Verdict};
 use crate::workflow::state::{self, Action};
 
@@ -89,6 +89,23 @@ pub struct ManualComplaint {
 fn load(tx: &Tx<'_>, ticket: &Ticket) -> Result<CaseRecord> {
     tx.case(ticket)?
         .with_context(|| format!("tiket {ticket} tidak ditemukan"))
+}
+
+/// The `calendar_warning` event of a new complaint (email or any other channel) whose
+/// answer deadline crossed a year without its holiday list: it names the year and says
+/// which holidays may still move the date (text: `calendar::deadline_warning`).
+pub(crate) fn note_calendar_warning(
+    tx: &Tx<'_>,
+    complaint_id: i64,
+    ticket: &Ticket,
+    due: &Deadlines,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if let Some(text) = crate::calendar::deadline_warning(&due.uncovered_years) {
+        tracing::warn!(%ticket, years = ?due.uncovered_years, "the answer deadline crosses a year without its holiday list: only the fixed-date national holidays were skipped there");
+        tx.add_event(Some(complaint_id), now, "sistem", "calendar_warning", &text)?;
+    }
+    Ok(())
 }
 
 /// Applies a state change and records it; the error explains what must come first.
@@ -355,6 +372,7 @@ impl Pipeline {
             "received",
             &format!("{kind} dicatat dari saluran {}", c.channel),
         )?;
+        note_calendar_warning(&tx, id, &ticket, &due, now)?;
         tx.commit()?;
         Ok(ticket)
     }

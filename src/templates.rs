@@ -1,6 +1,11 @@
-//! User-facing text is data (DESIGN invariant 9): every mail is rendered from files in the
-//! templates directory with minijinja. `.html` templates are auto-escaped, `.txt` are not.
-//! Undefined variables are errors, so a typo in a template fails loudly at `check`.
+//! User-facing text is data (DESIGN invariant 9): every mail is rendered from templates
+//! with minijinja. `.html` templates are auto-escaped, `.txt` are not. Undefined variables
+//! are errors, so a typo in a template fails loudly at `check`.
+//!
+//! The repository's `templates/` is built into the binary ([`BUILT_IN`], embedded by
+//! `build.rs`), so the daemon needs no files beside its config. A templates folder
+//! (`templates.dir`) overrides them one by one: a file there wins over the built-in
+//! template of the same name, and is read afresh at each render.
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +17,15 @@ use crate::calendar::WIB;
 
 pub struct Templates {
     env: Environment<'static>,
-    dir: PathBuf,
+    /// The folder whose files override the built-in templates, if any.
+    dir: Option<PathBuf>,
+}
+
+/// Every file of the repository's `templates/` at build time, as (name, text).
+pub static BUILT_IN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/built_in_templates.rs"));
+
+fn built_in(name: &str) -> Option<&'static str> {
+    BUILT_IN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
 }
 
 /// The acknowledgement's templates; `check` renders them with a sample complaint.
@@ -30,44 +43,89 @@ pub const MAIL: &[&str] = &[
 ];
 
 impl Templates {
+    /// The templates in `dir`, falling back to the built-in one for every name `dir` does
+    /// not hold. `dir` must exist: it was configured (`templates.dir`) or found.
     pub fn load(dir: &Path) -> Result<Templates> {
         if !dir.is_dir() {
             anyhow::bail!(
-                "the templates directory {} does not exist; set templates.dir in the config \
-                 to the folder that holds mail/ack.txt (the repository's templates/)",
+                "the templates directory {} (templates.dir) does not exist; fix templates.dir \
+                 (a relative path starts at the config file's folder) or remove the key to use \
+                 the texts built into the program",
                 dir.display()
             );
         }
+        Ok(Templates::with(Some(dir.to_path_buf())))
+    }
+
+    /// Only the built-in templates.
+    pub fn built_in() -> Templates {
+        Templates::with(None)
+    }
+
+    /// `config.templates_dir`: its files over the built-in ones, or the built-in ones alone.
+    pub fn from_config(dir: Option<&Path>) -> Result<Templates> {
+        dir.map_or_else(|| Ok(Templates::built_in()), Templates::load)
+    }
+
+    fn with(dir: Option<PathBuf>) -> Templates {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
-        let root = dir.to_path_buf();
+        let root = dir.clone();
         env.set_loader(move |name| {
             // Names come from our code, never from mail; still refuse to leave the folder.
             if name.split('/').any(|part| part == ".." || part.is_empty()) {
                 return Ok(None);
             }
-            match std::fs::read_to_string(root.join(name)) {
-                Ok(text) => Ok(Some(text)),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(minijinja::Error::new(
-                    minijinja::ErrorKind::InvalidOperation,
-                    format!("cannot read template {name}"),
-                )
-                .with_source(e)),
+            if let Some(root) = &root {
+                match std::fs::read_to_string(root.join(name)) {
+                    Ok(text) => return Ok(Some(text)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => {
+                        return Err(minijinja::Error::new(
+                            minijinja::ErrorKind::InvalidOperation,
+                            format!("cannot read template {name}"),
+                        )
+                        .with_source(e))
+                    }
+                }
             }
+            Ok(built_in(name).map(str::to_string))
         });
         env.add_filter("tanggal", |s: String| format_date(&s, false));
         env.add_filter("tanggal_jam", |s: String| format_date(&s, true));
-        Ok(Templates {
-            env,
-            dir: dir.to_path_buf(),
-        })
+        Templates { env, dir }
+    }
+
+    /// The built-in templates the folder overrides, by name (for `check`).
+    pub fn overridden(&self) -> Vec<&'static str> {
+        let Some(dir) = &self.dir else {
+            return Vec::new();
+        };
+        BUILT_IN
+            .iter()
+            .map(|(name, _)| *name)
+            .filter(|name| dir.join(name).is_file())
+            .collect()
+    }
+
+    /// The folder whose files override the built-in templates, if any.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// Where the templates come from, for messages.
+    pub fn origin(&self) -> String {
+        match &self.dir {
+            Some(dir) => format!("{} (else built in)", dir.display()),
+            None => "built in".to_string(),
+        }
     }
 
     pub fn render(&self, name: &str, ctx: &impl serde::Serialize) -> Result<String> {
-        let tmpl = self.env.get_template(name).with_context(|| {
-            format!("cannot load template {} from {}", name, self.dir.display())
-        })?;
+        let tmpl = self
+            .env
+            .get_template(name)
+            .with_context(|| format!("cannot load template {name} from {}", self.origin()))?;
         tmpl.render(minijinja::value::Serde(ctx))
             .with_context(|| format!("cannot render template {name}"))
     }
@@ -175,7 +233,61 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_or_broken_mail_template_is_named() {
+    fn built_in_templates_hold_every_file_of_templates_dir() {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        for (name, text) in BUILT_IN {
+            assert_eq!(
+                std::fs::read_to_string(shipped.join(name)).unwrap(),
+                *text,
+                "{name}"
+            );
+        }
+        assert!(BUILT_IN.len() > MAIL.len() * 3, "{}", BUILT_IN.len());
+        let t = Templates::built_in();
+        assert_eq!(t.compile_all(), Vec::<String>::new());
+        let ctx = crate::mail::compose::sample_ack_context();
+        assert!(t
+            .render("mail/ack.txt", &ctx)
+            .unwrap()
+            .contains("ADU-2026-0007"));
+        assert!(t.overridden().is_empty());
+        assert_eq!(Templates::from_config(None).unwrap().origin(), "built in");
+    }
+
+    #[test]
+    fn a_file_in_the_folder_overrides_the_built_in_template_of_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("mail")).unwrap();
+        std::fs::write(
+            dir.path().join("mail/ack.subject.txt"),
+            "Diterima: {{ ticket }}",
+        )
+        .unwrap();
+        let t = Templates::from_config(Some(dir.path())).unwrap();
+        let ctx = crate::mail::compose::sample_ack_context();
+        assert_eq!(
+            t.render("mail/ack.subject.txt", &ctx).unwrap(),
+            "Diterima: ADU-2026-0007"
+        );
+        // The others still come from the program.
+        assert!(t
+            .render("mail/ack.txt", &ctx)
+            .unwrap()
+            .contains("ADU-2026-0007"));
+        assert_eq!(t.overridden(), vec!["mail/ack.subject.txt"]);
+        let missing = dir.path().join("tidak-ada");
+        let e = Templates::from_config(Some(&missing))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("templates.dir") && e.contains("tidak-ada"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_broken_mail_template_is_named_and_a_missing_one_is_built_in() {
         let dir = tempfile::tempdir().unwrap();
         let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/mail");
         std::fs::create_dir(dir.path().join("mail")).unwrap();
@@ -187,11 +299,11 @@ mod tests {
             )
             .unwrap();
         }
+        // A file missing from the folder is taken from the program; a broken one is named.
         std::fs::remove_file(dir.path().join("mail/health.html")).unwrap();
         std::fs::write(dir.path().join("mail/notice.txt"), "{% if %}").unwrap();
         let broken = Templates::load(dir.path()).unwrap().compile_all();
-        assert_eq!(broken.len(), 2, "{broken:?}");
-        assert!(broken[0].starts_with("mail/health.html"), "{broken:?}");
-        assert!(broken[1].starts_with("mail/notice.txt"), "{broken:?}");
+        assert_eq!(broken.len(), 1, "{broken:?}");
+        assert!(broken[0].starts_with("mail/notice.txt"), "{broken:?}");
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 /// A word that is not one of an enum's words; says which words are.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct UnknownWord(String);
+pub struct UnknownWord(pub(crate) String);
 
 macro_rules! word_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $word:literal),+ $(,)? }) => {

@@ -3,10 +3,13 @@
 //! unchecked strings.
 
 pub mod email;
+#[macro_use]
 pub mod kind;
+pub mod account;
 pub mod phone;
 pub mod ticket;
 
+pub use account::{AccountName, Role};
 pub use email::EmailAddress;
 pub use kind::{Channel, Kind, Status};
 pub use phone::{extract_phones, PhoneNumber};

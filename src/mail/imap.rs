@@ -874,7 +874,8 @@ pub async fn connect(cfg: &Imap) -> Result<ImapSession> {
         greeting(&mut client).await?;
     }
     let login = match &cfg.login {
-        Login::Password(password) => {
+        Login::Password(source) => {
+            let password = source.read()?;
             tokio::time::timeout(
                 COMMAND_TIMEOUT,
                 client.login(&cfg.username, password.expose()),

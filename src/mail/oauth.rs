@@ -107,8 +107,8 @@ fn refresh(cfg: &OAuth2) -> Result<(Secret, Duration)> {
         .send_form([
             ("grant_type", "refresh_token"),
             ("client_id", cfg.client_id.as_str()),
-            ("client_secret", cfg.client_secret.expose()),
-            ("refresh_token", cfg.refresh_token.expose()),
+            ("client_secret", cfg.client_secret.read()?.expose()),
+            ("refresh_token", cfg.refresh_token.read()?.expose()),
         ])
         .map_err(|e| {
             anyhow!(

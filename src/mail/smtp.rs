@@ -79,7 +79,7 @@ impl Transport {
         match &cfg.login {
             Login::Password(password) => Ok(Transport::Smtp(build(
                 cfg,
-                Credentials::new(cfg.username.clone(), password.expose().to_string()),
+                Credentials::new(cfg.username.clone(), password.read()?.expose().to_string()),
                 None,
             )?)),
             Login::XOAuth2(oauth) => Ok(Transport::OAuth(Box::new(OAuthSmtp {

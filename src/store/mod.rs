@@ -1,8 +1,10 @@
 //! EDGE: the only module with SQL. One SQLite file in WAL mode; one transaction per decision.
 
+pub mod accounts;
 mod backup;
 mod digest;
 mod health;
+pub mod metrics;
 mod notices;
 mod outbox;
 mod schema;

@@ -135,6 +135,39 @@ DROP INDEX outbox_complaint;
 CREATE INDEX outbox_complaint ON outbox (complaint_id, purpose, status);
 "#,
     r#"
+-- Staff accounts of the web dashboard (issue 13). `password_hash` is an Argon2id PHC string;
+-- a disabled account keeps its row so the audit log's actor names stay meaningful.
+CREATE TABLE accounts (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    role          TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    disabled_at   TEXT,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+-- A browser session. Only the SHA-256 of the cookie's token is stored, so a copy of the
+-- database does not let anyone in; `last_seen` drives the inactivity expiry.
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts (id),
+    csrf       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_seen  TEXT NOT NULL
+);
+CREATE INDEX sessions_account ON sessions (account_id);
+CREATE INDEX sessions_last_seen ON sessions (last_seen);
+-- Failed logins of the last rate-limit window, per typed name and per address.
+CREATE TABLE login_failures (
+    id      INTEGER PRIMARY KEY,
+    at      TEXT NOT NULL,
+    account TEXT NOT NULL,
+    address TEXT NOT NULL
+);
+CREATE INDEX login_failures_account ON login_failures (account, at);
+CREATE INDEX login_failures_address ON login_failures (address, at);
+"#,
+    r#"
 -- Gmail's limits (issue 12): the outbox counts the mail it sent in the last 24 hours before
 -- each send, and the watcher the bytes it downloaded, per hour, over the same window.
 CREATE INDEX outbox_sent ON outbox (sent_at) WHERE status = 'sent';

@@ -1,0 +1,5 @@
+//! The application layer: one function per use case, called by the CLI, the web and the
+//! tests alike, so no rule is written twice. Errors are typed so each face can map them
+//! (a message for the CLI, a status code for the web).
+
+pub mod accounts;

@@ -1,0 +1,269 @@
+//! Staff accounts, browser sessions and failed logins (tables of migration 4). Rows come out
+//! typed; the rules (rate limit, inactivity, who may do what) live in `app::accounts`.
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+
+use super::{Store, Tx};
+use crate::clock::{from_db, to_db};
+use crate::domain::{AccountName, Role};
+
+/// An account as `users list` and the account page show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountRow {
+    pub name: AccountName,
+    pub role: Role,
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a login needs to decide.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub id: i64,
+    pub name: AccountName,
+    pub role: Role,
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+/// A live session with its (enabled) account.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub name: AccountName,
+    pub role: Role,
+    pub csrf: String,
+    pub last_seen: DateTime<Utc>,
+}
+
+/// When the recent failed logins happened, for the typed name and from the address.
+#[derive(Debug, Clone, Default)]
+pub struct LoginFailures {
+    pub account: Vec<DateTime<Utc>>,
+    pub address: Vec<DateTime<Utc>>,
+}
+
+/// A value the database holds that this build cannot read (a role renamed by hand).
+fn bad<E: std::error::Error + Send + Sync + 'static>(col: usize, e: E) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
+}
+
+fn name_at(r: &rusqlite::Row<'_>, col: usize) -> rusqlite::Result<AccountName> {
+    AccountName::parse(&r.get::<_, String>(col)?).map_err(|e| bad(col, e))
+}
+
+fn role_at(r: &rusqlite::Row<'_>, col: usize) -> rusqlite::Result<Role> {
+    r.get::<_, String>(col)?.parse().map_err(|e| bad(col, e))
+}
+
+fn time_at(r: &rusqlite::Row<'_>, col: usize) -> rusqlite::Result<DateTime<Utc>> {
+    let s: String = r.get(col)?;
+    from_db(&s).ok_or_else(|| bad(col, BadTime(s)))
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unreadable timestamp {0:?}")]
+struct BadTime(String);
+
+impl Store {
+    pub fn accounts(&self) -> Result<Vec<AccountRow>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, role, disabled_at, created_at FROM accounts ORDER BY name")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(AccountRow {
+                name: name_at(r, 0)?,
+                role: role_at(r, 1)?,
+                disabled_at: r.get::<_, Option<String>>(2)?.as_deref().and_then(from_db),
+                created_at: time_at(r, 3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn credentials(&self, name: &AccountName) -> Result<Option<Credentials>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, name, role, password_hash, disabled_at IS NOT NULL FROM accounts WHERE name = ?1",
+                [name.as_str()],
+                |r| {
+                    Ok(Credentials {
+                        id: r.get(0)?,
+                        name: name_at(r, 1)?,
+                        role: role_at(r, 2)?,
+                        password_hash: r.get(3)?,
+                        disabled: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// The session of this token hash, if its account is still enabled.
+    pub fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT a.name, a.role, s.csrf, s.last_seen FROM sessions s
+                 JOIN accounts a ON a.id = s.account_id
+                 WHERE s.token_hash = ?1 AND a.disabled_at IS NULL",
+            )?
+            .query_row([token_hash], |r| {
+                Ok(SessionRecord {
+                    name: name_at(r, 0)?,
+                    role: role_at(r, 1)?,
+                    csrf: r.get(2)?,
+                    last_seen: time_at(r, 3)?,
+                })
+            })
+            .optional()?)
+    }
+
+    /// Times of the failed logins since `since`: for this typed name, and from this address.
+    pub fn login_failures(
+        &self,
+        account: &str,
+        address: &str,
+        since: DateTime<Utc>,
+    ) -> Result<LoginFailures> {
+        let times = |column: &str, value: &str| -> Result<Vec<DateTime<Utc>>> {
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "SELECT at FROM login_failures WHERE {column} = ?1 AND at >= ?2 ORDER BY at"
+            ))?;
+            let rows = stmt.query_map(params![value, to_db(since)], |r| time_at(r, 0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        };
+        Ok(LoginFailures {
+            account: times("account", account)?,
+            address: times("address", address)?,
+        })
+    }
+}
+
+impl Tx<'_> {
+    /// False when an account of that name exists already.
+    pub fn insert_account(
+        &self,
+        name: &AccountName,
+        role: Role,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let n = self.exec(
+            "INSERT INTO accounts (name, role, password_hash, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (name) DO NOTHING",
+            params![name.as_str(), role.as_str(), password_hash, to_db(now)],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Sets the password and ends the account's sessions. False when there is no such account.
+    pub fn set_password(
+        &self,
+        name: &AccountName,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let n = self.exec(
+            "UPDATE accounts SET password_hash = ?2, updated_at = ?3 WHERE name = ?1",
+            params![name.as_str(), password_hash, to_db(now)],
+        )?;
+        self.end_sessions_of(name)?;
+        Ok(n == 1)
+    }
+
+    /// Disables the account and ends its sessions. `None`: no such account; `Some(false)`:
+    /// it was disabled already.
+    pub fn disable_account(&self, name: &AccountName, now: DateTime<Utc>) -> Result<Option<bool>> {
+        let exists: Option<bool> = self
+            .row(
+                "SELECT disabled_at IS NULL FROM accounts WHERE name = ?1",
+                [name.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if exists == Some(true) {
+            self.exec(
+                "UPDATE accounts SET disabled_at = ?2, updated_at = ?2 WHERE name = ?1",
+                params![name.as_str(), to_db(now)],
+            )?;
+            self.end_sessions_of(name)?;
+        }
+        Ok(exists)
+    }
+
+    fn end_sessions_of(&self, name: &AccountName) -> Result<()> {
+        self.exec(
+            "DELETE FROM sessions WHERE account_id = (SELECT id FROM accounts WHERE name = ?1)",
+            [name.as_str()],
+        )?;
+        Ok(())
+    }
+
+    pub fn insert_session(
+        &self,
+        token_hash: &str,
+        account_id: i64,
+        csrf: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.exec(
+            "INSERT INTO sessions (token_hash, account_id, csrf, created_at, last_seen)
+             VALUES (?1, ?2, ?3, ?4, ?4)",
+            params![token_hash, account_id, csrf, to_db(now)],
+        )?;
+        Ok(())
+    }
+
+    pub fn touch_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<()> {
+        self.exec(
+            "UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1",
+            params![token_hash, to_db(now)],
+        )?;
+        Ok(())
+    }
+
+    pub fn delete_session(&self, token_hash: &str) -> Result<()> {
+        self.exec("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
+        Ok(())
+    }
+
+    /// Forgets sessions idle since before `idle_before` and failed logins before `failures_before`.
+    pub fn prune_logins(
+        &self,
+        idle_before: DateTime<Utc>,
+        failures_before: DateTime<Utc>,
+    ) -> Result<()> {
+        self.exec(
+            "DELETE FROM sessions WHERE last_seen < ?1",
+            [to_db(idle_before)],
+        )?;
+        self.exec(
+            "DELETE FROM login_failures WHERE at < ?1",
+            [to_db(failures_before)],
+        )?;
+        Ok(())
+    }
+
+    pub fn record_login_failure(
+        &self,
+        account: &str,
+        address: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.exec(
+            "INSERT INTO login_failures (at, account, address) VALUES (?1, ?2, ?3)",
+            params![to_db(now), account, address],
+        )?;
+        Ok(())
+    }
+
+    /// A successful login starts the account's count afresh (the address's count stays).
+    pub fn clear_login_failures(&self, account: &str) -> Result<()> {
+        self.exec("DELETE FROM login_failures WHERE account = ?1", [account])?;
+        Ok(())
+    }
+}
