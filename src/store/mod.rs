@@ -6,6 +6,7 @@ mod digest;
 mod health;
 pub mod metrics;
 mod notices;
+mod outbox;
 mod schema;
 
 pub use backup::restore;
@@ -412,29 +413,7 @@ impl Store {
         now: DateTime<Utc>,
         lease: DateTime<Utc>,
     ) -> Result<Option<OutboxRow>> {
-        Ok(self
-            .conn
-            .query_row(
-                "UPDATE outbox SET next_attempt_at = ?2
-                 WHERE id = (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1
-                             ORDER BY next_attempt_at, id LIMIT 1)
-                 RETURNING id, message_id, complaint_id, purpose, mail_from, rcpt_to, raw, attempts",
-                [to_db(now), to_db(lease)],
-                |r| {
-                    let rcpt: String = r.get(5)?;
-                    Ok(OutboxRow {
-                        id: r.get(0)?,
-                        message_id: r.get(1)?,
-                        complaint_id: r.get(2)?,
-                        purpose: r.get(3)?,
-                        mail_from: r.get(4)?,
-                        rcpt_to: rcpt.split(',').map(str::to_string).collect(),
-                        raw: r.get(6)?,
-                        attempts: r.get(7)?,
-                    })
-                },
-            )
-            .optional()?)
+        self.claim_next_mail(now, lease, crate::outbox::Priority::Staff)
     }
 
     /// When the earliest pending mail is due, so the worker can sleep until then.
