@@ -24,10 +24,10 @@ use pengaduan::workflow::classify::{guess_kind, guess_unit, route, thread_hints,
 fn parse_and_classify(raw: &[u8], config: &Config) -> usize {
     let msg = parse(raw, config.limits.max_parse_bytes);
     let hints = thread_hints(&msg);
-    let mut n = hints.referenced_ids.len() + usize::from(hints.ticket.is_some());
+    let mut n = hints.referenced_ids.len() + hints.tickets.len();
     let attachments = serde_json::to_string(&msg.attachments).unwrap();
     n += attachments.len();
-    if let Route::New = route(&msg, &config.puskesmas.email, None) {
+    if let Route::New = route(&msg, &config.puskesmas.email, None, &config.intake) {
         let words = Words::new(&msg.subject, &msg.text);
         let kind = guess_kind(&words, &config.keywords);
         n += kind.as_str().len();
@@ -64,7 +64,7 @@ fn main() {
     for raw in &corpus {
         let msg = parse(raw, config.limits.max_parse_bytes);
         assert_eq!(
-            route(&msg, &config.puskesmas.email, None),
+            route(&msg, &config.puskesmas.email, None, &config.intake),
             Route::New,
             "{:?}",
             msg.problems

@@ -46,10 +46,13 @@ pub enum Command {
         #[command(subcommand)]
         command: Box<ComplaintsCommand>,
     },
-    /// Messages that need a person: unreadable mail or mail with parse problems.
+    /// Messages that need a person: suspect mail (curiga), unreadable mail, mail with parse
+    /// problems, complaints from web forms or without a sender.
     Flagged {
         #[arg(long)]
         json: bool,
+        #[command(subcommand)]
+        command: Option<FlaggedCommand>,
     },
     /// Demo without credentials: bundled sample mail in, acknowledgements to a directory,
     /// the register printed.
@@ -101,6 +104,19 @@ pub enum UsersCommand {
     Disable { name: String },
     /// Set a new password for an account; asks for it.
     Passwd { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FlaggedCommand {
+    /// Register a suspect (or unreadable) message as a complaint and acknowledge it as
+    /// usual: a person has checked that it is genuine.
+    Accept {
+        /// The Message-ID shown by `pengaduan flagged`.
+        message_id: String,
+        /// Staff member taking the decision.
+        #[arg(long)]
+        by: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

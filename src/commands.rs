@@ -11,7 +11,7 @@ use serde::Serialize;
 use tokio::sync::{watch, Notify};
 
 use crate::calendar::{self, Calendar, WIB};
-use crate::cli::{Cli, Command, ComplaintsCommand};
+use crate::cli::{Cli, Command, ComplaintsCommand, FlaggedCommand};
 use crate::clock::{to_wib_rfc3339, Clock, SystemClock};
 use crate::config::Config;
 use crate::domain::Ticket;
@@ -31,7 +31,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
         Command::Check => check(&cli.config).await,
         Command::Ingest { files } => ingest_files(&Config::load(&cli.config)?, &files),
         Command::Complaints { command } => complaints(&Config::load(&cli.config)?, *command),
-        Command::Flagged { json } => flagged(&Config::load(&cli.config)?, json),
+        Command::Flagged { json, command } => flagged(&Config::load(&cli.config)?, json, command),
         Command::Demo { dir } => demo(&dir).await,
         Command::Digest { dry_run, send } => digest(&Config::load(&cli.config)?, dry_run, send),
         Command::Backup { file } => {
@@ -540,7 +540,8 @@ impl Tally {
             }
             Outcome::Reply { .. } => self.replies += 1,
             Outcome::Machine { .. } => self.machine += 1,
-            Outcome::Unreadable { .. } => self.unreadable += 1,
+            // Suspect mail waits for a person too (`pengaduan flagged`).
+            Outcome::Unreadable { .. } | Outcome::Suspect { .. } => self.unreadable += 1,
             Outcome::Duplicate => self.duplicates += 1,
         }
     }
@@ -765,7 +766,26 @@ fn complaints(config: &Config, command: ComplaintsCommand) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn flagged(config: &Config, json: bool) -> Result<ExitCode> {
+fn flagged(config: &Config, json: bool, command: Option<FlaggedCommand>) -> Result<ExitCode> {
+    if let Some(FlaggedCommand::Accept { message_id, by }) = command {
+        let by = by.trim();
+        anyhow::ensure!(
+            !by.is_empty(),
+            "--by kosong: tulis nama petugas yang memutuskan, mis. --by \"Rina\""
+        );
+        let pipeline = load_pipeline(config)?;
+        let mut store = Store::open(&config.storage.database)?;
+        let (ticket, ack) =
+            pipeline.accept_flagged(&mut store, &message_id, by, SystemClock.now())?;
+        print!(
+            "{}",
+            pipeline.templates.render(
+                "cli/flagged_accepted.txt",
+                &serde_json::json!({ "ticket": ticket.to_string(), "ack_queued": ack, "message_id": message_id }),
+            )?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let store = Store::open(&config.storage.database)?;
     let list = store.flagged_messages()?;
     if json {
@@ -774,7 +794,13 @@ fn flagged(config: &Config, json: bool) -> Result<ExitCode> {
         let templates = Templates::from_config(config.templates_dir.as_deref())?;
         print!(
             "{}",
-            templates.render("cli/flagged.txt", &serde_json::json!({ "messages": list }))?
+            templates.render(
+                "cli/flagged.txt",
+                &serde_json::json!({
+                    "messages": list,
+                    "suspect": list.iter().filter(|m| m.class == "curiga").count(),
+                })
+            )?
         );
     }
     Ok(ExitCode::SUCCESS)

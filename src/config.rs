@@ -49,6 +49,7 @@ pub struct Config {
     pub schedule: Schedule,
     pub alerts: Alerts,
     pub limits: Limits,
+    pub intake: Intake,
     /// `templates.dir`, or `templates/` beside the config file when the key is not set and
     /// that folder exists; `None`: only the built-in templates. Files found there override
     /// the built-in template of the same name.
@@ -205,6 +206,25 @@ impl Web {
     }
 }
 
+/// How inbound mail is trusted (`[intake]`).
+#[derive(Debug, Clone)]
+pub struct Intake {
+    /// The authserv-id of OUR receiving server: only its `Authentication-Results` header
+    /// is believed (RFC 8601; `workflow::suspect`).
+    pub trusted_authserv_id: String,
+    /// Website contact-form relays whose Reply-To may be acknowledged automatically.
+    pub trusted_form_senders: Vec<EmailAddress>,
+}
+
+impl Default for Intake {
+    fn default() -> Self {
+        Intake {
+            trusted_authserv_id: default_authserv_id(),
+            trusted_form_senders: Vec::new(),
+        }
+    }
+}
+
 /// A password or token. Never printed.
 #[derive(Clone)]
 pub struct Secret(String);
@@ -299,6 +319,7 @@ struct RawConfig {
     schedule: Option<RawSchedule>,
     alerts: Option<RawAlerts>,
     limits: Option<RawLimits>,
+    intake: Option<RawIntake>,
     templates: Option<RawTemplates>,
     web: Option<RawWeb>,
 }
@@ -679,6 +700,19 @@ struct RawLimits {
     auto_replies_per_sender_per_hour: u32,
     #[serde(default = "default_max_parse_mb")]
     max_parse_megabytes: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIntake {
+    #[serde(default = "default_authserv_id")]
+    trusted_authserv_id: String,
+    #[serde(default)]
+    trusted_form_senders: Vec<String>,
+}
+
+fn default_authserv_id() -> String {
+    "mx.google.com".into()
 }
 
 #[derive(Deserialize)]
@@ -1076,6 +1110,28 @@ impl Config {
             },
         };
 
+        let intake = match raw.intake {
+            None => Intake::default(),
+            Some(i) => {
+                let id = i.trusted_authserv_id.trim().to_ascii_lowercase();
+                if id.is_empty() || id.contains(char::is_whitespace) {
+                    return Err(err(
+                        "intake.trusted_authserv_id must name the receiving mail server as it \
+                         writes itself in Authentication-Results, e.g. \"mx.google.com\""
+                            .into(),
+                    ));
+                }
+                Intake {
+                    trusted_authserv_id: id,
+                    trusted_form_senders: parse_addresses(
+                        "intake.trusted_form_senders",
+                        &i.trusted_form_senders,
+                    )
+                    .map_err(&err)?,
+                }
+            }
+        };
+
         Ok(Config {
             path: path.to_path_buf(),
             puskesmas: Puskesmas {
@@ -1096,6 +1152,7 @@ impl Config {
             schedule,
             alerts,
             limits,
+            intake,
             templates_dir: match raw.templates {
                 Some(t) => Some(resolve(t.dir)),
                 None => Some(resolve(PathBuf::from("templates"))).filter(|d| d.is_dir()),

@@ -16,7 +16,7 @@ use crate::domain::{Kind, Status};
 use crate::health::{LimitView, SystemState};
 use crate::ingest::Pipeline;
 use crate::mail::compose::{self, MailSpec, PuskesmasView, Recipient};
-use crate::store::Store;
+use crate::store::{FlaggedMessage, Store};
 use crate::workflow::state;
 
 /// The health key that holds the time of the last queued digest.
@@ -94,6 +94,9 @@ pub struct Digest {
     pub awaiting_reply: Vec<DigestItem>,
     pub ack_failed: Vec<DigestItem>,
     pub attention: Vec<DigestItem>,
+    /// Messages received since `since` that wait for a person without being a complaint:
+    /// suspect (`curiga`) and unreadable mail. Filled from the store like `system`.
+    pub flagged: Vec<FlaggedMessage>,
     pub summary: Summary,
     pub nothing_new: bool,
     /// A holiday list staff must add (`calendar::missing_lists`), said loudly on top.
@@ -304,6 +307,7 @@ pub fn build(
         awaiting_reply: items(&awaiting),
         ack_failed: items(&ack_failed),
         attention: items(&attention),
+        flagged: Vec::new(),
         summary,
         system: SystemView::default(),
     }
@@ -325,6 +329,16 @@ pub struct RenderedDigest {
     pub html: String,
 }
 
+/// New messages are those after the last digest, or of the last 24 hours for the first.
+fn digest_since(last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> DateTime<Utc> {
+    last.unwrap_or(now - Duration::hours(24))
+}
+
+/// Flagged messages that are not complaints (those show with their complaint's attention).
+fn unregistered(list: Vec<FlaggedMessage>) -> Vec<FlaggedMessage> {
+    list.into_iter().filter(|m| m.ticket.is_none()).collect()
+}
+
 /// `digest:2026-11-23`, the WIB date: one digest per day.
 pub fn idem_key(now: DateTime<Utc>) -> String {
     format!("digest:{}", local_date(now).format("%Y-%m-%d"))
@@ -334,9 +348,11 @@ impl Pipeline {
     /// The digest as it would go out now (reads the store, decides nothing).
     pub fn digest(&self, store: &Store, now: DateTime<Utc>) -> Result<Digest> {
         let since = store.last_digest()?;
-        let cases = store.digest_cases(since.unwrap_or(now - Duration::hours(24)))?;
+        let from = digest_since(since, now);
+        let cases = store.digest_cases(from)?;
         let mut digest = build(now, since, &cases, &self.calendar);
         digest.system = SystemView::of(&store.system_state()?, now);
+        digest.flagged = unregistered(store.flagged_since(from)?);
         Ok(digest)
     }
 
@@ -375,9 +391,11 @@ impl Pipeline {
             return Ok(None);
         }
         let since = tx.last_digest()?;
-        let cases = tx.digest_cases(since.unwrap_or(now - Duration::hours(24)))?;
+        let from = digest_since(since, now);
+        let cases = tx.digest_cases(from)?;
         let mut digest = build(now, since, &cases, &self.calendar);
         digest.system = SystemView::of(&tx.system_state()?, now);
+        digest.flagged = unregistered(tx.flagged_since(from)?);
         let to: Vec<Recipient<'_>> = team
             .iter()
             .map(|email| Recipient { name: None, email })

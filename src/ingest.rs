@@ -10,10 +10,14 @@ use crate::config::Config;
 use crate::domain::{extract_phones, Channel, Kind, PhoneNumber, Status, Ticket};
 use crate::mail::compose::{self, AckInput, OutgoingMail, Recipient, ThreadOf};
 use crate::mail::parse::{parse, InboundMessage, Sender};
+use crate::procedure::SYSTEM;
 use crate::store::{MailboxPosition, NewComplaint, NewMessage, Store, Tx};
 use crate::templates::Templates;
-use crate::workflow::classify::{guess_kind, guess_unit, route, thread_hints, Route, Words};
-use crate::workflow::intake::{deadlines, decide_ack, AckDecision, AckFacts};
+use crate::workflow::classify::{
+    contact, guess_kind, guess_unit, pick_thread, route, thread_hints, Contact, Route, ThreadFacts,
+    Words,
+};
+use crate::workflow::intake::{deadlines, decide_ack, AckDecision, AckFacts, Deadlines};
 
 /// The read-only context every ingest needs, built once at start.
 pub struct Pipeline {
@@ -46,6 +50,10 @@ pub enum Outcome {
     Machine {
         reason: String,
     },
+    /// Stored as `curiga` for a person (`pengaduan flagged`); not registered, not answered.
+    Suspect {
+        reason: String,
+    },
     Unreadable {
         reason: String,
     },
@@ -58,8 +66,12 @@ pub struct Examination {
     pub message: InboundMessage,
     /// The route when no stored complaint matches the thread hints.
     pub route: Route,
-    /// The ticket named in the subject, if any (would thread the mail as a reply).
+    /// The first ticket number written in the subject or the first lines of the body, if
+    /// any (threads the mail when it is the sender's own complaint).
     pub ticket_in_subject: Option<Ticket>,
+    /// Who a new complaint is from and where its acknowledgement may go (`None` unless
+    /// the route is New).
+    pub contact: Option<Contact>,
     pub kind: Kind,
     pub unit: Option<String>,
     pub phones: Vec<PhoneNumber>,
@@ -81,17 +93,26 @@ impl Pipeline {
         now: DateTime<Utc>,
     ) -> Examination {
         let msg = self.parse(raw);
-        let ticket_in_subject = thread_hints(&msg).ticket;
-        let route = route(&msg, &self.config.puskesmas.email, None);
+        let ticket_in_subject = thread_hints(&msg).tickets.first().copied();
+        let route = route(
+            &msg,
+            &self.config.puskesmas.email,
+            None,
+            &self.config.intake,
+        );
         let words = Words::new(&msg.subject, &msg.text);
         let kind = guess_kind(&words, &self.config.keywords);
         let unit = guess_unit(&words, &self.config.units);
-        let phones = extract_phones(&format!("{}\n{}", msg.subject, msg.text));
-        let ack = match (&route, msg.reply_address()) {
-            (Route::New, Some(sender)) => {
+        let contact = matches!(route, Route::New).then(|| contact(&msg, &self.config.intake));
+        let phones = match &contact {
+            Some(c) => c.phones.clone(),
+            None => extract_phones(&format!("{}\n{}", msg.subject, msg.text)),
+        };
+        let ack = match contact.as_ref().map(|c| &c.ack_to) {
+            Some(Ok(to)) => {
                 let year = received_at.with_timezone(&WIB).year();
                 let ticket = Ticket::new(year, 1).unwrap_or(Ticket { year: 2026, seq: 1 });
-                Some(self.compose_ack(&msg, sender, &ticket, kind, received_at, now))
+                Some(self.compose_ack(&msg, to, &ticket, kind, received_at, now))
             }
             _ => None,
         };
@@ -99,6 +120,7 @@ impl Pipeline {
             message: msg,
             route,
             ticket_in_subject,
+            contact,
             kind,
             unit,
             phones,
@@ -232,8 +254,20 @@ impl Pipeline {
         now: DateTime<Utc>,
     ) -> Result<Outcome> {
         let hints = thread_hints(msg);
-        let thread = tx.find_thread(hints.ticket.as_ref(), &hints.referenced_ids)?;
-        let route = route(msg, &self.config.puskesmas.email, thread);
+        let (referenced, tickets) = tx.thread_facts(&hints.tickets, &hints.referenced_ids)?;
+        let thread = pick_thread(
+            &ThreadFacts {
+                referenced,
+                tickets,
+            },
+            msg,
+        );
+        let route = route(
+            msg,
+            &self.config.puskesmas.email,
+            thread.complaint_id,
+            &self.config.intake,
+        );
         let attachments = serde_json::to_string(&msg.attachments)?;
         let sender = msg.reply_address();
         let base = NewMessage {
@@ -259,12 +293,12 @@ impl Pipeline {
                     &NewMessage {
                         class: "machine",
                         reason: Some(&reason),
-                        complaint_id: thread,
+                        complaint_id: thread.complaint_id,
                         ..base
                     },
                     now,
                 )?;
-                if let Some(cid) = thread {
+                if let Some(cid) = thread.complaint_id {
                     tx.add_event(
                         Some(cid),
                         now,
@@ -275,6 +309,18 @@ impl Pipeline {
                 }
                 tracing::info!(message_id = %msg.message_id, %reason, "machine mail stored, no reply");
                 Ok(Outcome::Machine { reason })
+            }
+            Route::Suspect { reason } => {
+                tx.insert_message(
+                    &NewMessage {
+                        class: "curiga",
+                        reason: Some(&reason),
+                        ..base
+                    },
+                    now,
+                )?;
+                tracing::warn!(message_id = %msg.message_id, %reason, "suspect mail stored for a person, not registered, not answered");
+                Ok(Outcome::Suspect { reason })
             }
             Route::Unreadable { reason } => {
                 tx.insert_message(
@@ -309,112 +355,199 @@ impl Pipeline {
                 tracing::info!(message_id = %msg.message_id, complaint_id, "reply attached to complaint");
                 Ok(Outcome::Reply { complaint_id })
             }
-            Route::New => self.register(
-                tx,
-                msg,
-                arrival,
-                now,
-                &NewMessage {
+            Route::New => {
+                let contact = contact(msg, &self.config.intake);
+                let record = NewMessage {
                     class: "complaint",
+                    reason: contact.flag.as_deref(),
                     ..base
-                },
-            ),
+                };
+                let mail = MailArrival {
+                    msg,
+                    received_at: arrival.received_at,
+                    historical: arrival.historical,
+                    contact: &contact,
+                    foreign_tickets: &thread.foreign,
+                };
+                let (ticket, ack_queued) =
+                    self.register_mail(tx, &mail, Stored::New(&record), SYSTEM, now)?;
+                Ok(Outcome::New { ticket, ack_queued })
+            }
         }
     }
 
-    /// Steps 1 and 2 of the procedure: register with a ticket, then acknowledge.
-    fn register(
+    /// Step 1 of the procedure for every channel — mail (`ingest`), a suspect message a
+    /// person accepted (`flagged accept`) and manual entry (`complaints record`): the
+    /// ticket (numbered in the WIB year of receipt), the complaint with its deadlines, and
+    /// its `received` event. The ONE place a complaint is created.
+    pub fn register_in(
         &self,
         tx: &Tx<'_>,
-        msg: &InboundMessage,
-        arrival: &Arrival<'_>,
+        r: &Registration<'_>,
         now: DateTime<Utc>,
-        record: &NewMessage<'_>,
-    ) -> Result<Outcome> {
-        // `route` returns New only when there is a usable reply address.
-        let Some(sender) = msg.reply_address() else {
-            anyhow::bail!("internal: new complaint without a sender");
-        };
-        let words = Words::new(&msg.subject, &msg.text);
-        let kind = guess_kind(&words, &self.config.keywords);
-        let due = deadlines(arrival.received_at, &self.calendar);
-        let ticket = tx.next_ticket(arrival.received_at.with_timezone(&WIB).year())?;
-        let phones: Vec<String> = extract_phones(&format!("{}\n{}", msg.subject, msg.text))
-            .iter()
-            .map(|p| p.to_string())
-            .collect();
+    ) -> Result<Registered> {
+        let due = deadlines(r.received_at, &self.calendar);
+        let ticket = tx.next_ticket(r.received_at.with_timezone(&WIB).year())?;
         let complaint_id = tx.insert_complaint(
             &NewComplaint {
                 ticket: &ticket,
                 status: Status::Received.as_str(),
-                kind: kind.as_str(),
-                channel: Channel::Email.as_str(),
-                complainant_email: Some(sender.email.as_str()),
-                complainant_name: sender.name.as_deref(),
-                phones: &phones,
-                subject: &msg.subject,
-                body: &msg.text,
-                received_at: arrival.received_at,
+                kind: r.kind.as_str(),
+                channel: r.channel.as_str(),
+                complainant_email: r.email,
+                complainant_name: r.name,
+                phones: r.phones,
+                subject: r.subject,
+                body: r.body,
+                received_at: r.received_at,
                 ack_due: due.ack_due,
                 review_due: due.review_due,
                 answer_due: due.answer_due,
             },
             now,
         )?;
-        // Stored already linked: an UPDATE afterwards rewrites the whole row, raw message
-        // and photos included (it was a tenth of a backlog's time).
-        tx.insert_message(
-            &NewMessage {
-                complaint_id: Some(complaint_id),
-                ..*record
+        if let Some(address) = r.address {
+            tx.set_address(complaint_id, address)?;
+        }
+        if let Some(unit) = r.unit {
+            tx.set_unit(complaint_id, unit)?;
+        }
+        if let Some(why) = r.attention {
+            tx.set_attention(complaint_id, Some(why))?;
+        }
+        tx.add_event(Some(complaint_id), now, r.by, "received", r.detail)?;
+        crate::procedure::note_calendar_warning(tx, complaint_id, &ticket, &due, now)?;
+        Ok(Registered {
+            complaint_id,
+            ticket,
+            due,
+        })
+    }
+
+    /// Steps 1 and 2 for a mail: register it ([`Pipeline::register_in`]), link the
+    /// message, note what a person should know, and acknowledge where [`contact`] and
+    /// [`decide_ack`] allow. Used by ingest and by `flagged accept`.
+    pub fn register_mail(
+        &self,
+        tx: &Tx<'_>,
+        mail: &MailArrival<'_>,
+        stored: Stored<'_>,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Ticket, bool)> {
+        let (msg, contact) = (mail.msg, mail.contact);
+        let words = Words::new(&msg.subject, &msg.text);
+        let kind = guess_kind(&words, &self.config.keywords);
+        let unit = guess_unit(&words, &self.config.units);
+        let phones: Vec<String> = contact.phones.iter().map(|p| p.to_string()).collect();
+        let Registered {
+            complaint_id,
+            ticket,
+            ..
+        } = self.register_in(
+            tx,
+            &Registration {
+                channel: Channel::Email,
+                kind,
+                name: contact.name.as_deref(),
+                email: contact.email.as_ref().map(|e| e.as_str()),
+                address: None,
+                phones: &phones,
+                subject: &msg.subject,
+                body: &msg.text,
+                received_at: mail.received_at,
+                unit: unit.as_deref(),
+                attention: contact.flag.as_deref(),
+                by,
+                detail: &format!("{kind} diterima lewat {}", contact.came),
             },
             now,
         )?;
-        if let Some(unit) = guess_unit(&words, &self.config.units) {
-            tx.set_unit(complaint_id, &unit)?;
+        match stored {
+            // Stored already linked: an UPDATE afterwards rewrites the whole row, raw
+            // message and photos included (it was a tenth of a backlog's time).
+            Stored::New(record) => {
+                tx.insert_message(
+                    &NewMessage {
+                        complaint_id: Some(complaint_id),
+                        ..*record
+                    },
+                    now,
+                )?;
+            }
+            Stored::Existing(message_id) => tx.link_message(message_id, complaint_id)?,
         }
-        tx.add_event(
-            Some(complaint_id),
-            now,
-            "sistem",
-            "received",
-            &format!("{kind} diterima lewat surel dari {}", sender.email),
-        )?;
         if !msg.problems.is_empty() {
             tx.add_event(
                 Some(complaint_id),
                 now,
-                "sistem",
+                SYSTEM,
                 "flagged",
                 &msg.problems.join("; "),
             )?;
         }
-        crate::procedure::note_calendar_warning(tx, complaint_id, &ticket, &due, now)?;
+        if !mail.foreign_tickets.is_empty() {
+            let list = mail
+                .foreign_tickets
+                .iter()
+                .map(Ticket::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            tx.add_event(
+                Some(complaint_id),
+                now,
+                SYSTEM,
+                "ticket_mentioned",
+                &format!("menyebut tiket {list} milik pengadu lain; dicatat sebagai pengaduan baru, tidak digabungkan"),
+            )?;
+        }
 
+        let ack_queued = match &contact.ack_to {
+            Err(why) => {
+                tx.add_event(Some(complaint_id), now, SYSTEM, "ack_withheld", why)?;
+                false
+            }
+            Ok(to) => self.acknowledge(tx, mail, to, complaint_id, &ticket, kind, now)?,
+        };
+        tracing::info!(%ticket, %kind, came = %contact.came, ack_queued, "complaint registered");
+        Ok((ticket, ack_queued))
+    }
+
+    /// Step 2: the acknowledgement to `to`, where [`decide_ack`] allows it now.
+    #[allow(clippy::too_many_arguments)]
+    fn acknowledge(
+        &self,
+        tx: &Tx<'_>,
+        mail: &MailArrival<'_>,
+        to: &Sender,
+        complaint_id: i64,
+        ticket: &Ticket,
+        kind: Kind,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
         let facts = AckFacts {
-            received: arrival.received_at,
-            historical: arrival.historical,
-            recent_auto_mails: tx
-                .auto_mails_since(sender.email.as_str(), now - Duration::hours(1))?,
+            received: mail.received_at,
+            historical: mail.historical,
+            recent_auto_mails: tx.auto_mails_since(to.email.as_str(), now - Duration::hours(1))?,
             limit_per_hour: self.config.limits.auto_replies_per_sender_per_hour,
         };
-        let ack_queued = match decide_ack(&facts, now) {
+        Ok(match decide_ack(&facts, now) {
             AckDecision::Withhold(reason) => {
-                tx.add_event(Some(complaint_id), now, "sistem", "ack_withheld", &reason)?;
+                tx.add_event(Some(complaint_id), now, SYSTEM, "ack_withheld", &reason)?;
                 false
             }
             AckDecision::Send => {
                 // A broken template must not lose the complaint: register it, say why no
                 // acknowledgement went out, and let a person act.
-                match self.compose_ack(msg, sender, &ticket, kind, arrival.received_at, now) {
-                    Ok(mail) => {
-                        tx.enqueue(&mail, Some(complaint_id), now)?;
+                match self.compose_ack(mail.msg, to, ticket, kind, mail.received_at, now) {
+                    Ok(ack) => {
+                        tx.enqueue(&ack, Some(complaint_id), now)?;
                         tx.add_event(
                             Some(complaint_id),
                             now,
-                            "sistem",
+                            SYSTEM,
                             "ack_queued",
-                            &format!("tanda terima dijadwalkan ke {}", sender.email),
+                            &format!("tanda terima dijadwalkan ke {}", to.email),
                         )?;
                         true
                     }
@@ -423,7 +556,7 @@ impl Pipeline {
                         tx.add_event(
                             Some(complaint_id),
                             now,
-                            "sistem",
+                            SYSTEM,
                             "ack_failed",
                             &format!("tanda terima tidak dapat disusun: {e:#}"),
                         )?;
@@ -431,8 +564,50 @@ impl Pipeline {
                     }
                 }
             }
-        };
-        tracing::info!(%ticket, %kind, from = %sender.email, ack_queued, "complaint registered");
-        Ok(Outcome::New { ticket, ack_queued })
+        })
     }
+}
+
+/// What [`Pipeline::register_in`] needs, whatever the channel.
+pub struct Registration<'a> {
+    pub channel: Channel,
+    pub kind: Kind,
+    pub name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub address: Option<&'a str>,
+    pub phones: &'a [String],
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub received_at: DateTime<Utc>,
+    pub unit: Option<&'a str>,
+    /// Why a person must look at it (the complaint's attention), if anything.
+    pub attention: Option<&'a str>,
+    /// Who registers it: a staff member's name, or [`SYSTEM`].
+    pub by: &'a str,
+    /// The `received` event's text.
+    pub detail: &'a str,
+}
+
+pub struct Registered {
+    pub complaint_id: i64,
+    pub ticket: Ticket,
+    pub due: Deadlines,
+}
+
+/// A mail to register and what is known about it.
+pub struct MailArrival<'a> {
+    pub msg: &'a InboundMessage,
+    pub received_at: DateTime<Utc>,
+    pub historical: bool,
+    pub contact: &'a Contact,
+    /// Ticket numbers it mentions that belong to other complainants (noted, not threaded).
+    pub foreign_tickets: &'a [Ticket],
+}
+
+/// Where the registering message is: to be inserted (ingest) or stored already (a
+/// suspect message a person accepted).
+#[derive(Clone, Copy)]
+pub enum Stored<'a> {
+    New(&'a NewMessage<'a>),
+    Existing(&'a str),
 }

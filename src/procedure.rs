@@ -8,13 +8,13 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::clock::to_wib_rfc3339;
-use crate::domain::{extract_phones, Channel, EmailAddress, Kind, Status, Ticket};
-use crate::ingest::Pipeline;
+use crate::domain::{extract_phones, ticket, Channel, EmailAddress, Kind, Status, Ticket};
+use crate::ingest::{MailArrival, Pipeline, Registration, Stored};
 use crate::mail::compose::{self, MailSpec, PuskesmasView, Recipient, ThreadOf};
 use crate::mail::parse::InboundMessage;
-use crate::store::{CaseMessage, CaseRecord, EventRow, NewComplaint, Store, Tx};
-use crate::workflow::classify::{guess_kind, guess_unit, Words};
-use crate::workflow::intake::{deadlines, Deadlines};
+use crate::store::{CaseMessage, CaseRecord, EventRow, Store, Tx};
+use crate::workflow::classify::{contact, guess_kind, guess_unit, Words};
+use crate::workflow::intake::Deadlines;
 use crate::workflow::satisfaction::{self, Verdict};
 use crate::workflow::state::{self, Action};
 
@@ -53,7 +53,8 @@ impl From<&CaseRecord> for CaseView {
             complainant_email: c.complainant_email.clone(),
             complainant_address: c.complainant_address.clone(),
             phones: c.phones.clone(),
-            subject: c.subject.clone(),
+            // Our subjects add the ticket; a number the person typed would make two.
+            subject: ticket::without_mentions(&c.subject),
             body: c.body.clone(),
             received_at: to_wib_rfc3339(c.received_at),
             answer_due: to_wib_rfc3339(c.answer_due),
@@ -294,6 +295,69 @@ impl Pipeline {
         tx.commit()
     }
 
+    /// A person decided a suspect (or unreadable) message is a genuine complaint: it is
+    /// registered and acknowledged as an ordinary mail would have been (the same
+    /// [`Pipeline::register_mail`]), and the decision is in the audit log with its actor.
+    /// Returns the ticket and whether an acknowledgement was queued.
+    pub fn accept_flagged(
+        &self,
+        store: &mut Store,
+        message_id: &str,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Ticket, bool)> {
+        let message_id = message_id
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>');
+        let tx = store.transaction()?;
+        let stored = tx.stored_message(message_id)?.with_context(|| {
+            format!("surel dengan Message-ID {message_id} tidak ditemukan; lihat daftarnya dengan `pengaduan flagged`")
+        })?;
+        if let Some(cid) = stored.complaint_id {
+            bail!(
+                "surel {message_id} sudah tercatat sebagai pengaduan {}",
+                tx.case_by_id(cid)?.ticket
+            );
+        }
+        if !matches!(stored.class.as_str(), "curiga" | "unreadable") {
+            bail!(
+                "surel {message_id} bukan surel curiga atau tak terbaca (kelasnya {}); hanya \
+                 surel dari daftar `pengaduan flagged` yang dapat diterima sebagai pengaduan",
+                stored.class
+            );
+        }
+        let msg = self.parse(&stored.raw);
+        let contact = contact(&msg, &self.config.intake);
+        let (ticket, ack_queued) = self.register_mail(
+            &tx,
+            &MailArrival {
+                msg: &msg,
+                received_at: stored.received_at,
+                historical: false,
+                contact: &contact,
+                foreign_tickets: &[],
+            },
+            Stored::Existing(message_id),
+            by,
+            now,
+        )?;
+        let case = tx.case(&ticket)?.context("the complaint just registered")?;
+        tx.add_event(
+            Some(case.id),
+            now,
+            by,
+            "accepted",
+            &format!(
+                "surel {} diterima petugas sebagai pengaduan; alasan semula: {}",
+                stored.class,
+                stored.reason.as_deref().unwrap_or("-")
+            ),
+        )?;
+        tx.commit()?;
+        Ok((ticket, ack_queued))
+    }
+
     /// Step 1 for the other channels: the register holds every complaint, not only email.
     pub fn record(
         &self,
@@ -332,47 +396,28 @@ impl Pipeline {
                 phones.push(p.to_string());
             }
         }
-        let due = deadlines(c.received_at, &self.calendar);
+        let unit = guess_unit(&words, &self.config.units);
         let tx = store.transaction()?;
-        let ticket = tx.next_ticket(
-            c.received_at
-                .with_timezone(&crate::calendar::WIB)
-                .format("%Y")
-                .to_string()
-                .parse()?,
-        )?;
-        let id = tx.insert_complaint(
-            &NewComplaint {
-                ticket: &ticket,
-                status: Status::Received.as_str(),
-                kind: kind.as_str(),
-                channel: c.channel.as_str(),
-                complainant_email: c.email.as_ref().map(|e| e.as_str()),
-                complainant_name: c.name.as_deref(),
+        let registered = self.register_in(
+            &tx,
+            &Registration {
+                channel: c.channel,
+                kind,
+                name: c.name.as_deref(),
+                email: c.email.as_ref().map(|e| e.as_str()),
+                address: c.address.as_deref(),
                 phones: &phones,
                 subject: &subject,
                 body: text,
                 received_at: c.received_at,
-                ack_due: due.ack_due,
-                review_due: due.review_due,
-                answer_due: due.answer_due,
+                unit: unit.as_deref(),
+                attention: None,
+                by,
+                detail: &format!("{kind} dicatat dari saluran {}", c.channel),
             },
             now,
         )?;
-        if let Some(address) = &c.address {
-            tx.set_address(id, address)?;
-        }
-        if let Some(unit) = guess_unit(&words, &self.config.units) {
-            tx.set_unit(id, &unit)?;
-        }
-        tx.add_event(
-            Some(id),
-            now,
-            by,
-            "received",
-            &format!("{kind} dicatat dari saluran {}", c.channel),
-        )?;
-        note_calendar_warning(&tx, id, &ticket, &due, now)?;
+        let ticket = registered.ticket;
         tx.commit()?;
         Ok(ticket)
     }

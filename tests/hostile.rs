@@ -82,7 +82,9 @@ fn header_injection_reaches_no_mail_we_send() {
         let at = t0() + Duration::minutes(i as i64);
         tickets.push(new_ticket(arrive(&p, &mut s, raw.as_bytes(), at)));
     }
-    // The acknowledgement goes to Reply-To when there is one: its name is hostile too.
+    // A Reply-To with a hostile name: the acknowledgement goes to the From address (Reply-To
+    // is not authenticated, see workflow::classify::contact), and neither the name nor the
+    // Reply-To address reaches any mail we send.
     let raw = "From: Ani <ani@example.test>\r\n\
          Reply-To: =?utf-8?q?Ani=0D=0ABcc:_evil7@evil.test?= <ani.rumah@example.test>\r\n\
          Subject: Antrean\r\nMessage-ID: <hostile-reply-to@example.test>\r\n\r\nLama.\r\n";
@@ -171,9 +173,10 @@ fn header_injection_reaches_no_mail_we_send() {
     }
     assert!(
         mail.iter()
-            .any(|(p, r, _)| p == "ack" && r == "ani.rumah@example.test"),
-        "the ack of {ani} goes to Reply-To"
+            .any(|(p, r, _)| p == "ack" && r == "ani@example.test"),
+        "the ack of {ani} goes to From"
     );
+    assert!(!mail.iter().any(|(_, r, _)| r.contains("ani.rumah")));
     // The complainant's name still reads as a name (controls gone, the words kept).
     let ack0 = &mail
         .iter()

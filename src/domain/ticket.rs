@@ -118,6 +118,96 @@ pub fn find_in_subject(subject: &str) -> Option<Ticket> {
     None
 }
 
+/// Every ticket number written in `text`, in order, each once: bracketed or not, any case,
+/// with spaces, dashes or nothing between the parts and the number unpadded
+/// (`[ADU-2026-0011]`, `adu 2026 0011`, `ADU2026-11`). A complainant types the number from
+/// the acknowledgement however they like; which complaint it may thread onto is decided
+/// elsewhere (only the complainant's own, `workflow::classify::pick_thread`).
+pub fn mentions(text: &str) -> Vec<Ticket> {
+    let mut found = Vec::new();
+    for (_, ticket) in mention_spans(text) {
+        if !found.contains(&ticket) {
+            found.push(ticket);
+        }
+    }
+    found
+}
+
+/// `subject` without any ticket number in it (and the brackets around one), so that a
+/// subject we build can carry exactly one: ours.
+pub fn without_mentions(subject: &str) -> String {
+    let mut out = String::with_capacity(subject.len());
+    let mut last = 0;
+    for (span, _) in mention_spans(subject) {
+        let (mut start, mut end) = (span.start, span.end);
+        let before = subject[last..start].trim_end();
+        let after = subject[end..].trim_start();
+        if before.ends_with('[') && after.starts_with(']') {
+            start = last + before.len() - 1;
+            end = subject.len() - after.len() + 1;
+        }
+        out.push_str(&subject[last..start]);
+        out.push(' ');
+        last = end;
+    }
+    out.push_str(&subject[last..]);
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Byte spans of ticket numbers in `text` with the ticket each names. Linear: each `ADU`
+/// is looked at once, with a bounded look-ahead.
+fn mention_spans(text: &str) -> Vec<(std::ops::Range<usize>, Ticket)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 3 <= b.len() {
+        let starts = b[i..i + 3].eq_ignore_ascii_case(b"ADU")
+            && (i == 0 || !b[i - 1].is_ascii_alphanumeric());
+        if !starts {
+            i += 1;
+            continue;
+        }
+        let separators = |mut j: usize| {
+            let start = j;
+            while j < b.len() && j - start < 3 && matches!(b[j], b' ' | b'-' | b'_' | b'.') {
+                j += 1;
+            }
+            j
+        };
+        let digits = |j: usize, max: usize| {
+            let n = b[j..]
+                .iter()
+                .take(max + 1)
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            (n, j + n)
+        };
+        let j = separators(i + 3);
+        let (year_len, j) = digits(j, 4);
+        if year_len < 4 {
+            i += 3;
+            continue;
+        }
+        // Four digits of year; the digits right after (with or without a separator) are the
+        // number, so `ADU20260011` reads as 2026 / 11.
+        let year_end = j - (year_len - 4);
+        let k = separators(year_end);
+        let (seq_len, end) = digits(k, 10);
+        let ends_clean = end == b.len() || !b[end].is_ascii_alphanumeric();
+        if (1..=10).contains(&seq_len) && ends_clean {
+            let year: i32 = text[year_end - 4..year_end].parse().unwrap_or(0);
+            let seq: u32 = text[k..end].parse().unwrap_or(0);
+            if let Ok(ticket) = Ticket::new(year, seq) {
+                out.push((i..end, ticket));
+                i = end;
+                continue;
+            }
+        }
+        i += 3;
+    }
+    out
+}
+
 /// Longest bracketed text [`find_in_subject`] looks at, in bytes: a ticket with a
 /// ten-digit number and generous spaces around it fits.
 const MAX_BRACKETED: usize = 64;
@@ -264,6 +354,54 @@ mod tests {
         for (subject, expected) in cases {
             assert_eq!(find_in_subject(subject), *expected, "{subject:?}");
             assert_eq!(Ticket::find_in_subject(subject), *expected);
+        }
+    }
+
+    #[test]
+    fn mentions_table() {
+        let cases: &[(&str, &[Ticket])] = &[
+            ("Re: [ADU-2026-0011] Antrean", &[t(2026, 11)]),
+            ("ADU-2026-0011 belum ada kabar", &[t(2026, 11)]),
+            ("tiket adu 2026 0011 bagaimana", &[t(2026, 11)]),
+            ("nomor ADU2026-11", &[t(2026, 11)]),
+            ("Adu-2026-11.", &[t(2026, 11)]),
+            ("ADU20260011", &[t(2026, 11)]),
+            ("ADU - 2026 - 0011", &[t(2026, 11)]),
+            (
+                "ADU-2026-0011 dan adu-2026-0012, lagi ADU-2026-0011",
+                &[t(2026, 11), t(2026, 12)],
+            ),
+            ("KADU-2026-0011", &[]),
+            ("ADU-2026-0011x", &[]),
+            ("ADU-2026-0000", &[]),
+            ("ADU-1999-0011", &[]),
+            ("ADU-26-11", &[]),
+            ("ADU-2026", &[]),
+            ("saya mengadu 2026 kali", &[]),
+            ("ADU", &[]),
+            ("", &[]),
+        ];
+        for (text, want) in cases {
+            assert_eq!(mentions(text), *want, "{text:?}");
+        }
+        // Never slow and never out of bounds on hostile input.
+        let hostile = "ADU-2026-".repeat(20_000) + "ADU";
+        assert!(mentions(&hostile).is_empty());
+        assert_eq!(mentions("ADU-2026-\u{e9}1"), vec![]);
+    }
+
+    #[test]
+    fn without_mentions_leaves_one_place_for_ours() {
+        let cases = [
+            ("Re: [ADU-2026-0011] Antrean", "Re: Antrean"),
+            ("ADU-2026-0011 obat belum ada", "obat belum ada"),
+            ("Tanya adu 2026 0011", "Tanya"),
+            ("Antrean [ ADU-2026-0011 ]", "Antrean"),
+            ("Obat habis", "Obat habis"),
+            ("[EXTERNAL] ADU2026-11", "[EXTERNAL]"),
+        ];
+        for (subject, want) in cases {
+            assert_eq!(without_mentions(subject), want, "{subject:?}");
         }
     }
 

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::clock::to_wib_rfc3339;
 use crate::config::Puskesmas;
-use crate::domain::{EmailAddress, Ticket};
+use crate::domain::{ticket, EmailAddress, Ticket};
 use crate::mail::parse::strip_controls;
 use crate::templates::Templates;
 
@@ -96,7 +96,8 @@ pub fn ack(
         ticket: input.ticket.to_string(),
         kind: input.kind.to_string(),
         complainant_name: input.to.name.map(str::to_string),
-        subject: input.subject.to_string(),
+        // The template adds our ticket; any number the person typed would make two.
+        subject: ticket::without_mentions(input.subject),
         received_at: to_wib_rfc3339(input.received_at),
         ack_due: to_wib_rfc3339(input.ack_due),
         review_due: to_wib_rfc3339(input.review_due),

@@ -23,6 +23,25 @@ pub struct Attachment {
     pub name: String,
     pub content_type: String,
     pub size: usize,
+    /// What a markup or script attachment holds (only those are read; see
+    /// `workflow::suspect::active_attachment`).
+    #[serde(skip)]
+    pub markup: Option<MarkupSigns>,
+}
+
+/// Signs of a login page inside an HTML/SVG/script attachment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MarkupSigns {
+    pub form: bool,
+    pub script: bool,
+    pub password: bool,
+}
+
+/// A link of the HTML body: its visible text and where it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub text: String,
+    pub href: String,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -47,12 +66,18 @@ pub struct InboundMessage {
     pub has_x_auto_response_suppress: bool,
     /// e.g. `multipart/report` for delivery status notifications (RFC 3464).
     pub content_type: String,
+    /// Every `Authentication-Results` header value, in message order (topmost first).
+    pub auth_results: Vec<String>,
+    /// Links of the HTML body (at most [`MAX_LINKS`]).
+    pub links: Vec<Link>,
     /// Anything a person should look at: unparseable headers, size limit, no sender.
     pub problems: Vec<String>,
 }
 
 impl InboundMessage {
-    /// The address a reply goes to: Reply-To when present, else From.
+    /// Where the message asks replies to go (RFC 5322 section 3.6.2): Reply-To when
+    /// present, else From. Automatic mail does not follow it blindly: see
+    /// `workflow::classify::contact`.
     pub fn reply_address(&self) -> Option<&Sender> {
         self.reply_to.as_ref().or(self.from.as_ref())
     }
@@ -123,6 +148,12 @@ pub fn parse(raw: &[u8], max_parse_bytes: usize) -> InboundMessage {
     msg.has_x_autoreply =
         m.header_raw("X-Autoreply").is_some() || m.header_raw("X-Autorespond").is_some();
     msg.has_x_auto_response_suppress = m.header_raw("X-Auto-Response-Suppress").is_some();
+    msg.auth_results = m
+        .headers_raw()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("Authentication-Results"))
+        .take(MAX_AUTH_RESULTS)
+        .map(|(_, v)| strip_controls(v).trim().to_string())
+        .collect();
     msg.content_type = m
         .root_part()
         .content_type()
@@ -141,13 +172,14 @@ pub fn parse(raw: &[u8], max_parse_bytes: usize) -> InboundMessage {
         }
         let mut problems = Vec::new();
         let body = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            (body_text(&m, &mut problems), attachments(&m))
+            (body_text(&m, &mut problems), attachments(&m), links(&m))
         }));
         msg.problems.append(&mut problems);
         match body {
-            Ok((text, (listed, total))) => {
+            Ok((text, (listed, total), links)) => {
                 msg.text = text;
                 msg.attachments = listed;
+                msg.links = links;
                 if total > MAX_LISTED_ATTACHMENTS {
                     msg.problems.push(format!(
                         "{total} attachments: only the first {MAX_LISTED_ATTACHMENTS} are listed; stored raw"
@@ -177,14 +209,133 @@ fn attachments(m: &mail_parser::Message<'_>) -> (Vec<Attachment>, usize) {
                 })
                 .unwrap_or_else(|| "application/octet-stream".into()),
             size: a.contents().len(),
+            markup: None,
+        })
+        .zip(m.attachments())
+        .map(|(mut listed, a)| {
+            listed.markup = markup_signs(&listed, a.contents());
+            listed
         })
         .collect();
     (listed, m.attachments().count())
 }
 
+/// Extensions and types of attachments read for [`MarkupSigns`]; photos and documents are
+/// never scanned.
+const MARKUP_FILES: &[&str] = &[
+    "html", "htm", "xhtml", "shtml", "svg", "mht", "mhtml", "js", "jse", "hta", "vbs", "vbe",
+    "wsf", "wsh", "ps1",
+];
+const MARKUP_TYPES: &[&str] = &[
+    "text/html",
+    "image/svg+xml",
+    "application/xhtml+xml",
+    "application/javascript",
+    "text/javascript",
+    "application/hta",
+];
+
+fn markup_signs(a: &Attachment, contents: &[u8]) -> Option<MarkupSigns> {
+    let ext = a
+        .name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    if !MARKUP_FILES.contains(&ext.as_str()) && !MARKUP_TYPES.contains(&a.content_type.as_str()) {
+        return None;
+    }
+    let head = &contents[..contents.len().min(MAX_HTML_BYTES)];
+    let lower = head.to_ascii_lowercase();
+    let has = |needle: &[u8]| lower.windows(needle.len()).any(|w| w == needle);
+    Some(MarkupSigns {
+        form: has(b"<form"),
+        script: has(b"<script") || has(b"javascript:") || has(b"onload="),
+        password: has(b"type=\"password\"") || has(b"type=password") || has(b"type='password'"),
+    })
+}
+
+/// Links of the first HTML part (parse limits as for the text), at most [`MAX_LINKS`].
+fn links(m: &mail_parser::Message<'_>) -> Vec<Link> {
+    match m.body_html(0) {
+        Some(html) if html.len() <= MAX_HTML_BYTES => html_links(&html),
+        _ => Vec::new(),
+    }
+}
+
+/// `<a href="…">text</a>` pairs in one linear pass (no HTML parser: phishing HTML is
+/// rarely well formed). Positions come from the ASCII-lowercased copy, whose byte offsets
+/// are those of the original, so slicing at ASCII characters stays on char boundaries.
+pub fn html_links(html: &str) -> Vec<Link> {
+    let lower = html.to_ascii_lowercase();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while out.len() < MAX_LINKS {
+        let Some(open) = lower[at..].find("<a").map(|i| at + i) else {
+            break;
+        };
+        at = open + 2;
+        if !lower[at..].starts_with(|c: char| c.is_ascii_whitespace()) {
+            continue;
+        }
+        let Some(tag_end) = lower[at..].find('>').map(|i| at + i) else {
+            break;
+        };
+        let href = attribute(&html[at..tag_end], &lower[at..tag_end], "href");
+        // The text ends at `</a`, or at the next `<a` of an anchor left open.
+        let text_end = lower[tag_end + 1..]
+            .find("<a")
+            .or_else(|| lower[tag_end + 1..].find("</a"))
+            .map_or(lower.len(), |i| tag_end + 1 + i);
+        let text_end = lower[tag_end + 1..text_end]
+            .find("</a")
+            .map_or(text_end, |i| tag_end + 1 + i);
+        at = text_end;
+        if let Some(href) = href {
+            let text = rough_text(&html[tag_end + 1..text_end]);
+            out.push(Link {
+                text: text.trim().to_string(),
+                href: decode_entities(href.trim()),
+            });
+        }
+    }
+    out
+}
+
+/// The value of attribute `name` inside a tag (`tag` original, `lower` its lowercased copy).
+fn attribute<'a>(tag: &'a str, lower: &str, name: &str) -> Option<&'a str> {
+    let mut from = 0;
+    while let Some(i) = lower[from..].find(name).map(|i| from + i) {
+        from = i + name.len();
+        let before_ok = i == 0 || lower.as_bytes()[i - 1].is_ascii_whitespace();
+        let rest = lower[from..].trim_start();
+        if !before_ok || !rest.starts_with('=') {
+            continue;
+        }
+        let value_at = lower.len() - rest.len() + 1;
+        let value = tag[value_at..].trim_start();
+        let start = tag.len() - value.len();
+        return Some(match value.chars().next() {
+            Some(q @ ('"' | '\'')) => {
+                let inner = &tag[start + 1..];
+                &inner[..inner.find(q).unwrap_or(inner.len())]
+            }
+            _ => {
+                &value[..value
+                    .find(|c: char| c.is_ascii_whitespace())
+                    .unwrap_or(value.len())]
+            }
+        });
+    }
+    None
+}
+
 /// A mail with more MIME parts than this is flagged (real mail has a handful; 10,000 is
 /// an attack or a broken generator).
 pub const MAX_PARTS: usize = 1000;
+/// At most this many links of the HTML body are kept for the phishing checks.
+pub const MAX_LINKS: usize = 200;
+/// At most this many `Authentication-Results` headers are kept (the topmost count).
+pub const MAX_AUTH_RESULTS: usize = 20;
 /// At most this many attachments are listed with the message.
 pub const MAX_LISTED_ATTACHMENTS: usize = 100;
 /// HTML larger than this is not given to html2text (its parser and layout are slow on
@@ -555,6 +706,63 @@ Saya menunggu 3 jam. Hubungi 0812-3456-7890.\r\n";
         let shallow = "<div><p>Obat <b>habis</b></p></div>";
         assert!(html_text(shallow, &mut none).contains("habis"));
         assert!(none.is_empty());
+    }
+
+    #[test]
+    fn links_of_html_bodies() {
+        let html = r#"<p>Lihat <A HREF="https://kemkes-go-id.com/login">https://www.kemkes.go.id/x</a>,
+            <a class=x href=https://lapor.go.id/>lapor &amp; cek</a> <a name="top">atas</a>
+            <a href='mailto:a@b.test'>a@b.test</a> <abbr>x</abbr> <a href="unclosed">tanpa akhir"#;
+        let links = html_links(html);
+        let pairs: Vec<(&str, &str)> = links
+            .iter()
+            .map(|l| (l.text.as_str(), l.href.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            vec![
+                (
+                    "https://www.kemkes.go.id/x",
+                    "https://kemkes-go-id.com/login"
+                ),
+                ("lapor & cek", "https://lapor.go.id/"),
+                ("a@b.test", "mailto:a@b.test"),
+                ("tanpa akhir", "unclosed"),
+            ]
+        );
+        // Hostile HTML: no panic, bounded.
+        assert_eq!(html_links(&"<a href=x>".repeat(10_000)).len(), MAX_LINKS);
+        assert!(html_links("<a href=\"\u{e9}").len() <= 1);
+        assert!(html_links("<a").is_empty());
+    }
+
+    #[test]
+    fn authentication_results_and_markup_attachments_are_read() {
+        let raw = b"Authentication-Results: mx.google.com;\r\n dmarc=fail header.from=gmail.com\r\n\
+Authentication-Results: forged.example.test; dmarc=pass\r\n\
+From: a@gmail.com\r\nSubject: x\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nisi\r\n\
+--b\r\nContent-Type: text/html; name=Surat.html\r\nContent-Disposition: attachment; filename=Surat.html\r\n\r\n\
+<FORM action=x><input type=\"password\"></form>\r\n\
+--b\r\nContent-Type: image/jpeg; name=foto.jpg\r\nContent-Disposition: attachment; filename=foto.jpg\r\n\r\n<form>\r\n--b--\r\n";
+        let m = parse(raw, LIMIT);
+        assert_eq!(m.auth_results.len(), 2);
+        assert!(
+            m.auth_results[0].starts_with("mx.google.com;"),
+            "{:?}",
+            m.auth_results
+        );
+        let html = &m.attachments[0];
+        assert_eq!(
+            html.markup,
+            Some(MarkupSigns {
+                form: true,
+                script: false,
+                password: true
+            })
+        );
+        // Photos are never scanned.
+        assert_eq!(m.attachments[1].markup, None);
     }
 
     #[test]

@@ -169,6 +169,8 @@ pub struct FlaggedMessage {
     pub class: String,
     pub reason: Option<String>,
     pub problems: Option<String>,
+    /// The complaint it registered, if any (a `curiga` message has none until accepted).
+    pub ticket: Option<String>,
 }
 
 impl Store {
@@ -375,24 +377,16 @@ impl Store {
         events_of(&self.conn, complaint_id)
     }
 
-    /// Messages a person should look at: unreadable ones and ones with parse problems.
+    /// Messages a person should look at: suspect (`curiga`) and unreadable ones, ones with
+    /// parse problems, and complaints registered with a reason to check (a web form, no
+    /// From).
     pub fn flagged_messages(&self) -> Result<Vec<FlaggedMessage>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT message_id, received_at, from_email, subject, class, reason, problems FROM messages
-             WHERE class = 'unreadable' OR problems IS NOT NULL ORDER BY received_at",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(FlaggedMessage {
-                message_id: r.get(0)?,
-                received_at: wib(&r.get::<_, String>(1)?),
-                from_email: r.get(2)?,
-                subject: r.get(3)?,
-                class: r.get(4)?,
-                reason: r.get(5)?,
-                problems: r.get(6)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        flagged_since(&self.conn, None)
+    }
+
+    /// [`Store::flagged_messages`] received after `since`, with the ticket of any.
+    pub fn flagged_since(&self, since: DateTime<Utc>) -> Result<Vec<FlaggedMessage>> {
+        flagged_since(&self.conn, Some(since))
     }
 
     pub fn message_counts(&self) -> Result<Vec<(String, i64)>> {
@@ -500,6 +494,41 @@ impl Store {
     }
 }
 
+/// A stored inbound message as `flagged accept` needs it.
+pub struct StoredMessage {
+    pub raw: Vec<u8>,
+    pub received_at: DateTime<Utc>,
+    pub class: String,
+    pub reason: Option<String>,
+    pub complaint_id: Option<i64>,
+}
+
+/// The condition `messages_flagged` (schema) indexes; keep the two the same.
+const FLAGGED: &str = "(class IN ('unreadable', 'curiga') OR problems IS NOT NULL
+    OR (class = 'complaint' AND reason IS NOT NULL))";
+
+fn flagged_since(conn: &Connection, since: Option<DateTime<Utc>>) -> Result<Vec<FlaggedMessage>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT m.message_id, m.received_at, m.from_email, m.subject, m.class, m.reason, m.problems, c.ticket
+         FROM messages m LEFT JOIN complaints c ON c.id = m.complaint_id
+         WHERE {FLAGGED} AND m.received_at > ?1 ORDER BY m.received_at"
+    ))?;
+    let since = since.map(to_db).unwrap_or_default();
+    let rows = stmt.query_map([since], |r| {
+        Ok(FlaggedMessage {
+            message_id: r.get(0)?,
+            received_at: wib(&r.get::<_, String>(1)?),
+            from_email: r.get(2)?,
+            subject: r.get(3)?,
+            class: r.get(4)?,
+            reason: r.get(5)?,
+            problems: r.get(6)?,
+            ticket: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// One decision's writes. Dropped without `commit`, it rolls back.
 pub struct Tx<'a> {
     tx: rusqlite::Transaction<'a>,
@@ -543,30 +572,20 @@ impl Tx<'_> {
         Ok(false)
     }
 
-    /// The complaint a message's thread points at: a known ticket in the subject, or a
-    /// referenced Message-ID that is one of ours (outbox) or a stored inbound message.
-    pub fn find_thread(
+    /// What a message's thread hints point at: the complaint of the first referenced
+    /// Message-ID that is one of ours (outbox) or a stored inbound message, and each
+    /// mentioned ticket that exists, with its complainant's address (who may thread onto
+    /// it is decided in `workflow::classify::pick_thread`).
+    #[allow(clippy::type_complexity)]
+    pub fn thread_facts(
         &self,
-        ticket: Option<&Ticket>,
+        tickets: &[Ticket],
         referenced_ids: &[&str],
-    ) -> Result<Option<i64>> {
-        if let Some(t) = ticket {
-            let id: Option<i64> = self
-                .tx
-                .query_row(
-                    "SELECT id FROM complaints WHERE ticket = ?1",
-                    [t.to_string()],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if id.is_some() {
-                return Ok(id);
-            }
-        }
+    ) -> Result<(Option<i64>, Vec<(Ticket, i64, Option<String>)>)> {
+        let mut referenced = None;
         for mid in referenced_ids {
             let id: Option<i64> = self
-                .tx
-                .query_row(
+                .row(
                     // Outbox ids keep their angle brackets, as sent in the header.
                     "SELECT complaint_id FROM outbox WHERE message_id = '<' || ?1 || '>' AND complaint_id IS NOT NULL
                      UNION ALL
@@ -577,10 +596,66 @@ impl Tx<'_> {
                 )
                 .optional()?;
             if id.is_some() {
-                return Ok(id);
+                referenced = id;
+                break;
             }
         }
-        Ok(None)
+        let mut found = Vec::new();
+        // A handful at most; bounded so a subject full of numbers costs nothing.
+        for t in tickets.iter().take(10) {
+            let row: Option<(i64, Option<String>)> = self
+                .row(
+                    "SELECT id, complainant_email FROM complaints WHERE ticket = ?1",
+                    [t.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            if let Some((id, email)) = row {
+                found.push((*t, id, email));
+            }
+        }
+        Ok((referenced, found))
+    }
+
+    /// [`Store::flagged_since`] inside a transaction (the digest as it is queued).
+    pub fn flagged_since(&self, since: DateTime<Utc>) -> Result<Vec<FlaggedMessage>> {
+        flagged_since(&self.tx, Some(since))
+    }
+
+    /// A stored message a person may turn into a complaint (`flagged accept`).
+    pub fn stored_message(&self, message_id: &str) -> Result<Option<StoredMessage>> {
+        Ok(self
+            .row(
+                "SELECT raw, received_at, class, reason, complaint_id FROM messages WHERE message_id = ?1",
+                [message_id],
+                |r| {
+                    let at: String = r.get(1)?;
+                    Ok(StoredMessage {
+                        raw: r.get(0)?,
+                        received_at: from_db(&at).ok_or_else(|| {
+                            rusqlite::Error::InvalidColumnType(
+                                1,
+                                "received_at".into(),
+                                rusqlite::types::Type::Text,
+                            )
+                        })?,
+                        class: r.get(2)?,
+                        reason: r.get(3)?,
+                        complaint_id: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Makes a stored message the registering message of `complaint_id` (class
+    /// `complaint`); its earlier reason moves to the audit log with the person's decision.
+    pub fn link_message(&self, message_id: &str, complaint_id: i64) -> Result<()> {
+        self.exec(
+            "UPDATE messages SET class = 'complaint', reason = NULL, complaint_id = ?2 WHERE message_id = ?1",
+            params![message_id, complaint_id],
+        )?;
+        Ok(())
     }
 
     pub fn insert_message(&self, m: &NewMessage<'_>, now: DateTime<Utc>) -> Result<i64> {

@@ -168,6 +168,15 @@ CREATE INDEX login_failures_account ON login_failures (account, at);
 CREATE INDEX login_failures_address ON login_failures (address, at);
 "#,
     r#"
+-- `pengaduan flagged` also lists suspect mail (class `curiga`, workflow/suspect.rs) and
+-- complaints registered with a reason to check (a web form relay, a mail without From).
+-- The condition is `FLAGGED` in store/mod.rs.
+DROP INDEX messages_flagged;
+CREATE INDEX messages_flagged ON messages (received_at)
+    WHERE (class IN ('unreadable', 'curiga') OR problems IS NOT NULL
+    OR (class = 'complaint' AND reason IS NOT NULL));
+"#,
+    r#"
 -- Gmail's limits (issue 12): the outbox counts the mail it sent in the last 24 hours before
 -- each send, and the watcher the bytes it downloaded, per hour, over the same window.
 CREATE INDEX outbox_sent ON outbox (sent_at) WHERE status = 'sent';

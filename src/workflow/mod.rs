@@ -6,3 +6,4 @@ pub mod phrases;
 pub mod reminders;
 pub mod satisfaction;
 pub mod state;
+pub mod suspect;
