@@ -16,7 +16,7 @@ use pengaduan::mail::smtp::Transport;
 use pengaduan::outbox::{send_next, Step};
 use pengaduan::store::{SharedStore, Store};
 
-use support::daemon::{complaint, Daemon, Options, PUSKESMAS};
+use support::daemon::{complaint, Daemon, Options, LAB_DAILY_LIMIT, PUSKESMAS};
 use support::lab::{ImapProxy, Lab};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -66,7 +66,10 @@ fn load(d: &Daemon) -> (Config, Pipeline) {
 /// A daemon directory with `[smtp] daily_limit = limit`, and its config and pipeline.
 fn setup(lab: &Lab, limit: u32) -> (Daemon, Config, Pipeline) {
     let d = daemon(lab);
-    add_to_section(&d, "smtp", &format!("daily_limit = {limit}"));
+    d.edit_config(
+        &format!("daily_limit = {LAB_DAILY_LIMIT}"),
+        &format!("daily_limit = {limit}"),
+    );
     let (config, pipeline) = load(&d);
     (d, config, pipeline)
 }

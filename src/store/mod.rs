@@ -859,8 +859,11 @@ fn wib(db: &str) -> String {
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    let version = usize::try_from(version).unwrap_or(0);
+    let read = |c: &Connection| -> Result<usize> {
+        let v: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        Ok(usize::try_from(v).unwrap_or(0))
+    };
+    let version = read(conn)?;
     if version > schema::MIGRATIONS.len() {
         anyhow::bail!(
             "the database was written by a newer pengaduan (schema {version}, this one knows {}); \
@@ -868,13 +871,20 @@ fn migrate(conn: &mut Connection) -> Result<()> {
             schema::MIGRATIONS.len()
         );
     }
+    if version == schema::MIGRATIONS.len() {
+        return Ok(());
+    }
+    // Read again inside a write transaction: two processes opening a new database at once
+    // (the daemon starting, `check` or a test reading it) otherwise both saw version 0, and
+    // the second failed on "table complaints already exists".
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version = read(&tx)?;
     for (i, step) in schema::MIGRATIONS.iter().enumerate().skip(version) {
-        let tx = conn.transaction()?;
         tx.execute_batch(step)
             .with_context(|| format!("database migration {} failed", i + 1))?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        tx.commit()?;
     }
+    tx.commit()?;
     Ok(())
 }
 
