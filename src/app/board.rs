@@ -411,7 +411,6 @@ mod tests {
             unit: Some("farmasi".into()),
             // 30 Nov 2026 23:30 WIB is still November.
             received_at: Utc.with_ymd_and_hms(2026, 11, 30, 16, 30, 0).unwrap(),
-            closed_at: None,
             name: Some("Bapak Sugeng Riyadi".into()),
             email: Some("sugeng.riyadi@gmail.com".into()),
             address: Some("Jl. Melati No. 12 RT 03/RW 05, Kademangan".into()),

@@ -32,7 +32,6 @@ pub struct BoardCase {
     pub status: Status,
     pub unit: Option<String>,
     pub received_at: DateTime<Utc>,
-    pub closed_at: Option<DateTime<Utc>>,
     pub name: Option<String>,
     pub email: Option<String>,
     pub address: Option<String>,
@@ -129,26 +128,25 @@ impl Tx<'_> {
         let case = self
             .tx
             .query_row(
-                "SELECT id, status, unit, received_at, closed_at, complainant_name, complainant_email,
+                "SELECT id, status, unit, received_at, complainant_name, complainant_email,
                         complainant_address, phones, subject, body
                  FROM complaints WHERE ticket = ?1",
                 [ticket.to_string()],
                 |r| {
                     let status: String = r.get(1)?;
-                    let phones: String = r.get(8)?;
+                    let phones: String = r.get(7)?;
                     Ok(BoardCase {
                         id: r.get(0)?,
                         ticket: *ticket,
                         status: status.parse().unwrap_or(Status::Received),
                         unit: r.get(2)?,
                         received_at: time(r.get(3)?).unwrap_or_default(),
-                        closed_at: time(r.get(4)?),
-                        name: r.get(5)?,
-                        email: r.get(6)?,
-                        address: r.get(7)?,
+                        name: r.get(4)?,
+                        email: r.get(5)?,
+                        address: r.get(6)?,
                         phones: serde_json::from_str(&phones).unwrap_or_default(),
-                        subject: r.get(9)?,
-                        body: r.get(10)?,
+                        subject: r.get(8)?,
+                        body: r.get(9)?,
                         messages: Vec::new(),
                     })
                 },
