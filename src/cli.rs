@@ -79,6 +79,18 @@ pub enum Command {
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
+    /// Retention: delete the raw mail of complaints closed more than
+    /// `storage.retention_years` ago (the register row and history stay). --dry-run lists
+    /// it; --yes deletes it; exactly one of the two.
+    Purge {
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        yes: bool,
+        /// Staff member deleting (for the audit log); needed with --yes.
+        #[arg(long, required_if_eq("yes", "true"))]
+        by: Option<String>,
+    },
     /// Staff accounts of the web dashboard.
     Users {
         #[command(subcommand)]
@@ -181,6 +193,28 @@ pub enum ComplaintsCommand {
     },
     /// Close the case (complainant satisfied, or praise that needs no answer).
     Close {
+        ticket: String,
+        #[arg(long)]
+        by: String,
+    },
+    /// Publish a closed case on the public announcement board (papan pengumuman): the month,
+    /// the unit, a summary and the follow-up, written by staff, never personal data.
+    /// --preview prints the entry exactly as the board will show it and publishes nothing.
+    Publish {
+        ticket: String,
+        /// The issue in one or two sentences (20–300 characters).
+        #[arg(long, value_name = "FILE")]
+        summary_file: PathBuf,
+        /// The follow-up taken (20–400 characters).
+        #[arg(long, value_name = "FILE")]
+        followup_file: PathBuf,
+        #[arg(long)]
+        preview: bool,
+        #[arg(long)]
+        by: String,
+    },
+    /// Take a case off the announcement board.
+    Unpublish {
         ticket: String,
         #[arg(long)]
         by: String,

@@ -30,10 +30,21 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
         Command::Run { backfill_since } => run(&Config::load(&cli.config)?, backfill_since).await,
         Command::Check => check(&cli.config).await,
         Command::Ingest { files } => ingest_files(&Config::load(&cli.config)?, &files),
+        Command::Complaints { command }
+            if matches!(
+                *command,
+                ComplaintsCommand::Publish { .. } | ComplaintsCommand::Unpublish { .. }
+            ) =>
+        {
+            crate::cli_board::complaints(&Config::load(&cli.config)?, *command)
+        }
         Command::Complaints { command } => complaints(&Config::load(&cli.config)?, *command),
         Command::Flagged { json, command } => flagged(&Config::load(&cli.config)?, json, command),
         Command::Demo { dir } => demo(&dir).await,
         Command::Digest { dry_run, send } => digest(&Config::load(&cli.config)?, dry_run, send),
+        Command::Purge { dry_run, yes, by } => {
+            crate::cli_board::purge(&Config::load(&cli.config)?, dry_run, yes, by.as_deref())
+        }
         Command::Backup { file } => {
             let config = Config::load(&cli.config)?;
             Store::open(&config.storage.database)?.backup_to(&file)?;
@@ -675,8 +686,11 @@ fn staff_action(config: &Config, command: ComplaintsCommand) -> Result<ExitCode>
             let t = pipeline.record(&mut store, &manual, &by, now)?;
             (t, "dicatat di buku register")
         }
-        ComplaintsCommand::List { .. } | ComplaintsCommand::Show { .. } => {
-            anyhow::bail!("list and show are not staff actions")
+        ComplaintsCommand::List { .. }
+        | ComplaintsCommand::Show { .. }
+        | ComplaintsCommand::Publish { .. }
+        | ComplaintsCommand::Unpublish { .. } => {
+            anyhow::bail!("list, show, publish and unpublish are not staff actions here")
         }
     };
     println!("{ticket}: {done}.");

@@ -129,6 +129,8 @@ pub struct OAuth2 {
 #[derive(Debug, Clone)]
 pub struct Storage {
     pub database: PathBuf,
+    /// Years the raw mail of a closed complaint is kept (`pengaduan purge`).
+    pub retention_years: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -539,6 +541,12 @@ fn login(
 #[serde(deny_unknown_fields)]
 struct RawStorage {
     database: PathBuf,
+    #[serde(default = "default_retention_years")]
+    retention_years: u32,
+}
+
+fn default_retention_years() -> u32 {
+    5
 }
 
 #[derive(Deserialize)]
@@ -1143,6 +1151,15 @@ impl Config {
             smtp,
             storage: Storage {
                 database: resolve(raw.storage.database),
+                retention_years: match raw.storage.retention_years {
+                    n @ 1..=100 => n,
+                    n => {
+                        return Err(err(format!(
+                            "storage.retention_years = {n} is out of range; use 1..=100 \
+                             (years the raw mail of a closed complaint is kept; 5 is the default)"
+                        )))
+                    }
+                },
             },
             calendar,
             recipients,
@@ -1342,6 +1359,23 @@ database = "data/pengaduan.db"
         assert_eq!(c.calendar.working_days.len(), 5);
         assert_eq!(c.limits.auto_replies_per_sender_per_hour, 5);
         assert!(c.imap.is_none());
+    }
+
+    #[test]
+    fn retention_years_default_and_range() {
+        assert_eq!(parse(MINIMAL).unwrap().storage.retention_years, 5);
+        let with = |n: &str| {
+            parse(&MINIMAL.replace(
+                "[storage]\n",
+                &format!("[storage]\nretention_years = {n}\n"),
+            ))
+        };
+        assert_eq!(with("10").unwrap().storage.retention_years, 10);
+        let e = with("0").unwrap_err().to_string();
+        assert!(
+            e.contains("storage.retention_years = 0 is out of range"),
+            "{e}"
+        );
     }
 
     #[test]

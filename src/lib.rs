@@ -4,6 +4,7 @@
 pub mod app;
 pub mod calendar;
 pub mod cli;
+pub mod cli_board;
 pub mod clock;
 pub mod commands;
 pub mod config;
@@ -17,6 +18,7 @@ pub mod memory;
 pub mod notices;
 pub mod outbox;
 pub mod procedure;
+pub mod reports;
 pub mod store;
 pub mod templates;
 pub mod users;

@@ -148,7 +148,7 @@ impl Templates {
 const DAYS: [&str; 7] = [
     "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu",
 ];
-const MONTHS: [&str; 12] = [
+pub(crate) const MONTHS: [&str; 12] = [
     "Januari",
     "Februari",
     "Maret",

@@ -2,11 +2,13 @@
 
 pub mod accounts;
 mod backup;
+pub mod board;
 mod digest;
 mod health;
 pub mod metrics;
 mod notices;
 mod outbox;
+pub mod retention;
 mod schema;
 
 pub use backup::restore;

@@ -188,4 +188,24 @@ CREATE TABLE imap_download (
     bytes INTEGER NOT NULL
 );
 "#,
+    r#"
+-- The public announcement board (papan pengumuman, PROSEDUR.md step 7a; issue 14). A row is
+-- what staff chose to publish about one closed case, copied at publishing: the month, the
+-- unit, their own summary and follow-up. `/papan` reads only this table, so the public page
+-- cannot reach a name, an address or a ticket. Unpublishing deletes the row (the event stays).
+CREATE TABLE board_entries (
+    complaint_id INTEGER PRIMARY KEY REFERENCES complaints (id),
+    month        TEXT NOT NULL,
+    unit         TEXT,
+    summary      TEXT NOT NULL,
+    followup     TEXT NOT NULL,
+    published_by TEXT NOT NULL,
+    published_at TEXT NOT NULL
+);
+CREATE INDEX board_entries_month ON board_entries (month, published_at);
+-- Retention (`pengaduan purge`): when the raw mail of a closed complaint was deleted, and
+-- an index so finding the complaints closed before the cutoff is a search, not a scan.
+ALTER TABLE complaints ADD COLUMN purged_at TEXT;
+CREATE INDEX complaints_closed ON complaints (closed_at) WHERE closed_at IS NOT NULL;
+"#,
 ];

@@ -4,6 +4,7 @@
 //! says who may open it, so tests can walk the whole table.
 
 mod auth;
+mod board;
 mod ops;
 mod pages;
 
@@ -37,6 +38,8 @@ pub struct WebApp {
     /// `web.metrics_token_env`/`_file`, read when the server starts.
     pub metrics_token: Option<Secret>,
     pub puskesmas: String,
+    /// `puskesmas.contact`, for the public board's "how to reach us".
+    pub contact: String,
     /// As `health::decide` uses it: the mailbox counts as silent after this long.
     pub mailbox_silent_after: chrono::Duration,
 }
@@ -59,6 +62,7 @@ impl WebApp {
                 .transpose()?,
             settings,
             puskesmas: config.puskesmas.name.clone(),
+            contact: config.puskesmas.contact.clone(),
             mailbox_silent_after: chrono::Duration::minutes(
                 config.alerts.mailbox_silent_minutes.into(),
             ),
@@ -71,7 +75,7 @@ type State = Arc<WebApp>;
 /// Who may open a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// Anyone: the login page, `/healthz`, the stylesheet.
+    /// Anyone: the login page, `/healthz`, the stylesheet, the announcement board.
     Public,
     /// A logged-in member of staff (a role may be required on top, by `RequireRole`).
     Staff,
@@ -119,6 +123,8 @@ pub fn routes() -> Vec<Route> {
             .post(pages::login),
         Route::new("/healthz", Public).get(ops::healthz),
         Route::new("/static/app.css", Public).get(stylesheet),
+        Route::new("/papan", Public).get(board::papan),
+        Route::new("/papan/cetak", Public).get(board::papan_cetak),
         Route::new("/metrics", Metrics).get(ops::metrics),
         Route::new("/", Staff).get(pages::home),
         Route::new("/keluar", Staff).post(pages::logout),
@@ -126,6 +132,10 @@ pub fn routes() -> Vec<Route> {
             .get(pages::accounts)
             .post(pages::add_account),
         Route::new("/akun/nonaktifkan", Staff).post(pages::disable_account),
+        Route::new("/papan/kelola", Staff).get(board::kelola),
+        Route::new("/papan/kelola/pratinjau", Staff).post(board::pratinjau),
+        Route::new("/papan/kelola/umumkan", Staff).post(board::umumkan),
+        Route::new("/papan/kelola/cabut", Staff).post(board::cabut),
     ]
 }
 
