@@ -17,6 +17,7 @@ pub mod memory;
 pub mod notices;
 pub mod outbox;
 pub mod procedure;
+pub mod reports;
 pub mod store;
 pub mod templates;
 pub mod users;

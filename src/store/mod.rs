@@ -6,6 +6,7 @@ mod digest;
 mod health;
 pub mod metrics;
 mod notices;
+pub mod register;
 mod schema;
 
 pub use backup::restore;
