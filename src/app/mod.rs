@@ -3,3 +3,5 @@
 //! (a message for the CLI, a status code for the web).
 
 pub mod accounts;
+pub mod register;
+pub mod report;

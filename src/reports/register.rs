@@ -75,14 +75,15 @@ impl Period {
         Ok(Period { from, to })
     }
 
+    /// The month `date` is in.
+    pub fn containing(date: NaiveDate) -> Period {
+        Period::month(date.year(), date.month()).expect("the month of a valid date exists")
+    }
+
     /// The month before the one `date` is in.
     pub fn month_before(date: NaiveDate) -> Period {
-        let (y, m) = if date.month() == 1 {
-            (date.year() - 1, 12)
-        } else {
-            (date.year(), date.month() - 1)
-        };
-        Period::month(y, m).expect("a month before a valid date exists")
+        let first = Period::containing(date).from;
+        Period::containing(first.pred_opt().unwrap_or(first))
     }
 
     /// The instants `[start, end)` in UTC.

@@ -6,6 +6,7 @@
 mod auth;
 mod ops;
 mod pages;
+mod reports;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -39,6 +40,8 @@ pub struct WebApp {
     pub puskesmas: String,
     /// As `health::decide` uses it: the mailbox counts as silent after this long.
     pub mailbox_silent_after: chrono::Duration,
+    /// For the register's and the report's working-day figures.
+    pub calendar: crate::calendar::Calendar,
 }
 
 impl WebApp {
@@ -62,6 +65,7 @@ impl WebApp {
             mailbox_silent_after: chrono::Duration::minutes(
                 config.alerts.mailbox_silent_minutes.into(),
             ),
+            calendar: crate::commands::load_pipeline(config)?.calendar,
         })
     }
 }
@@ -126,6 +130,10 @@ pub fn routes() -> Vec<Route> {
             .get(pages::accounts)
             .post(pages::add_account),
         Route::new("/akun/nonaktifkan", Staff).post(pages::disable_account),
+        Route::new("/register", Staff).get(reports::register_page),
+        Route::new("/register/unduh", Staff).get(reports::register_download),
+        Route::new("/laporan", Staff).get(reports::report_page),
+        Route::new("/laporan/cetak", Staff).get(reports::report_print),
     ]
 }
 
