@@ -257,8 +257,8 @@ fn libreoffice_opens_the_register_with_every_channel_and_the_right_characters() 
     assert_eq!(email[col("Jawaban")], "Loket pagi kini dua petugas.");
     let on_time = col("Tepat waktu (1x24 jam / 3x24 jam / 14 hari kerja)");
     assert_eq!(email[on_time], "ya / ya / ya");
-    // The phone complaint got no acknowledgement (no address) and no review by 20 Dec.
-    assert_eq!(phone[on_time], "tidak / tidak / tidak");
+    // The phone complaint has no address to mail a receipt to, and no review by 20 Dec.
+    assert_eq!(phone[on_time], "- / tidak / tidak");
     assert_eq!(email[col("Kepuasan")], "menunggu tanggapan");
     assert_eq!(email[col("Dirujuk ke Dinkes")], "tidak");
     assert_eq!(email[col("Status")], "sudah dijawab");

@@ -7,14 +7,16 @@
 
 use std::fmt::Write;
 
-/// Fills for stacked bars: solid, hatches, dots, cross, white — distinct without colour.
-const PATTERNS: [&str; 6] = [
+/// Fills for stacked bars: solid, greys, hatches, dots, crosses, stripes — distinct without colour.
+const PATTERNS: [&str; 8] = [
     r##"<rect width="6" height="6" fill="#333"/>"##,
     r##"<rect width="6" height="6" fill="#fff"/><path d="M0,6 L6,0 M-1,1 L1,-1 M5,7 L7,5" stroke="#000" stroke-width="1.2"/>"##,
     r##"<rect width="6" height="6" fill="#fff"/><circle cx="3" cy="3" r="1.3" fill="#000"/>"##,
     r##"<rect width="6" height="6" fill="#bbb"/>"##,
     r##"<rect width="6" height="6" fill="#fff"/><path d="M0,0 L6,6 M6,0 L0,6" stroke="#000" stroke-width="0.8"/>"##,
     r##"<rect width="6" height="6" fill="#fff"/><path d="M0,3 L6,3" stroke="#000" stroke-width="1"/>"##,
+    r##"<rect width="6" height="6" fill="#777"/><path d="M3,0 L3,6" stroke="#fff" stroke-width="1.2"/>"##,
+    r##"<rect width="6" height="6" fill="#fff"/><path d="M0,6 L6,0" stroke="#000" stroke-width="0.6"/><path d="M0,0 L6,6" stroke="#777" stroke-width="0.6"/>"##,
 ];
 /// Most series a chart shows; the rest are summed into the last one by the caller.
 pub const MAX_SERIES: usize = PATTERNS.len();

@@ -324,7 +324,13 @@ fn row(f: &Facts, calendar: &Calendar, as_of: DateTime<Utc>) -> RegisterRow {
         answer: shorten(&text(f.answer.as_deref()), SUMMARY_CHARS),
         answered: f.answered_at,
         on_time: [
-            Timeliness::judge(f.ack_sent_at, f.ack_due, as_of),
+            // The written receipt goes by mail; a complaint without an address got its
+            // receipt where it was taken (telephone, counter, suggestion box: none).
+            if f.email.is_none() && f.ack_sent_at.is_none() {
+                Timeliness::NotNeeded
+            } else {
+                Timeliness::judge(f.ack_sent_at, f.ack_due, as_of)
+            },
             judge(f.reviewed_at, f.review_due),
             judge(f.answered_at, f.answer_due),
         ],
@@ -622,9 +628,22 @@ pub(crate) mod tests {
             ack_sent_at: None,
             ..f.clone()
         };
-        let row = &build(&[early], &period(), &calendar(), r + Duration::hours(2))[0];
+        let row = &build(
+            &[early.clone()],
+            &period(),
+            &calendar(),
+            r + Duration::hours(2),
+        )[0];
         assert_eq!(row.on_time_text(), "belum / belum / belum");
         assert!(!row.on_time[0].judged());
+        // No address: no mailed receipt to judge.
+        let phoned = Facts {
+            email: None,
+            channel: Channel::Telepon,
+            ..early
+        };
+        let row = &build(&[phoned], &period(), &calendar(), as_of)[0];
+        assert_eq!(row.on_time_text(), "- / tidak / tidak");
     }
 
     #[test]

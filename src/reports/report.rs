@@ -386,7 +386,7 @@ mod tests {
 
     #[test]
     fn many_units_fold_into_lainnya() {
-        let facts: Vec<Facts> = (1..=9)
+        let facts: Vec<Facts> = (1..=11)
             .map(|i| Facts {
                 unit: Some(format!("unit {i}")),
                 ..reg::facts(i)
@@ -397,6 +397,6 @@ mod tests {
         let r = build(&rows, &month(), as_of);
         assert_eq!(r.week_units.len(), chart::MAX_SERIES);
         assert_eq!(r.week_units.last().unwrap(), "lainnya");
-        assert_eq!(r.weeks[0].counts.iter().sum::<usize>(), 9);
+        assert_eq!(r.weeks[0].counts.iter().sum::<usize>(), 11);
     }
 }
