@@ -196,12 +196,16 @@ fn the_printable_report_renders_both_charts_in_chromium() {
             .await
             .unwrap();
         assert_eq!(charts.len(), 2);
-        for chart in &charts {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        for (chart, name) in charts.iter().zip(["minggu", "bulan"]) {
             let size = chart.rectangle().await.unwrap();
             assert!(
                 size.2 > 300.0 && size.3 > 150.0,
                 "drawn at a readable size: {size:?}"
             );
+            let png = chart.screenshot().await.unwrap();
+            std::fs::write(dir.join(format!("laporan-grafik-{name}.png")), png).unwrap();
         }
         assert_eq!(
             b.client.title().await.unwrap(),
@@ -210,8 +214,6 @@ fn the_printable_report_renders_both_charts_in_chromium() {
         // A4 at 96 dpi is 794 px wide; tall enough for the whole report.
         b.client.set_window_size(794, 3400).await.unwrap();
         let png = b.client.screenshot().await.unwrap();
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-        std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("laporan-cetak-a4.png"), png).unwrap();
 
         // The dashboard page of the same report, with the month picker and the download.
