@@ -130,6 +130,24 @@ fn the_report_is_recomputed_from_the_register_rows() {
     };
     assert_eq!(r.times[2].median, Some(format!("{mid} hari kerja")));
 
+    // An earlier month of the trend, from that month's register rows.
+    let may = Period::parse_month("2026-05").unwrap();
+    let may_rows = register::rows(&store, &p.calendar, &may, as_of).unwrap();
+    let ok = may_rows
+        .iter()
+        .filter(|r| r.on_time[1] == Timeliness::OnTime)
+        .count();
+    let late = may_rows
+        .iter()
+        .filter(|r| r.on_time[1] == Timeliness::Late)
+        .count();
+    assert_eq!(r.months[6].label, "Mei 26");
+    assert_eq!(r.months[6].total, may_rows.len());
+    assert_eq!(
+        r.months[6].percents[1],
+        Some(((ok * 100 + (ok + late) / 2) / (ok + late)) as u32)
+    );
+
     assert_eq!(r.weeks.iter().map(|w| w.total).sum::<usize>(), 200);
     assert_eq!(r.months.iter().map(|m| m.total).sum::<usize>(), 310);
     assert!(

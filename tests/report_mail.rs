@@ -4,9 +4,9 @@
 //! the lab's Postfix and Dovecot with the register workbook attached. Clock driven by
 //! hand, on a real SQLite file.
 
-mod support;
 #[path = "support/generate.rs"]
 mod generate;
+mod support;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -55,7 +55,16 @@ fn world(dir: &Path, extra: &str) -> (Arc<Pipeline>, SharedStore) {
     let mut rng = generate::Rng::new(7);
     for (i, (y, m)) in [(2026, 10), (2026, 11), (2026, 12)].iter().enumerate() {
         let first = 1 + 20 * i as u32;
-        generate::complaints(&mut conn, &p.calendar, *y, first, wib(*y, *m, 1, 0), 28, 20, &mut rng);
+        generate::complaints(
+            &mut conn,
+            &p.calendar,
+            *y,
+            first,
+            wib(*y, *m, 1, 0),
+            28,
+            20,
+            &mut rng,
+        );
     }
     let store = SharedStore::new(pengaduan::store::Store::open(&dir.join("p.db")).unwrap());
     (Arc::new(p), store)
@@ -81,7 +90,9 @@ async fn queued_once_on_the_first_working_day_and_caught_up_after_downtime() {
     );
     // A restart the same morning, the next runs that day and the next day: nothing more.
     // (The catch-up's deadline sweep queues escalations; no second report.)
-    jobs::catch_up(&p, &store, wib(2026, 11, 2, 9)).await.unwrap();
+    jobs::catch_up(&p, &store, wib(2026, 11, 2, 9))
+        .await
+        .unwrap();
     assert_eq!(reports(dir.path()).len(), 1);
     assert!(!once(wib(2026, 11, 2, 10)).await);
     assert!(!once(wib(2026, 11, 3, 7)).await);
@@ -89,7 +100,9 @@ async fn queued_once_on_the_first_working_day_and_caught_up_after_downtime() {
 
     // Down from 30 November to 3 December 10:00: Tuesday 1 December, the first working
     // day, passed without a run. The catch-up at start sends November's report.
-    jobs::catch_up(&p, &store, wib(2026, 12, 3, 10)).await.unwrap();
+    jobs::catch_up(&p, &store, wib(2026, 12, 3, 10))
+        .await
+        .unwrap();
     assert_eq!(reports(dir.path())[1].0, "report:2026-11");
     assert!(!once(wib(2026, 12, 4, 7)).await);
 
@@ -107,8 +120,13 @@ async fn queued_once_on_the_first_working_day_and_caught_up_after_downtime() {
 async fn the_dinas_gets_it_when_switched_on() {
     let dir = tempfile::tempdir().unwrap();
     let (p, store) = world(dir.path(), &recipients(true));
-    assert!(jobs::monthly_report_once(&p, &store, wib(2026, 11, 2, 7)).await.unwrap());
-    assert_eq!(reports(dir.path())[0].1, format!("{HEAD},{QUALITY},{DINAS}"));
+    assert!(jobs::monthly_report_once(&p, &store, wib(2026, 11, 2, 7))
+        .await
+        .unwrap());
+    assert_eq!(
+        reports(dir.path())[0].1,
+        format!("{HEAD},{QUALITY},{DINAS}")
+    );
 }
 
 struct Fixed(DateTime<Utc>);
@@ -138,7 +156,12 @@ async fn delivered_through_the_lab_with_the_register_attached() {
     let transport = Transport::from_config(p.config.smtp.as_ref().unwrap()).unwrap();
     let now = wib(2026, 11, 2, 7);
     assert!(jobs::monthly_report_once(&p, &store, now).await.unwrap());
-    assert_eq!(outbox::drain(&store, &transport, &Fixed(now)).await.unwrap(), 1);
+    assert_eq!(
+        outbox::drain(&store, &transport, &Fixed(now))
+            .await
+            .unwrap(),
+        1
+    );
 
     for user in [HEAD, QUALITY] {
         let mails = lab.wait_for_messages(user, 1, std::time::Duration::from_secs(30));
@@ -151,16 +174,28 @@ async fn delivered_through_the_lab_with_the_register_attached() {
         let text = m.body_text(0).unwrap();
         assert!(text.contains("Pengaduan masuk: 20"), "{text}");
         let html = m.body_html(0).unwrap();
-        assert!(html.contains("Kepatuhan tenggat") && !html.contains("<svg"), "tables, no SVG");
+        assert!(
+            html.contains("Kepatuhan tenggat") && !html.contains("<svg"),
+            "tables, no SVG"
+        );
         let files: Vec<(String, Vec<u8>)> = m
             .attachments()
-            .map(|a| (a.attachment_name().unwrap_or("").to_string(), a.contents().to_vec()))
+            .map(|a| {
+                (
+                    a.attachment_name().unwrap_or("").to_string(),
+                    a.contents().to_vec(),
+                )
+            })
             .collect();
         let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["register-2026-10.xlsx", "laporan-2026-10.html"]);
         assert!(files[0].1.starts_with(b"PK\x03\x04"), "an .xlsx (zip) file");
         let page = String::from_utf8(files[1].1.clone()).unwrap();
-        assert_eq!(page.matches("<svg").count(), 2, "the charts in the attached page");
+        assert_eq!(
+            page.matches("<svg").count(),
+            2,
+            "the charts in the attached page"
+        );
     }
     assert!(lab.messages(DINAS).is_empty());
 }

@@ -23,34 +23,28 @@ pub fn monthly(
     month: &Period,
     as_of: DateTime<Utc>,
 ) -> Result<Report> {
-    let (start, end) = trend_span(month).bounds();
-    let facts = store.register_facts(start, end)?;
-    Ok(build(&facts, month, calendar, as_of).0)
+    Ok(build(|s, e| store.register_facts(s, e), month, calendar, as_of)?.0)
 }
 
-/// The report and the month's own register rows, from the facts of the trend months.
+/// The report and the month's own register rows. The trend months are read one at a time
+/// and only their figures kept, so a year of complaints is never in memory at once.
 fn build(
-    facts: &[Facts],
+    facts: impl Fn(DateTime<Utc>, DateTime<Utc>) -> Result<Vec<Facts>>,
     month: &Period,
     calendar: &Calendar,
     as_of: DateTime<Utc>,
-) -> (Report, Vec<RegisterRow>) {
-    let rows = reg::build(facts, &trend_span(month), calendar, as_of);
-    let report = report::build(&rows, month, as_of);
-    let (start, end) = month.bounds();
-    let month_rows = rows
-        .into_iter()
-        .filter(|row| row.received >= start && row.received < end)
-        .collect();
-    (report, month_rows)
-}
-
-/// From the first trend month to the end of `month`.
-fn trend_span(month: &Period) -> Period {
-    Period {
-        from: trend_months(month)[0].from,
-        to: month.to,
+) -> Result<(Report, Vec<RegisterRow>)> {
+    let mut trend = Vec::new();
+    let mut month_rows = Vec::new();
+    for m in trend_months(month) {
+        let (start, end) = m.bounds();
+        let rows = reg::build(&facts(start, end)?, &m, calendar, as_of);
+        trend.push(report::month_row(&rows, &m));
+        if m == *month {
+            month_rows = rows;
+        }
     }
+    Ok((report::build(&month_rows, trend, month, as_of), month_rows))
 }
 
 /// What the report templates see.
@@ -149,8 +143,7 @@ pub fn queue_monthly(
     if tx.outbox_has(&key)? {
         return Ok(None);
     }
-    let (start, end) = trend_span(&month).bounds();
-    let (report, month_rows) = build(&tx.register_facts(start, end)?, &month, calendar, now);
+    let (report, month_rows) = build(|s, e| tx.register_facts(s, e), &month, calendar, now)?;
     let attachments = [
         Attachment {
             filename: sheet::file_name(&month, SheetFormat::Xlsx),

@@ -96,9 +96,15 @@ pub fn trend_months(month: &Period) -> Vec<Period> {
     months
 }
 
-/// PURE: the report of `period` from register rows covering at least the period (rows
-/// of the trend months before it feed the compliance chart).
-pub fn build(rows: &[RegisterRow], period: &Period, as_of: DateTime<Utc>) -> Report {
+/// PURE: the report of `period` from its register rows, with `trend` (the
+/// [`month_row`] of each of the [`trend_months`], computed from their register rows) for
+/// the compliance chart. Rows outside the period are not counted.
+pub fn build(
+    rows: &[RegisterRow],
+    trend: Vec<MonthRow>,
+    period: &Period,
+    as_of: DateTime<Utc>,
+) -> Report {
     let (start, end) = period.bounds();
     let month: Vec<&RegisterRow> = rows
         .iter()
@@ -163,7 +169,7 @@ pub fn build(rows: &[RegisterRow], period: &Period, as_of: DateTime<Utc>) -> Rep
         &weeks.iter().map(|w| w.label.clone()).collect::<Vec<_>>(),
         &series,
     );
-    let months = monthly(rows, period);
+    let months = trend;
     let names = [
         "Tanda terima ≤ 1x24 jam",
         "Telaah ≤ 3x24 jam",
@@ -294,29 +300,25 @@ fn week_label(first: NaiveDate, last: NaiveDate) -> String {
     }
 }
 
-fn monthly(rows: &[RegisterRow], period: &Period) -> Vec<MonthRow> {
-    trend_months(period)
+/// PURE: one month of the compliance trend, from the register rows received in it.
+pub fn month_row(rows: &[RegisterRow], month: &Period) -> MonthRow {
+    let (start, end) = month.bounds();
+    let in_month: Vec<&RegisterRow> = rows
         .iter()
-        .map(|m| {
-            let (start, end) = m.bounds();
-            let in_month: Vec<&RegisterRow> = rows
-                .iter()
-                .filter(|r| r.received >= start && r.received < end)
-                .collect();
-            MonthRow {
-                label: format!(
-                    "{} {}",
-                    &month_name(m.from.month())[..3],
-                    m.from.year() % 100
-                ),
-                total: in_month.len(),
-                percents: std::array::from_fn(|k| {
-                    let of = |t| in_month.iter().filter(|r| r.on_time[k] == t).count();
-                    percent(of(Timeliness::OnTime), of(Timeliness::Late))
-                }),
-            }
-        })
-        .collect()
+        .filter(|r| r.received >= start && r.received < end)
+        .collect();
+    MonthRow {
+        label: format!(
+            "{} {}",
+            &month_name(month.from.month())[..3],
+            month.from.year() % 100
+        ),
+        total: in_month.len(),
+        percents: std::array::from_fn(|k| {
+            let of = |t| in_month.iter().filter(|r| r.on_time[k] == t).count();
+            percent(of(Timeliness::OnTime), of(Timeliness::Late))
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -356,7 +358,11 @@ mod tests {
         facts[1].referred_at = Some(r0 + Duration::days(20));
         let as_of = Utc.with_ymd_and_hms(2026, 12, 20, 0, 0, 0).unwrap();
         let rows = rows_of(&facts, &month(), &reg::calendar(), as_of);
-        let r = build(&rows, &month(), as_of);
+        let trend = trend_months(&month())
+            .iter()
+            .map(|m| month_row(&rows, m))
+            .collect();
+        let r = build(&rows, trend, &month(), as_of);
         assert_eq!(r.total, 3);
         assert_eq!(
             r.by_unit[0],
@@ -394,7 +400,7 @@ mod tests {
             .collect();
         let as_of = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
         let rows = rows_of(&facts, &month(), &reg::calendar(), as_of);
-        let r = build(&rows, &month(), as_of);
+        let r = build(&rows, vec![month_row(&rows, &month())], &month(), as_of);
         assert_eq!(r.week_units.len(), chart::MAX_SERIES);
         assert_eq!(r.week_units.last().unwrap(), "lainnya");
         assert_eq!(r.weeks[0].counts.iter().sum::<usize>(), 11);
