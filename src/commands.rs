@@ -133,14 +133,21 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
     .await?;
     let watcher = Watcher {
         config: imap_cfg,
-        pipeline,
+        pipeline: pipeline.clone(),
         store: ingest_store,
         clock: clock.clone(),
         outbox_wake: wake.clone(),
         backfill_since,
     };
     let watching = tokio::spawn(watcher.run(stopped.clone()));
-    let sending = tokio::spawn(outbox::run(outbox_store, transport, clock, wake, stopped));
+    let sending = tokio::spawn(outbox::run(
+        outbox_store,
+        transport,
+        pipeline,
+        clock,
+        wake,
+        stopped,
+    ));
 
     wait_for_signal().await?;
     tracing::info!("stopping: finishing the current transaction");
@@ -297,6 +304,7 @@ async fn check(path: &Path) -> Result<ExitCode> {
         }
         Err(e) => push(Level::Fail, "kalender/templat", format!("{e:#}")),
     }
+    let mut imap_limit = None;
     match Store::open(&config.storage.database) {
         Ok(store) => {
             let integrity = store.integrity_check().unwrap_or_else(|e| format!("{e:#}"));
@@ -342,13 +350,28 @@ async fn check(path: &Path) -> Result<ExitCode> {
                         format!("{} — {err}", when(*at)),
                     );
                 }
-                if let Some((err, at)) = state.current_smtp_error() {
+                // While Gmail holds the whole outbox, the pause's own line says it all.
+                let smtp_error = state
+                    .current_smtp_error()
+                    .filter(|_| state.smtp_pause.is_none());
+                if let Some((err, at)) = smtp_error {
                     push(
                         Level::Warn,
                         "pengiriman surel",
                         format!("gagal sejak {} dan akan dicoba lagi: {err}", when(*at)),
                     );
                 }
+                let day = now - chrono::Duration::hours(24);
+                let sending = config.smtp.as_ref().zip(store.sent_since(day).ok());
+                let download = config.imap.as_ref().zip(store.downloaded_since(day).ok());
+                for (warn, what, detail) in crate::health::limit_lines(
+                    &state,
+                    sending.map(|(c, (sent, _))| (sent, c.daily_limit)),
+                    download.map(|(c, (used, _))| (used, c.daily_download_bytes)),
+                ) {
+                    push(if warn { Level::Warn } else { Level::Ok }, what, detail);
+                }
+                imap_limit = state.imap_limit;
             }
             if let Ok(counts) = store.outbox_counts() {
                 let failed = counts
@@ -419,7 +442,23 @@ async fn check(path: &Path) -> Result<ExitCode> {
                     ),
                 }
             }
-            Err(e) => push(Level::Fail, "IMAP", format!("{e:#}")),
+            Err(e) => {
+                let msg = format!("{e:#}");
+                // Gmail's limits are not a wrong password, whatever the reply looks like.
+                match imap::classify_failure(&msg, imap_limit.as_ref(), now) {
+                    Some(limit) => push(
+                        Level::Warn,
+                        "IMAP",
+                        format!(
+                            "{}: {msg}",
+                            crate::health::limit_meaning(&crate::health::LimitView::cause_of(
+                                &limit
+                            ))
+                        ),
+                    ),
+                    None => push(Level::Fail, "IMAP", msg),
+                }
+            }
         },
     }
     match &config.smtp {

@@ -90,6 +90,9 @@ pub struct Imap {
     pub idle_refresh_secs: u64,
     /// Poll interval when the server lacks IDLE.
     pub poll_secs: u64,
+    /// Bytes of mail (RFC822.SIZE) fetched in any 24 hours at most, under Gmail's
+    /// 2,500 MB a day of IMAP download.
+    pub daily_download_bytes: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -100,6 +103,9 @@ pub struct Smtp {
     pub username: String,
     pub login: Login,
     pub ca_file: Option<PathBuf>,
+    /// Mails sent in any 24 hours at most, under Gmail's own limit (500 a day for a
+    /// consumer account, 2,000 for Google Workspace).
+    pub daily_limit: u32,
 }
 
 /// How the daemon logs in to IMAP and SMTP.
@@ -414,6 +420,8 @@ struct RawImap {
     idle_refresh_seconds: u64,
     #[serde(default = "default_poll")]
     poll_seconds: u64,
+    #[serde(default = "default_daily_download_mb")]
+    daily_download_mb: u32,
 }
 
 #[derive(Deserialize)]
@@ -428,6 +436,16 @@ struct RawSmtp {
     password_env: Option<String>,
     password_file: Option<PathBuf>,
     ca_file: Option<PathBuf>,
+    #[serde(default = "default_daily_limit")]
+    daily_limit: u32,
+}
+
+fn default_daily_limit() -> u32 {
+    450
+}
+
+fn default_daily_download_mb() -> u32 {
+    2000
 }
 
 #[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
@@ -951,6 +969,14 @@ impl Config {
                         i.idle_refresh_seconds
                     )));
                 }
+                if i.daily_download_mb == 0 {
+                    return Err(err(
+                        "imap.daily_download_mb = 0 would never read the mailbox; \
+                         give the megabytes a day the daemon may download (Gmail allows 2500; \
+                         2000 is the default)"
+                            .into(),
+                    ));
+                }
                 Ok(Imap {
                     login: login(
                         "imap",
@@ -968,6 +994,7 @@ impl Config {
                     mailbox: i.mailbox,
                     idle_refresh_secs: i.idle_refresh_seconds,
                     poll_secs: i.poll_seconds.max(1),
+                    daily_download_bytes: u64::from(i.daily_download_mb) * 1024 * 1024,
                 })
             })
             .transpose()?;
@@ -976,6 +1003,14 @@ impl Config {
             .smtp
             .map(|s| -> Result<Smtp, ConfigError> {
                 check_security("smtp", &s.host, s.security).map_err(&err)?;
+                if s.daily_limit == 0 {
+                    return Err(err(
+                        "smtp.daily_limit = 0 would never send a mail; give the \
+                         mails a day the daemon may send (Gmail allows 500, Google Workspace \
+                         2000; 450 is the default)"
+                            .into(),
+                    ));
+                }
                 Ok(Smtp {
                     login: login(
                         "smtp",
@@ -990,6 +1025,7 @@ impl Config {
                     port: s.port,
                     security: s.security,
                     username: s.username,
+                    daily_limit: s.daily_limit,
                 })
             })
             .transpose()?;

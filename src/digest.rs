@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::calendar::{local_date, Calendar};
 use crate::clock::to_wib_rfc3339;
 use crate::domain::{Kind, Status};
-use crate::health::SystemState;
+use crate::health::{LimitView, SystemState};
 use crate::ingest::Pipeline;
 use crate::mail::compose::{self, MailSpec, PuskesmasView, Recipient};
 use crate::store::{FlaggedMessage, Store};
@@ -120,8 +120,21 @@ pub struct SystemView {
     /// The oldest mail still waiting to be sent, when it waits longer than an hour.
     pub outbox_stuck_since: Option<String>,
     pub outbox_failed: i64,
+    /// Gmail holds all sending (daily limit, too many logins).
+    pub sending_paused: Option<LimitView>,
+    /// Gmail limits the mailbox (bandwidth, connections): not a wrong password.
+    pub mailbox_limited: Option<LimitView>,
+    /// Fetching waits for the daily download budget.
+    pub download_held: Option<DownloadHeldView>,
     /// Any of the above needs a person.
     pub trouble: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DownloadHeldView {
+    pub until: String,
+    pub backfill: bool,
+    pub new: usize,
 }
 
 impl SystemView {
@@ -135,6 +148,9 @@ impl SystemView {
             mailbox_read_at: state.mailbox_read_at.map(to_wib_rfc3339),
             mailbox_silent: state.alert.is_some(),
             trouble: state.alert.is_some()
+                || state.smtp_pause.is_some()
+                || state.imap_limit.is_some()
+                || state.download_hold.is_some()
                 || last_error.is_some()
                 || smtp_error.is_some()
                 || stuck.is_some()
@@ -144,6 +160,13 @@ impl SystemView {
             outbox_pending: state.outbox_pending,
             outbox_stuck_since: stuck.map(to_wib_rfc3339),
             outbox_failed: state.outbox_failed,
+            sending_paused: state.smtp_pause.as_ref().map(LimitView::from),
+            mailbox_limited: state.imap_limit.as_ref().map(LimitView::from),
+            download_held: state.download_hold.as_ref().map(|h| DownloadHeldView {
+                until: to_wib_rfc3339(h.until),
+                backfill: h.backfill,
+                new: h.new,
+            }),
         }
     }
 }

@@ -6,11 +6,11 @@
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::clock::{to_db, to_wib_rfc3339};
 use crate::ingest::Pipeline;
-use crate::mail::compose::{self, MailSpec, PuskesmasView, Recipient};
+use crate::mail::compose::{self, MailSpec, OutgoingMail, PuskesmasView, Recipient};
 use crate::store::Store;
 
 /// `health` keys. `imap_ok`: the last successful mailbox read (set by the watcher after
@@ -21,6 +21,70 @@ pub const IMAP_OK: &str = "imap_ok";
 pub const IMAP_ERROR: &str = "imap_error";
 pub const DAEMON_STARTED: &str = "daemon_started";
 pub const ALERT: &str = "mailbox_alert";
+/// `imap_limit`: the server limits the account ([`ImapHold`] as JSON); removed by the next
+/// successful read. `imap_budget`: fetching waits for the daily download budget
+/// ([`DownloadHold`] as JSON); removed when nothing waits.
+pub const IMAP_LIMIT: &str = "imap_limit";
+pub const IMAP_BUDGET: &str = "imap_budget";
+
+/// A limit the mail provider put on the account: nothing is tried before `until`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limited<C> {
+    pub cause: C,
+    /// The first refusal of this episode.
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    /// Refusals in a row; each doubles the wait.
+    pub strikes: u32,
+    /// The server's last reply.
+    pub reply: String,
+}
+
+/// PURE: the hold after a refusal of `cause` at `now`, following `previous` (the hold
+/// before it, when nothing succeeded since): `first`, doubling with each refusal in a row,
+/// at most `cap`. Also whether this refusal begins a new episode.
+pub fn hold_after<C: Copy + PartialEq>(
+    previous: Option<&Limited<C>>,
+    cause: C,
+    reply: &str,
+    now: DateTime<Utc>,
+    (first, cap): (Duration, Duration),
+) -> (Limited<C>, bool) {
+    let same = previous.filter(|p| p.cause == cause);
+    let strikes = same.map_or(1, |p| p.strikes.saturating_add(1));
+    let wait = (first * (1i32 << (strikes - 1).min(10))).min(cap);
+    let hold = Limited {
+        cause,
+        since: same.map_or(now, |p| p.since),
+        until: now + wait,
+        strikes,
+        reply: reply.to_string(),
+    };
+    (hold, same.is_none())
+}
+
+/// The limits Gmail's IMAP server puts on an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImapLimit {
+    /// `[OVERQUOTA] Account exceeded command or bandwidth limits` (about 2,500 MB a day).
+    Bandwidth,
+    /// `[ALERT] Too many simultaneous connections` (15 at most), and the
+    /// `[AUTHENTICATIONFAILED]` that follows it for a while.
+    Connections,
+}
+
+pub type ImapHold = Limited<ImapLimit>;
+
+/// Fetching waits for the daily download budget (`[imap] daily_download_mb`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadHold {
+    /// When the budget lets the next message through.
+    pub until: DateTime<Utc>,
+    /// A backfill waits; new messages wait.
+    pub backfill: bool,
+    pub new: usize,
+}
 
 /// What the daemon knows of its own health (read by `Store::system_state`).
 #[derive(Debug, Clone, Default)]
@@ -35,6 +99,11 @@ pub struct SystemState {
     pub outbox_pending: i64,
     pub oldest_pending: Option<DateTime<Utc>>,
     pub outbox_failed: i64,
+    /// The whole outbox waits (Gmail's daily limit, too many logins).
+    pub smtp_pause: Option<crate::outbox::Pause>,
+    /// The IMAP server limits the account.
+    pub imap_limit: Option<ImapHold>,
+    pub download_hold: Option<DownloadHold>,
 }
 
 /// The error when no success came after it: the trouble is current.
@@ -66,6 +135,95 @@ impl SystemState {
             (a, b) => a.or(b),
         }
     }
+}
+
+/// What Gmail's limits mean, in the words `check` uses (`cause` as in [`LimitView`]).
+pub fn limit_meaning(cause: &str) -> &'static str {
+    match cause {
+        "daily_limit" => {
+            "Gmail menolak semua surel: batas kirim harian akun tercapai (tidak ada surel yang \
+             hilang, semuanya menunggu di kotak keluar)"
+        }
+        "too_many_logins" => "Gmail menolak login SMTP: akun terlalu sering login",
+        "bandwidth" => {
+            "Gmail membatasi akun: batas unduhan harian IMAP (sekitar 2.500 MB) terlampaui; \
+             kata sandi tidak salah"
+        }
+        "connections" => {
+            "Gmail membatasi akun: terlalu banyak koneksi bersamaan (paling banyak 15, misalnya \
+             ponsel atau aplikasi surel lain); Gmail lalu menjawab seolah-olah kata sandi salah, \
+             padahal kata sandi tidak salah"
+        }
+        _ => "Gmail membatasi akun",
+    }
+}
+
+/// `check`'s lines about Gmail's limits: (needs a person, what, detail). `sending`: mail
+/// sent in the last 24 hours and `[smtp] daily_limit`; `download`: bytes downloaded in the
+/// last 24 hours and the download budget.
+pub fn limit_lines(
+    state: &SystemState,
+    sending: Option<(u32, u32)>,
+    download: Option<(u64, u64)>,
+) -> Vec<(bool, &'static str, String)> {
+    let when = |t| crate::templates::format_date(&to_wib_rfc3339(t), true);
+    let mut lines = Vec::new();
+    let held = |v: LimitView| {
+        format!(
+            "{} sejak {}; dicoba lagi {} — {}",
+            limit_meaning(&v.cause),
+            crate::templates::format_date(&v.since, true),
+            crate::templates::format_date(&v.until, true),
+            v.reply
+        )
+    };
+    if let Some(p) = &state.smtp_pause {
+        lines.push((true, "pengiriman surel ditahan", held(p.into())));
+    }
+    if let Some((sent, limit)) = sending {
+        let (warn, note) = match crate::outbox::admitted(limit, sent) {
+            Some(crate::outbox::Priority::Staff) => (false, ""),
+            Some(_) => (
+                true,
+                "; sisanya hanya untuk tanda terima dan jawaban, pengingat dan ringkasan menunggu",
+            ),
+            None => (true, "; habis, pengiriman berhenti sampai kuota pulih"),
+        };
+        lines.push((
+            warn,
+            "kuota kirim harian",
+            format!("{sent} dari {limit} surel dalam 24 jam terakhir{note}"),
+        ));
+    }
+    if let Some(h) = &state.imap_limit {
+        lines.push((true, "kotak surel dibatasi Gmail", held(h.into())));
+    }
+    if let Some((used, budget)) = download {
+        let mb = |b: u64| b / (1024 * 1024);
+        let detail = format!("{} dari {} MB dalam 24 jam terakhir", mb(used), mb(budget));
+        match &state.download_hold {
+            Some(hold) => lines.push((
+                true,
+                "kuota unduh harian",
+                format!(
+                    "{detail}; habis: {}{} menunggu sampai {}",
+                    if hold.backfill {
+                        "surel lama (backfill)"
+                    } else {
+                        ""
+                    },
+                    match (hold.backfill, hold.new) {
+                        (_, 0) => String::new(),
+                        (true, n) => format!(" dan {n} surel baru"),
+                        (false, n) => format!("{n} surel baru"),
+                    },
+                    when(hold.until)
+                ),
+            )),
+            None => lines.push((false, "kuota unduh harian", detail)),
+        }
+    }
+    lines
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,15 +284,48 @@ pub fn judge(state: &SystemState, now: DateTime<Utc>, silent_after: Duration) ->
 #[derive(Serialize)]
 struct HealthContext {
     puskesmas: PuskesmasView,
-    /// `silent` or `recovered`.
+    /// `silent`, `recovered` (the mailbox), or `sending_paused` (the outbox).
     state: &'static str,
     /// `silent`: the last successful read (or the daemon's start); `recovered`: when the
-    /// alert was opened.
+    /// alert was opened; `sending_paused`: the first refusal.
     since: String,
     minutes: i64,
     read_at: Option<String>,
     last_error: Option<String>,
     mailbox: String,
+    /// The account limit behind it (`silent`: the IMAP server's, `sending_paused`: SMTP's).
+    limit: Option<LimitView>,
+}
+
+/// An account limit as staff read it: `cause` is `bandwidth` or `connections` (IMAP),
+/// `daily_limit` or `too_many_logins` (SMTP).
+#[derive(Debug, Clone, Serialize)]
+pub struct LimitView {
+    pub cause: String,
+    pub since: String,
+    pub until: String,
+    pub reply: String,
+}
+
+impl LimitView {
+    /// A cause's name as stored (`daily_limit`, `bandwidth`, …).
+    pub fn cause_of(cause: &impl Serialize) -> String {
+        serde_json::to_value(cause)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+}
+
+impl<C: Serialize> From<&Limited<C>> for LimitView {
+    fn from(l: &Limited<C>) -> LimitView {
+        LimitView {
+            cause: LimitView::cause_of(&l.cause),
+            since: to_wib_rfc3339(l.since),
+            until: to_wib_rfc3339(l.until),
+            reply: l.reply.clone(),
+        }
+    }
 }
 
 impl Pipeline {
@@ -162,47 +353,19 @@ impl Pipeline {
             ),
         };
         tx.set_health(ALERT, value, now)?;
-        let team: Vec<Recipient<'_>> = self
-            .config
-            .recipients
-            .tim_pengaduan
-            .iter()
-            .map(|email| Recipient { name: None, email })
-            .collect();
-        let queued = if team.is_empty() {
-            tracing::warn!("mailbox alert ({name}) not mailed: recipients.tim_pengaduan is empty");
-            None
-        } else {
-            let ctx = HealthContext {
-                puskesmas: (&self.config.puskesmas).into(),
-                state: name,
-                since: to_wib_rfc3339(since),
-                minutes: (now - since).num_minutes(),
-                read_at: state.mailbox_read_at.map(to_wib_rfc3339),
-                last_error: state.last_imap_error.map(|(e, _)| e),
-                mailbox: self
-                    .config
-                    .imap
-                    .as_ref()
-                    .map(|i| format!("{} ({})", i.username, i.mailbox))
-                    .unwrap_or_default(),
-            };
-            let mail = compose::render(
-                &self.templates,
-                &MailSpec {
-                    template: "mail/health",
-                    idem_key: key.clone(),
-                    purpose: "health",
-                    automatic: true,
-                    from: &self.config.puskesmas,
-                    to: &team,
-                    thread: None,
-                },
-                &ctx,
-                now,
-            )
-            .context("cannot render the health alert (templates/mail/health.*)")?;
-            tx.enqueue(&mail, None, now)?.then_some(key)
+        let ctx = HealthContext {
+            puskesmas: (&self.config.puskesmas).into(),
+            state: name,
+            since: to_wib_rfc3339(since),
+            minutes: (now - since).num_minutes(),
+            read_at: state.mailbox_read_at.map(to_wib_rfc3339),
+            last_error: state.last_imap_error.map(|(e, _)| e),
+            mailbox: self.mailbox_name(),
+            limit: state.imap_limit.as_ref().map(LimitView::from),
+        };
+        let queued = match self.team_alert(key.clone(), "health", &ctx, now)? {
+            Some(mail) => tx.enqueue(&mail, None, now)?.then_some(key),
+            None => None,
         };
         tx.commit()?;
         match change {
@@ -213,6 +376,75 @@ impl Pipeline {
             Transition::Recovered { .. } => tracing::info!("mailbox read again: alert closed"),
         }
         Ok(queued)
+    }
+
+    /// The team's alert that Gmail refused to send any mail (the outbox queues it in the
+    /// transaction that records the pause); `None` when `recipients.tim_pengaduan` is empty.
+    pub fn outbox_alert(
+        &self,
+        pause: &crate::outbox::Pause,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OutgoingMail>> {
+        let ctx = HealthContext {
+            puskesmas: (&self.config.puskesmas).into(),
+            state: "sending_paused",
+            since: to_wib_rfc3339(pause.since),
+            minutes: (now - pause.since).num_minutes(),
+            read_at: None,
+            last_error: Some(pause.reply.clone()),
+            mailbox: self.mailbox_name(),
+            limit: Some(pause.into()),
+        };
+        let key = format!("health:outbox:paused:{}", to_db(pause.since));
+        self.team_alert(key, crate::outbox::PAUSE_ALERT, &ctx, now)
+    }
+
+    fn mailbox_name(&self) -> String {
+        self.config
+            .imap
+            .as_ref()
+            .map(|i| format!("{} ({})", i.username, i.mailbox))
+            .unwrap_or_default()
+    }
+
+    /// Renders `templates/mail/health.*` to `recipients.tim_pengaduan`.
+    fn team_alert(
+        &self,
+        key: String,
+        purpose: &'static str,
+        ctx: &HealthContext,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OutgoingMail>> {
+        let team: Vec<Recipient<'_>> = self
+            .config
+            .recipients
+            .tim_pengaduan
+            .iter()
+            .map(|email| Recipient { name: None, email })
+            .collect();
+        if team.is_empty() {
+            tracing::warn!(
+                "alert ({}) not mailed: recipients.tim_pengaduan is empty",
+                ctx.state
+            );
+            return Ok(None);
+        }
+        let mail = compose::render(
+            &self.templates,
+            &MailSpec {
+                template: "mail/health",
+                idem_key: key,
+                purpose,
+                automatic: true,
+                from: &self.config.puskesmas,
+                to: &team,
+                thread: None,
+            },
+            ctx,
+            now,
+        )
+        .context("cannot render the health alert (templates/mail/health.*)")?;
+        Ok(Some(mail))
     }
 }
 

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
 use async_imap::extensions::idle::IdleResponse;
+use async_imap::imap_proto::{AttributeValue, Response, Status};
 use async_imap::{Client, Session};
 use chrono::{DateTime, NaiveDate, Utc};
-use futures_util::TryStreamExt;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::config::{Imap, Login, Security};
+use crate::health::{hold_after, DownloadHold, ImapHold, ImapLimit, IMAP_BUDGET, IMAP_LIMIT};
 use crate::ingest::{Arrival, Outcome, Pipeline};
 use crate::mail::oauth;
 use crate::mail::parse::InboundMessage;
@@ -40,6 +41,80 @@ const BACKOFF_CAP: Duration = Duration::from_secs(60);
 fn next_backoff(current: Duration) -> Duration {
     (current * 2).min(BACKOFF_CAP)
 }
+
+/// How long Gmail keeps answering `[AUTHENTICATIONFAILED]` after refusing a connection for
+/// too many simultaneous ones: a refusal in that time is the same limit, not a wrong password.
+const CONNECTIONS_AFTERMATH: chrono::Duration = chrono::Duration::hours(1);
+
+/// PURE: the account limit a failed IMAP session shows, from the server's response text
+/// (Gmail's wording; the response codes are RFC 5530's, OVERQUOTA and AUTHENTICATIONFAILED
+/// among them). `previous`: the limit last recorded, if no read succeeded since.
+pub fn classify_failure(
+    text: &str,
+    previous: Option<&ImapHold>,
+    now: DateTime<Utc>,
+) -> Option<ImapLimit> {
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("overquota") || lower.contains("account exceeded command or bandwidth") {
+        Some(ImapLimit::Bandwidth)
+    } else if lower.contains("too many simultaneous connections")
+        || (lower.contains("authenticationfailed")
+            && previous.is_some_and(|p| {
+                p.cause == ImapLimit::Connections && now - p.until < CONNECTIONS_AFTERMATH
+            }))
+    {
+        Some(ImapLimit::Connections)
+    } else {
+        None
+    }
+}
+
+/// PURE: first wait and cap for a limit: hours for the bandwidth (Gmail counts a day),
+/// minutes for connections (they free as the other clients log out).
+pub fn limit_waits(limit: ImapLimit) -> (chrono::Duration, chrono::Duration) {
+    match limit {
+        ImapLimit::Bandwidth => (chrono::Duration::hours(1), chrono::Duration::hours(6)),
+        ImapLimit::Connections => (chrono::Duration::minutes(5), chrono::Duration::minutes(30)),
+    }
+}
+
+/// The window the download budget counts over, like Gmail's own daily limit.
+const DOWNLOAD_WINDOW: chrono::Duration = chrono::Duration::hours(24);
+
+/// PURE: of `uids` (with RFC822.SIZE, ascending), the first ones that fit the download
+/// budget: new mail may use all of `budget`, a backfill nine tenths (the last tenth is kept
+/// for new complaints). A single message larger than the whole budget is taken when
+/// nothing else was downloaded in the window, or it would wait forever.
+pub fn within_budget(uids: &[(u32, u64)], budget: u64, used: u64, backfill: bool) -> usize {
+    let mut left = budget_left(budget, used, backfill);
+    let mut n = 0;
+    for (_, size) in uids {
+        if *size > left && !(n == 0 && used == 0) {
+            break;
+        }
+        left = left.saturating_sub(*size);
+        n += 1;
+    }
+    n
+}
+
+/// PURE: bytes that may still be downloaded (see [`within_budget`]).
+pub fn budget_left(budget: u64, used: u64, backfill: bool) -> u64 {
+    let cap = if backfill { budget / 10 * 9 } else { budget };
+    cap.saturating_sub(used)
+}
+
+/// A `--backfill-since` in progress (`health` key `backfill`): mail since `since` in
+/// `uidvalidity`, stored up to `done_through`. Kept across restarts, so a backfill stopped
+/// by the download budget continues the next day.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Backfill {
+    since: NaiveDate,
+    uidvalidity: u32,
+    done_through: u32,
+}
+
+const BACKFILL: &str = "backfill";
 
 /// A fetched message could not be stored (disk full, database trouble). The cursor did
 /// not move past it, so it stays in the mailbox and is read again after the backoff.
@@ -97,12 +172,21 @@ impl Watcher {
                 Ok(()) => return, // clean shutdown
                 Err(e) => {
                     let msg = format!("{e:#}");
+                    let now = self.clock.now();
+                    if let Some(wait) = self.held_by_server(&msg, now).await {
+                        unrecorded = self.record_error(msg, now).await;
+                        tokio::select! {
+                            _ = tokio::time::sleep(wait) => {}
+                            _ = shutdown.changed() => return,
+                        }
+                        continue;
+                    }
                     if e.downcast_ref::<CannotStore>().is_some() {
                         tracing::error!(retry_in = ?backoff, "incoming mail not stored, will retry: {msg}");
                     } else {
                         tracing::warn!(retry_in = ?backoff, "mailbox connection failed: {msg}");
                     }
-                    unrecorded = self.record_error(msg, self.clock.now()).await;
+                    unrecorded = self.record_error(msg, now).await;
                 }
             }
             tokio::select! {
@@ -111,6 +195,30 @@ impl Watcher {
             }
             backoff = next_backoff(backoff);
         }
+    }
+
+    /// When the failure is the server limiting the account (Gmail's bandwidth or
+    /// connection limit), records the limit for `check`, the digest and the mailbox alert,
+    /// and gives the wait before the next try. `None`: an ordinary failure.
+    async fn held_by_server(&self, msg: &str, now: DateTime<Utc>) -> Option<Duration> {
+        let previous: Option<ImapHold> = self
+            .store
+            .run(|s| s.health_fact(IMAP_LIMIT))
+            .await
+            .ok()
+            .flatten();
+        let cause = classify_failure(msg, previous.as_ref(), now)?;
+        let (hold, _) = hold_after(previous.as_ref(), cause, msg, now, limit_waits(cause));
+        let wait = (hold.until - now).to_std().unwrap_or(BACKOFF_CAP);
+        tracing::error!(retry_in = ?wait, ?cause, "mailbox limited by the server (not a wrong password), will retry: {msg}");
+        if let Err(e) = self
+            .store
+            .run(move |s| s.set_health_fact(IMAP_LIMIT, Some(&hold), now))
+            .await
+        {
+            tracing::warn!("cannot record the mailbox limit for `check`: {e:#}");
+        }
+        Some(wait)
     }
 
     /// Records the last mailbox failure for `check`; gives it back when that fails too.
@@ -153,9 +261,15 @@ impl Watcher {
         self.settle_cursor(&mut session, uidvalidity, selected.uid_next)
             .await?;
         if let Some(since) = backfill.take() {
-            let uids = search_since(&mut session, since).await?;
-            tracing::info!(%since, messages = uids.len(), "backfill: registering mail since the given date");
-            self.fetch_and_ingest(&mut session, uidvalidity, uids, true, shutdown)
+            tracing::info!(%since, "backfill: registering mail since the given date");
+            let b = Backfill {
+                since,
+                uidvalidity,
+                done_through: 0,
+            };
+            let now = self.clock.now();
+            self.store
+                .run(move |s| s.set_health_fact(BACKFILL, Some(&b), now))
                 .await?;
         }
 
@@ -166,11 +280,20 @@ impl Watcher {
                 .map(|c| c.last_uid)
                 .unwrap_or(0);
             let uids = new_uids(&mut session, last).await?;
-            self.fetch_and_ingest(&mut session, uidvalidity, uids, false, shutdown)
+            let (fetch, new_waiting) = self.budgeted(uids, false).await?;
+            self.fetch_and_ingest(&mut session, uidvalidity, fetch, false, shutdown)
+                .await?;
+            let backfill_waiting = self
+                .backfill_step(&mut session, uidvalidity, last, shutdown)
+                .await?;
+            self.record_download_hold(new_waiting, backfill_waiting)
                 .await?;
             let now = self.clock.now();
             self.store
-                .run(move |s| s.set_health("imap_ok", "", now))
+                .run(move |s| {
+                    s.set_health("imap_ok", "", now)?;
+                    s.set_health_fact::<ImapHold>(IMAP_LIMIT, None, now)
+                })
                 .await?;
             *backoff = BACKOFF_START;
             if *shutdown.borrow() {
@@ -202,6 +325,112 @@ impl Watcher {
                 timed(session.noop()).await?;
             }
         }
+    }
+
+    /// Splits `uids` into what the download budget lets through now and how many wait.
+    async fn budgeted(
+        &self,
+        mut uids: Vec<(u32, u64)>,
+        backfill: bool,
+    ) -> Result<(Vec<(u32, u64)>, usize)> {
+        if uids.is_empty() {
+            return Ok((uids, 0));
+        }
+        let used = self.downloaded().await?;
+        let n = within_budget(&uids, self.config.daily_download_bytes, used, backfill);
+        let waiting = uids.len() - n;
+        uids.truncate(n);
+        Ok((uids, waiting))
+    }
+
+    /// Bytes downloaded in the budget's window.
+    async fn downloaded(&self) -> Result<u64> {
+        let since = self.clock.now() - DOWNLOAD_WINDOW;
+        Ok(self.store.run(move |s| s.downloaded_since(since)).await?.0)
+    }
+
+    /// One round of a pending backfill, below the cursor (above it is new mail), as far as
+    /// the budget lets it; records how far it got. Gives whether messages still wait.
+    async fn backfill_step(
+        &self,
+        session: &mut ImapSession,
+        uidvalidity: u32,
+        cursor: u32,
+        shutdown: &watch::Receiver<bool>,
+    ) -> Result<bool> {
+        let Some(mut b) = self
+            .store
+            .run(|s| s.health_fact::<Backfill>(BACKFILL))
+            .await?
+        else {
+            return Ok(false);
+        };
+        if b.uidvalidity != uidvalidity {
+            // The old UIDs mean nothing: search the whole range again (duplicates are
+            // recognised by Message-ID).
+            b.uidvalidity = uidvalidity;
+            b.done_through = 0;
+        }
+        // Nothing may be downloaded: do not even search (Gmail counts commands too).
+        if budget_left(
+            self.config.daily_download_bytes,
+            self.downloaded().await?,
+            true,
+        ) == 0
+        {
+            return Ok(true);
+        }
+        let mut uids = search_since(session, b.since).await?;
+        uids.retain(|(uid, _)| *uid > b.done_through && *uid <= cursor);
+        let (fetch, waiting) = self.budgeted(uids, true).await?;
+        let through = fetch.last().map(|(uid, _)| *uid);
+        self.fetch_and_ingest(session, uidvalidity, fetch, true, shutdown)
+            .await?;
+        if *shutdown.borrow() {
+            // Stopped between chunks: what was stored is recognised next time.
+            return Ok(true);
+        }
+        let now = self.clock.now();
+        if waiting == 0 {
+            tracing::info!(since = %b.since, "backfill: complete");
+            self.store
+                .run(move |s| s.set_health_fact::<Backfill>(BACKFILL, None, now))
+                .await?;
+        } else if let Some(through) = through {
+            b.done_through = through;
+            tracing::info!(since = %b.since, through, waiting, "backfill: stored up to this UID");
+            self.store
+                .run(move |s| s.set_health_fact(BACKFILL, Some(&b), now))
+                .await?;
+        }
+        Ok(waiting > 0)
+    }
+
+    /// Records (or clears) that mail waits for the download budget, and when it frees.
+    async fn record_download_hold(&self, new: usize, backfill: bool) -> Result<()> {
+        let now = self.clock.now();
+        let since = now - DOWNLOAD_WINDOW;
+        let budget_mb = self.config.daily_download_bytes / (1024 * 1024);
+        self.store
+            .run(move |s| {
+                let hold = if new == 0 && !backfill {
+                    None
+                } else {
+                    let (used, first) = s.downloaded_since(since)?;
+                    let until = first.map_or(now, |h| h + DOWNLOAD_WINDOW);
+                    let known: Option<DownloadHold> = s.health_fact(IMAP_BUDGET)?;
+                    if known.is_none() {
+                        tracing::warn!(used_mb = used / (1024 * 1024), budget_mb, new, backfill, %until, "download budget spent: fetching stops here and continues when the budget frees");
+                    }
+                    Some(DownloadHold {
+                        until,
+                        backfill,
+                        new,
+                    })
+                };
+                s.set_health_fact(IMAP_BUDGET, hold.as_ref(), now)
+            })
+            .await
     }
 
     async fn current_cursor(&self) -> Result<Option<Cursor>> {
@@ -325,22 +554,26 @@ impl Watcher {
             .join(",");
         // Each response is copied out and dropped as it arrives, so a chunk is held once,
         // not twice (the FETCH responses and the copies).
-        let mut items = tokio::time::timeout(COMMAND_TIMEOUT * 5, async {
-            let mut responses =
-                timed(session.uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])")).await?;
-            let mut items: Vec<(u32, DateTime<Utc>, Vec<u8>)> = Vec::with_capacity(chunk.len());
-            while let Some(f) = responses.try_next().await? {
-                let (Some(uid), Some(body)) = (f.uid, f.body()) else {
-                    continue;
-                };
-                let at = f.internal_date().map(|d| d.with_timezone(&Utc));
-                items.push((uid, at.unwrap_or_else(|| self.clock.now()), body.to_vec()));
-            }
-            anyhow::Ok(items)
-        })
+        let mut items: Vec<(u32, DateTime<Utc>, Vec<u8>)> = Vec::with_capacity(chunk.len());
+        tokio::time::timeout(
+            COMMAND_TIMEOUT * 5,
+            uid_fetch_each(session, &set, "(UID INTERNALDATE BODY.PEEK[])", |attrs| {
+                if let Some((uid, at, body)) = fetched_item(attrs) {
+                    items.push((uid, at.unwrap_or_else(|| self.clock.now()), body));
+                }
+            }),
+        )
         .await
         .map_err(|_| anyhow!("UID FETCH timed out"))??;
         items.sort_by_key(|(uid, _, _)| *uid);
+        // Counted as announced (RFC822.SIZE), the figure Gmail's limit is stated in.
+        let bytes: u64 = chunk.iter().map(|(_, size)| size).sum();
+        // A count that cannot be written (a full disk) must not stop the mail itself,
+        // which is stored (or its failure reported) next.
+        let now = self.clock.now();
+        if let Err(e) = self.store.run(move |s| s.add_download(bytes, now)).await {
+            tracing::warn!("cannot count the downloaded bytes for the daily budget: {e:#}");
+        }
         Ok(items)
     }
 
@@ -442,6 +675,32 @@ impl Watcher {
     }
 }
 
+/// UID, INTERNALDATE and the whole message of one FETCH response, copied out of it.
+fn fetched_item(attrs: &[AttributeValue<'_>]) -> Option<(u32, Option<DateTime<Utc>>, Vec<u8>)> {
+    let mut uid = None;
+    let mut at = None;
+    let mut body = None;
+    for a in attrs {
+        match a {
+            AttributeValue::Uid(u) => uid = Some(*u),
+            AttributeValue::InternalDate(d) => {
+                // RFC 3501 date-time: "01-Dec-2026 09:15:00 +0700".
+                at = DateTime::parse_from_str(d, "%d-%b-%Y %H:%M:%S %z")
+                    .ok()
+                    .map(|d| d.with_timezone(&Utc));
+            }
+            AttributeValue::BodySection {
+                section: None,
+                data: Some(b),
+                ..
+            }
+            | AttributeValue::Rfc822(Some(b)) => body = Some(b.to_vec()),
+            _ => {}
+        }
+    }
+    Some((uid?, at, body?))
+}
+
 /// A fetched message, parsed ahead of its transaction.
 struct Parsed {
     uid: u32,
@@ -503,24 +762,75 @@ async fn search_since(session: &mut ImapSession, since: NaiveDate) -> Result<Vec
 /// is reduced to its two numbers as it arrives: holding the 10,000 responses of a backlog
 /// at once left ~40 MB of freed heap in the process for the whole ingest.
 async fn uid_sizes(session: &mut ImapSession, set: &str) -> Result<Vec<(u32, u64)>> {
-    let mut responses = timed(session.uid_fetch(set, "(UID RFC822.SIZE)")).await?;
     let mut out: Vec<(u32, u64)> = Vec::new();
-    while let Some(f) = responses.try_next().await? {
-        if let Some(uid) = f.uid {
-            out.push((uid, u64::from(f.size.unwrap_or(0))));
+    uid_fetch_each(session, set, "(UID RFC822.SIZE)", |attrs| {
+        let uid = attrs.iter().find_map(|a| match a {
+            AttributeValue::Uid(u) => Some(*u),
+            _ => None,
+        });
+        let size = attrs.iter().find_map(|a| match a {
+            AttributeValue::Rfc822Size(n) => Some(u64::from(*n)),
+            _ => None,
+        });
+        if let Some(uid) = uid {
+            out.push((uid, size.unwrap_or(0)));
         }
-    }
+    })
+    .await?;
     out.sort_unstable();
     out.dedup_by_key(|(u, _)| *u);
     Ok(out)
 }
 
+/// Runs `UID FETCH set items`, handing each FETCH response's attributes to `each` as it
+/// arrives. Run by hand rather than with async-imap's `uid_fetch`, whose stream ends at the
+/// tagged reply without looking at it: a `NO` (Gmail's `[OVERQUOTA]`) would read as "no
+/// messages", the mailbox would look read, and the same mail would be asked for again and
+/// again, silently. Here a tagged NO or BAD is an error with the server's text.
+async fn uid_fetch_each(
+    session: &mut ImapSession,
+    set: &str,
+    items: &str,
+    mut each: impl FnMut(&[AttributeValue<'_>]),
+) -> Result<()> {
+    let tag = timed(session.run_command(format!("UID FETCH {set} {items}"))).await?;
+    loop {
+        let response = timed(session.read_response())
+            .await?
+            .ok_or_else(|| anyhow!("the server closed the connection during UID FETCH"))?;
+        match response.parsed() {
+            Response::Fetch(_, attrs) => each(attrs),
+            Response::Done {
+                tag: done,
+                status,
+                outcome,
+            } if *done == tag => {
+                if *status != Status::Ok {
+                    anyhow::bail!(
+                        "UID FETCH refused: {status:?} code: {:?}, info: {:?}",
+                        outcome.code,
+                        outcome.information
+                    );
+                }
+                return Ok(());
+            }
+            // Unsolicited (EXISTS, FLAGS …): the next round sees what changed.
+            _ => {}
+        }
+    }
+}
+
 async fn highest_uid(session: &mut ImapSession) -> Result<u32> {
-    let fetches: Vec<_> = timed(session.uid_fetch("*", "(UID)"))
-        .await?
-        .try_collect()
-        .await?;
-    Ok(fetches.iter().filter_map(|f| f.uid).max().unwrap_or(0))
+    let mut highest = 0;
+    uid_fetch_each(session, "*", "(UID)", |attrs| {
+        for a in attrs {
+            if let AttributeValue::Uid(u) = a {
+                highest = highest.max(*u);
+            }
+        }
+    })
+    .await?;
+    Ok(highest)
 }
 
 /// async-imap has no timeouts of its own: a silent server would hang us forever.
@@ -672,6 +982,78 @@ mod tests {
         );
         assert_eq!(next_backoff(Duration::from_secs(60)), BACKOFF_CAP);
         assert_eq!(next_backoff(Duration::from_secs(3600)), BACKOFF_CAP);
+    }
+
+    /// Gmail's replies as async-imap reports them, and look-alikes that are not limits.
+    #[test]
+    fn gmail_limits_are_recognised_by_their_response_text() {
+        use chrono::TimeZone;
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 3, 0, 0).unwrap();
+        let connections = |until| ImapHold {
+            cause: ImapLimit::Connections,
+            since: now - chrono::Duration::minutes(10),
+            until,
+            strikes: 1,
+            reply: String::new(),
+        };
+        let recent = connections(now - chrono::Duration::minutes(1));
+        let old = connections(now - chrono::Duration::hours(2));
+        let bandwidth = ImapHold {
+            cause: ImapLimit::Bandwidth,
+            ..recent.clone()
+        };
+        let cases: &[(&str, Option<&ImapHold>, Option<ImapLimit>)] = &[
+            ("UID FETCH: No Response: [OVERQUOTA] Account exceeded command or bandwidth limits. (Failure)", None, Some(ImapLimit::Bandwidth)),
+            ("IMAP login as a@gmail.com refused: No Response: [ALERT] Account exceeded command or bandwidth limits. (Failure)", None, Some(ImapLimit::Bandwidth)),
+            ("IMAP login as a@gmail.com refused: No Response: [ALERT] Too many simultaneous connections. (Failure)", None, Some(ImapLimit::Connections)),
+            // Right after the connection limit, Gmail's "wrong password" is the same limit ...
+            ("IMAP login as a@gmail.com refused: No Response: [AUTHENTICATIONFAILED] Invalid credentials (Failure)", Some(&recent), Some(ImapLimit::Connections)),
+            // ... but not long after it, nor after another limit, nor on its own.
+            ("IMAP login as a@gmail.com refused: No Response: [AUTHENTICATIONFAILED] Invalid credentials (Failure)", Some(&old), None),
+            ("IMAP login as a@gmail.com refused: No Response: [AUTHENTICATIONFAILED] Invalid credentials (Failure)", Some(&bandwidth), None),
+            ("IMAP login as a@gmail.com refused: No Response: [AUTHENTICATIONFAILED] Invalid credentials (Failure)", None, None),
+            ("cannot connect to imap.gmail.com:993: Connection refused (os error 111)", None, None),
+            ("IMAP server did not answer within 120 s", Some(&recent), None),
+        ];
+        for (text, previous, want) in cases {
+            assert_eq!(classify_failure(text, *previous, now), *want, "{text}");
+        }
+        assert_eq!(
+            limit_waits(ImapLimit::Bandwidth),
+            (chrono::Duration::hours(1), chrono::Duration::hours(6))
+        );
+        assert_eq!(
+            limit_waits(ImapLimit::Connections),
+            (chrono::Duration::minutes(5), chrono::Duration::minutes(30))
+        );
+    }
+
+    #[test]
+    fn the_download_budget_lets_a_prefix_through() {
+        let mb = 1024 * 1024;
+        let uids: Vec<(u32, u64)> = (1..=5).map(|u| (u, 300 * 1024)).collect();
+        // (budget, used, backfill) -> messages taken
+        let cases = [
+            (mb, 0, false, 3),
+            (mb, 0, true, 3),
+            (mb, 200 * 1024, true, 2), // 90 % of 1 MB = 921.6 KB, minus 200 KB
+            (mb, 950 * 1024, true, 0), // the last tenth is for new mail only
+            (mb, 950 * 1024, false, 0),
+            (mb, 700 * 1024, false, 1),
+            (10 * mb, 0, true, 5),
+            (mb, mb * 2, false, 0),
+        ];
+        for (budget, used, backfill, want) in cases {
+            assert_eq!(
+                within_budget(&uids, budget, used, backfill),
+                want,
+                "{budget} {used} {backfill}"
+            );
+        }
+        // One message larger than the whole budget goes when nothing else was downloaded.
+        assert_eq!(within_budget(&[(1, 5 * mb), (2, 1)], mb, 0, false), 1);
+        assert_eq!(within_budget(&[(1, 5 * mb)], mb, 1, false), 0);
+        assert_eq!(within_budget(&[], mb, 0, true), 0);
     }
 
     #[test]

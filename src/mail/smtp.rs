@@ -1,6 +1,8 @@
 //! EDGE: hands finished messages to SMTP with lettre (or writes them to a directory, for
 //! the demo and for dry runs). Failures are sorted into transient (retry later) and
-//! permanent (record and show), following RFC 5321 section 4.2.1's 4xx/5xx split.
+//! permanent (record and show), following RFC 5321 section 4.2.1's 4xx/5xx split, except
+//! for the two replies Gmail uses for its account limits (`classify_reply`), which hold the
+//! whole outbox instead of one mail.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,12 +17,52 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use crate::config::{Login, OAuth2, Security, Smtp};
 use crate::mail::oauth;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum SendError {
-    #[error("temporary failure: {0}")]
     Transient(String),
-    #[error("permanent failure: {0}")]
     Permanent(String),
+    /// Gmail's `550 5.4.5 Daily user sending limit exceeded`: a 5xx, yet the account sends
+    /// again within 24 hours. Nothing is wrong with the mail; every mail must wait.
+    DailyLimit(String),
+    /// Gmail's `454 4.7.0 Too many login attempts`: the account logged in too often;
+    /// every mail must wait a while.
+    TooManyLogins(String),
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::Transient(e) => write!(f, "temporary failure: {e}"),
+            SendError::Permanent(e) => write!(f, "permanent failure: {e}"),
+            SendError::DailyLimit(e) => write!(f, "daily sending limit reached: {e}"),
+            SendError::TooManyLogins(e) => write!(f, "too many logins: {e}"),
+        }
+    }
+}
+
+/// PURE: sorts a failed send by the server's reply code (`None`: no reply, e.g. a refused
+/// connection) and text. Gmail's account limits are recognised by their enhanced status
+/// code (RFC 3463: X.4.5 "mail system congestion" is what Gmail gives its daily limit) or
+/// their wording, whatever the basic code; then 5xx is permanent and anything else may
+/// pass (RFC 5321 section 4.2.1).
+pub fn classify_reply(code: Option<u16>, text: &str) -> SendError {
+    let lower = text.to_ascii_lowercase();
+    let message = text.to_string();
+    let enhanced_545 = lower
+        .split(|c: char| c.is_whitespace() || c == ':' || c == '(' || c == ')')
+        .any(|w| w == "5.4.5");
+    if enhanced_545
+        || lower.contains("daily user sending limit exceeded")
+        || lower.contains("daily user sending quota exceeded")
+    {
+        SendError::DailyLimit(message)
+    } else if lower.contains("too many login attempts") {
+        SendError::TooManyLogins(message)
+    } else if code.is_some_and(|c| (500..600).contains(&c)) {
+        SendError::Permanent(message)
+    } else {
+        SendError::Transient(message)
+    }
 }
 
 pub enum Transport {
@@ -174,11 +216,8 @@ async fn send_via(
 fn classify(e: lettre::transport::smtp::Error) -> SendError {
     // Only an explicit 5xx reply is permanent. Everything else — 4xx, timeouts, refused
     // connections, TLS trouble — may pass, so it is retried.
-    if e.is_permanent() {
-        SendError::Permanent(e.to_string())
-    } else {
-        SendError::Transient(e.to_string())
-    }
+    let code = e.status().and_then(|c| c.to_string().parse().ok());
+    classify_reply(code, &e.to_string())
 }
 
 fn hello_name() -> String {
@@ -215,6 +254,36 @@ async fn write_to_directory(dir: &std::path::Path, raw: &[u8]) -> Result<()> {
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => n += 1,
             Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Replies as Gmail and Postfix give them (lettre's wording around the server's text).
+    #[test]
+    fn replies_are_sorted_by_code_and_gmail_wording() {
+        let cases: &[(Option<u16>, &str, &str)] = &[
+            (Some(550), "permanent error (550): 5.4.5 Daily user sending limit exceeded. For more information on Gmail sending limits go to https://support.google.com/a/answer/166852", "daily"),
+            (Some(550), "permanent error (550): 5.4.5 Daily user sending quota exceeded. w12sm1234567pfq.8 - gsmtp", "daily"),
+            (Some(550), "permanent error (550): Daily user sending quota exceeded.", "daily"),
+            (Some(454), "transient error (454): 4.7.0 Too many login attempts, please try again later. d2sm123 - gsmtp", "logins"),
+            (Some(454), "transient error (454): 4.7.0 TLS not available due to local problem", "transient"),
+            (Some(550), "permanent error (550): 5.1.1 The email account that you tried to reach does not exist.", "permanent"),
+            (Some(554), "permanent error (554): 5.7.1 <bayu@example.test>: Recipient address rejected: alamat tidak dikenal", "permanent"),
+            (Some(450), "transient error (450): 4.2.0 <sari@example.test>: Recipient address rejected: kotak surat penuh sementara", "transient"),
+            (None, "Connection error: Connection refused (os error 111)", "transient"),
+        ];
+        for (code, text, want) in cases {
+            let got = match classify_reply(*code, text) {
+                SendError::DailyLimit(_) => "daily",
+                SendError::TooManyLogins(_) => "logins",
+                SendError::Permanent(_) => "permanent",
+                SendError::Transient(_) => "transient",
+            };
+            assert_eq!(got, *want, "{code:?} {text}");
         }
     }
 }

@@ -6,6 +6,7 @@ mod digest;
 mod health;
 pub mod metrics;
 mod notices;
+mod outbox;
 pub mod register;
 mod schema;
 
@@ -413,29 +414,7 @@ impl Store {
         now: DateTime<Utc>,
         lease: DateTime<Utc>,
     ) -> Result<Option<OutboxRow>> {
-        Ok(self
-            .conn
-            .query_row(
-                "UPDATE outbox SET next_attempt_at = ?2
-                 WHERE id = (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1
-                             ORDER BY next_attempt_at, id LIMIT 1)
-                 RETURNING id, message_id, complaint_id, purpose, mail_from, rcpt_to, raw, attempts",
-                [to_db(now), to_db(lease)],
-                |r| {
-                    let rcpt: String = r.get(5)?;
-                    Ok(OutboxRow {
-                        id: r.get(0)?,
-                        message_id: r.get(1)?,
-                        complaint_id: r.get(2)?,
-                        purpose: r.get(3)?,
-                        mail_from: r.get(4)?,
-                        rcpt_to: rcpt.split(',').map(str::to_string).collect(),
-                        raw: r.get(6)?,
-                        attempts: r.get(7)?,
-                    })
-                },
-            )
-            .optional()?)
+        self.claim_next_mail(now, lease, crate::outbox::Priority::Staff)
     }
 
     /// When the earliest pending mail is due, so the worker can sleep until then.
@@ -881,8 +860,11 @@ fn wib(db: &str) -> String {
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    let version = usize::try_from(version).unwrap_or(0);
+    let read = |c: &Connection| -> Result<usize> {
+        let v: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        Ok(usize::try_from(v).unwrap_or(0))
+    };
+    let version = read(conn)?;
     if version > schema::MIGRATIONS.len() {
         anyhow::bail!(
             "the database was written by a newer pengaduan (schema {version}, this one knows {}); \
@@ -890,13 +872,20 @@ fn migrate(conn: &mut Connection) -> Result<()> {
             schema::MIGRATIONS.len()
         );
     }
+    if version == schema::MIGRATIONS.len() {
+        return Ok(());
+    }
+    // Read again inside a write transaction: two processes opening a new database at once
+    // (the daemon starting, `check` or a test reading it) otherwise both saw version 0, and
+    // the second failed on "table complaints already exists".
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version = read(&tx)?;
     for (i, step) in schema::MIGRATIONS.iter().enumerate().skip(version) {
-        let tx = conn.transaction()?;
         tx.execute_batch(step)
             .with_context(|| format!("database migration {} failed", i + 1))?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        tx.commit()?;
     }
+    tx.commit()?;
     Ok(())
 }
 

@@ -176,4 +176,16 @@ CREATE INDEX messages_flagged ON messages (received_at)
     WHERE (class IN ('unreadable', 'curiga') OR problems IS NOT NULL
     OR (class = 'complaint' AND reason IS NOT NULL));
 "#,
+    r#"
+-- Gmail's limits (issue 12): the outbox counts the mail it sent in the last 24 hours before
+-- each send, and the watcher the bytes it downloaded, per hour, over the same window.
+CREATE INDEX outbox_sent ON outbox (sent_at) WHERE status = 'sent';
+-- The next mail by priority (`outbox::priority_sql()`, the same expression word for word, or
+-- SQLite will not use it): one index step, not a sort of every pending mail per send.
+CREATE INDEX outbox_priority ON outbox (status, (CASE purpose WHEN 'health' THEN 0 WHEN 'outbox_alert' THEN 0 WHEN 'ack' THEN 1 WHEN 'answer' THEN 1 WHEN 'referred_notice' THEN 1 WHEN 'referral' THEN 1 ELSE 2 END), next_attempt_at);
+CREATE TABLE imap_download (
+    hour  TEXT PRIMARY KEY,
+    bytes INTEGER NOT NULL
+);
+"#,
 ];

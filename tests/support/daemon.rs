@@ -17,6 +17,9 @@ pub struct Daemon {
     child: Option<Child>,
 }
 
+/// `[smtp] daily_limit` of a lab daemon: far above any test's volume.
+pub const LAB_DAILY_LIMIT: u32 = 1_000_000;
+
 pub struct Options {
     pub imap_security: &'static str,
     pub smtp_security: &'static str,
@@ -76,6 +79,8 @@ security = "{smtp_security}"
 username = "{PUSKESMAS}"
 password_env = "LAB_SMTP_PASSWORD"
 ca_file = "{ca}"
+# The lab is not Gmail: crash tests and benches send thousands of mails in minutes.
+daily_limit = {LAB_DAILY_LIMIT}
 [storage]
 database = "{db}"
 [calendar]

@@ -1351,3 +1351,163 @@ impl Lab {
         }
     }
 }
+
+// ---- Gmail's IMAP answers (tests/gmail_limits.rs) ---------------------------------------
+
+/// A loopback proxy in front of the real Dovecot that answers chosen client commands the
+/// way Gmail does (`[OVERQUOTA]`, `[ALERT] Too many simultaneous connections`,
+/// `[AUTHENTICATIONFAILED]`) and passes everything else through unchanged. Clients speak
+/// plain IMAP to it (`security = "plain"`, `127.0.0.1:port`); it speaks plain IMAP to a
+/// Dovecot listener on 127.0.0.1, where Dovecot allows LOGIN without TLS.
+pub struct ImapProxy {
+    pub port: u16,
+    rules: std::sync::Arc<Mutex<Vec<ProxyRule>>>,
+}
+
+/// A client command whose line contains `pattern` (case-insensitive, after the tag) gets
+/// `replies[0]`, then `replies[1]`, …, the last one for ever; it never reaches Dovecot.
+struct ProxyRule {
+    pattern: String,
+    replies: Vec<String>,
+    used: usize,
+}
+
+impl ImapProxy {
+    /// Replaces the rules: `(pattern, replies)`, each reply an untagged-free response such
+    /// as `"NO [OVERQUOTA] Account exceeded command or bandwidth limits. (Failure)"` (the
+    /// proxy puts the command's tag in front). An empty list passes everything.
+    pub fn set_rules(&self, rules: &[(&str, &[&str])]) {
+        *self.rules.lock().unwrap() = rules
+            .iter()
+            .map(|(pattern, replies)| ProxyRule {
+                pattern: pattern.to_uppercase(),
+                replies: replies.iter().map(|r| r.to_string()).collect(),
+                used: 0,
+            })
+            .collect();
+    }
+}
+
+impl Lab {
+    /// Starts an [`ImapProxy`] with `rules` (see [`ImapProxy::set_rules`]). The first call
+    /// adds the plain 127.0.0.1 listener to Dovecot and restarts it (mail is kept).
+    pub fn imap_proxy(&self, rules: &[(&str, &[&str])]) -> ImapProxy {
+        let upstream = self.plain_loopback_imap();
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
+        let proxy = ImapProxy {
+            port: listener.local_addr().unwrap().port(),
+            rules: Default::default(),
+        };
+        proxy.set_rules(rules);
+        let rules = proxy.rules.clone();
+        // The thread ends with the test process; each connection ends with its client.
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let rules = rules.clone();
+                std::thread::spawn(move || proxy_connection(client, upstream, &rules));
+            }
+        });
+        proxy
+    }
+
+    /// The port of a plain IMAP listener on 127.0.0.1, added on first use.
+    fn plain_loopback_imap(&self) -> u16 {
+        let path = self.dir.join("dovecot.conf");
+        let conf = fs::read_to_string(&path).unwrap();
+        if let Some(port) = conf
+            .split("inet_listener imap_proxied {")
+            .nth(1)
+            .and_then(|rest| rest.split("port = ").nth(1))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|p| p.parse().ok())
+        {
+            return port;
+        }
+        let port = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let conf = conf.replacen(
+            "service imap-login {\n",
+            &format!(
+                "service imap-login {{\n  inet_listener imap_proxied {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n"
+            ),
+            1,
+        );
+        fs::write(&path, conf).unwrap();
+        self.stop_imap();
+        self.start_imap();
+        let deadline = Instant::now() + START_TIMEOUT;
+        while banner(([127, 0, 0, 1], port)).is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "mail lab: dovecot does not listen on 127.0.0.1:{port}\n{}",
+                self.logs_tail()
+            );
+            sleep(Duration::from_millis(20));
+        }
+        port
+    }
+}
+
+fn proxy_connection(client: TcpStream, upstream: u16, rules: &Mutex<Vec<ProxyRule>>) {
+    let Ok(server) = TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], upstream))) else {
+        return;
+    };
+    let (to_client, mut from_server) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+    // Server to client: unchanged. The proxy's own replies go through the same locked
+    // writer, so they never land inside one of the server's writes.
+    let replies = std::sync::Arc::new(Mutex::new(client.try_clone().unwrap()));
+    let writer = replies.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            match std::io::Read::read(&mut from_server, &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if writer.lock().unwrap().write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = to_client.shutdown(Shutdown::Both);
+    });
+    let mut to_server = server;
+    let mut lines = BufReader::new(client);
+    loop {
+        let mut line = Vec::new();
+        match lines.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let text = String::from_utf8_lossy(&line).to_uppercase();
+        let (tag, command) = text.split_once(' ').unwrap_or(("", ""));
+        let made_up = rules
+            .lock()
+            .unwrap()
+            .iter_mut()
+            .find(|r| command.contains(&r.pattern))
+            .map(|r| {
+                let reply = r.replies[r.used.min(r.replies.len() - 1)].clone();
+                r.used += 1;
+                reply
+            });
+        let ok = match made_up {
+            Some(reply) => {
+                let tag = String::from_utf8_lossy(&line[..tag.len()]).into_owned();
+                replies
+                    .lock()
+                    .unwrap()
+                    .write_all(format!("{tag} {reply}\r\n").as_bytes())
+                    .is_ok()
+            }
+            None => to_server.write_all(&line).is_ok(),
+        };
+        if !ok {
+            break;
+        }
+    }
+    let _ = to_server.shutdown(Shutdown::Both);
+}
