@@ -189,6 +189,12 @@ async fn log_in(b: &Browser, url: &str, name: &str, password: &str) {
         .click()
         .await
         .unwrap();
+    // Logged in once the menu shows (a navigation started before would cancel the login).
+    b.client
+        .wait()
+        .for_element(Locator::Css("nav a[href='/laporan']"))
+        .await
+        .unwrap();
 }
 
 #[test]
