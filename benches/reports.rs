@@ -135,7 +135,18 @@ fn generate_all(db: &Path, calendar: &Calendar, months: &[(i32, u32, usize)]) ->
     for &(y, m, n) in months {
         let days = Period::month(y, m).map_or(28, |p| (p.to - p.from).num_days() + 1);
         // Ticket years restart their numbers; one sequence over the run keeps them unique.
-        generate::complaints(&mut conn, calendar, y, seq, wib(y, m, 1), days, n, &mut rng);
+        generate::complaints(
+            &mut conn,
+            calendar,
+            &generate::Batch {
+                year: y,
+                first_seq: seq,
+                start: wib(y, m, 1),
+                days,
+                n,
+            },
+            &mut rng,
+        );
         seq += n as u32;
     }
     months.iter().map(|(_, _, n)| n).sum()
@@ -168,6 +179,8 @@ fn lib(
 }
 
 /// Runs `pengaduan ARGS OUT` and returns its wall time and peak RSS (kB, from wait4).
+// The child is reaped by wait4 (std's wait gives no rusage), which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 fn process(config: &Path, args: &[&str], out: &Path) -> (Duration, i64) {
     let started = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_pengaduan"))

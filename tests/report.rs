@@ -32,11 +32,13 @@ fn a_year(db: &Path, calendar: &Calendar) -> usize {
         generate::complaints(
             &mut conn,
             calendar,
-            y,
-            seq,
-            wib(y, month, 1),
-            28,
-            10,
+            &generate::Batch {
+                year: y,
+                first_seq: seq,
+                start: wib(y, month, 1),
+                days: 28,
+                n: 10,
+            },
             &mut rng,
         );
         seq += 10;
@@ -44,11 +46,13 @@ fn a_year(db: &Path, calendar: &Calendar) -> usize {
     generate::complaints(
         &mut conn,
         calendar,
-        2026,
-        seq,
-        wib(2026, 10, 1),
-        31,
-        200,
+        &generate::Batch {
+            year: 2026,
+            first_seq: seq,
+            start: wib(2026, 10, 1),
+            days: 31,
+            n: 200,
+        },
         &mut rng,
     )
 }

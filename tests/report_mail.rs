@@ -58,11 +58,13 @@ fn world(dir: &Path, extra: &str) -> (Arc<Pipeline>, SharedStore) {
         generate::complaints(
             &mut conn,
             &p.calendar,
-            *y,
-            first,
-            wib(*y, *m, 1, 0),
-            28,
-            20,
+            &generate::Batch {
+                year: *y,
+                first_seq: first,
+                start: wib(*y, *m, 1, 0),
+                days: 28,
+                n: 20,
+            },
             &mut rng,
         );
     }

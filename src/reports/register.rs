@@ -563,65 +563,58 @@ pub(crate) mod tests {
         let f = facts(1);
         let r = f.received_at;
         let as_of = r + Duration::days(30);
-        // (ack, review, answer, status, kind) -> words
-        let cases: Vec<(Option<i64>, Option<i64>, Option<i64>, Status, Kind, &str)> = vec![
+        // (hours to ack, review, answer; status, kind) -> words
+        type Case = ([Option<i64>; 3], Status, Kind, &'static str);
+        let cases: Vec<Case> = vec![
             (
-                Some(1),
-                Some(48),
-                Some(24 * 10),
+                [Some(1), Some(48), Some(240)],
                 Status::Answered,
                 Kind::Pengaduan,
                 "ya / ya / ya",
             ),
             (
-                Some(25),
-                Some(73),
-                Some(24 * 17),
+                [Some(25), Some(73), Some(408)],
                 Status::Answered,
                 Kind::Pengaduan,
                 "tidak / tidak / tidak",
             ),
             (
-                None,
-                None,
-                None,
+                [None, None, None],
                 Status::Received,
                 Kind::Pengaduan,
                 "tidak / tidak / tidak",
             ),
             (
-                Some(1),
-                None,
-                None,
+                [None, None, None],
+                Status::Received,
+                Kind::Saran,
+                "tidak / tidak / tidak",
+            ),
+            (
+                [Some(1), None, None],
                 Status::ClosedSatisfied,
                 Kind::Apresiasi,
                 "ya / - / -",
             ),
             (
-                Some(1),
-                None,
-                None,
+                [Some(1), None, None],
                 Status::Acknowledged,
                 Kind::Apresiasi,
                 "ya / tidak / tidak",
             ),
         ];
-        for (ack, review, answer, status, kind, want) in cases {
-            let h = |x: Option<i64>| x.map(|x| r + Duration::hours(x));
+        for (hours, status, kind, want) in cases {
+            let [ack, review, answer] = hours.map(|x| x.map(|x| r + Duration::hours(x)));
             let g = Facts {
-                ack_sent_at: h(ack),
-                reviewed_at: h(review),
-                answered_at: h(answer),
+                ack_sent_at: ack,
+                reviewed_at: review,
+                answered_at: answer,
                 status,
                 kind,
                 ..f.clone()
             };
             let row = &build(&[g], &period(), &calendar(), as_of)[0];
-            assert_eq!(
-                row.on_time_text(),
-                want,
-                "{ack:?} {review:?} {answer:?} {status:?}"
-            );
+            assert_eq!(row.on_time_text(), want, "{hours:?} {status:?} {kind:?}");
         }
         // Before the deadlines nothing is late yet.
         let early = Facts {
@@ -629,7 +622,7 @@ pub(crate) mod tests {
             ..f.clone()
         };
         let row = &build(
-            &[early.clone()],
+            std::slice::from_ref(&early),
             &period(),
             &calendar(),
             r + Duration::hours(2),

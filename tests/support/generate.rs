@@ -49,18 +49,25 @@ impl Rng {
     }
 }
 
-/// Inserts `n` complaints received in `[start, start + days)` (ticket numbers from
-/// `first_seq` in `year`), in one transaction. Returns how many were referred.
-pub fn complaints(
-    conn: &mut Connection,
-    calendar: &Calendar,
-    year: i32,
-    first_seq: u32,
-    start: DateTime<Utc>,
-    days: i64,
-    n: usize,
-    rng: &mut Rng,
-) -> usize {
+/// `n` complaints received in `[start, start + days)`, ticket numbers from `first_seq`
+/// in `year`.
+pub struct Batch {
+    pub year: i32,
+    pub first_seq: u32,
+    pub start: DateTime<Utc>,
+    pub days: i64,
+    pub n: usize,
+}
+
+/// Inserts a batch in one transaction. Returns how many were referred.
+pub fn complaints(conn: &mut Connection, calendar: &Calendar, b: &Batch, rng: &mut Rng) -> usize {
+    let Batch {
+        year,
+        first_seq,
+        start,
+        days,
+        n,
+    } = *b;
     let tx = conn.transaction().unwrap();
     let mut referred = 0;
     {
