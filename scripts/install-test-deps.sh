@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the test mail lab (tests/support/lab.rs) needs on a Debian machine:
 # Dovecot (IMAP + LMTP), Postfix and the openssl CLI; and for the dashboard's browser
-# tests (tests/support/browser.rs) Chromium with its WebDriver, chromedriver. Idempotent: returns at once
+# tests (tests/support/browser.rs) Chromium with its WebDriver, chromedriver; for the
+# register test (tests/register.rs) LibreOffice Calc without its GUI. Idempotent: returns at once
 # when everything is already installed.
 #
 # The lab runs its own Dovecot and Postfix instances from generated configuration on
@@ -11,7 +12,9 @@
 set -euo pipefail
 
 PACKAGES=(dovecot-core dovecot-imapd dovecot-lmtpd postfix openssl ca-certificates
-          chromium chromium-driver)
+          chromium chromium-driver
+          # The register test opens the .xlsx in a real spreadsheet (soffice --headless).
+          libreoffice-calc-nogui)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -37,7 +40,7 @@ echo "postfix postfix/main_mailer_type select No configuration" | "${SUDO[@]}" d
     apt-get install -y --no-install-recommends "${missing[@]}"
 
 for b in /usr/sbin/dovecot /usr/bin/doveadm /usr/sbin/postfix /usr/bin/openssl \
-         /usr/bin/chromium /usr/bin/chromedriver; do
+         /usr/bin/chromium /usr/bin/chromedriver /usr/bin/soffice; do
     if [ ! -x "$b" ]; then
         echo "install-test-deps: $b still missing after install" >&2
         exit 1

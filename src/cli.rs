@@ -91,6 +91,34 @@ pub enum Command {
         #[arg(long, required_if_eq("yes", "true"))]
         by: Option<String>,
     },
+    /// The complaint register (buku register) of a month or of a span of days, every
+    /// channel, as an .xlsx workbook or CSV: --month 2026-11, or --from and --to.
+    Register {
+        /// The month (WIB), e.g. 2026-11.
+        #[arg(long, value_name = "YYYY-MM", required_unless_present = "from", conflicts_with_all = ["from", "to"])]
+        month: Option<String>,
+        /// First day (WIB), e.g. 2026-11-01; needs --to.
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date, requires = "to")]
+        from: Option<NaiveDate>,
+        /// Last day, included.
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date, requires = "from")]
+        to: Option<NaiveDate>,
+        /// xlsx or csv.
+        #[arg(long, default_value = "xlsx")]
+        format: crate::reports::sheet::SheetFormat,
+        /// Where to write it; default register-PERIOD.xlsx in the current folder.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// The monthly report on complaint handling as a printable HTML page (A4).
+    Report {
+        /// The month (WIB), e.g. 2026-11.
+        #[arg(long, value_name = "YYYY-MM")]
+        month: String,
+        /// Where to write it; default laporan-YYYY-MM.html in the current folder.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Staff accounts of the web dashboard.
     Users {
         #[command(subcommand)]

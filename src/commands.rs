@@ -51,6 +51,22 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
             println!("Cadangan basis data tersimpan di {}.", file.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Register {
+            month,
+            from,
+            to,
+            format,
+            out,
+        } => crate::cli_reports::register(
+            &Config::load(&cli.config)?,
+            month.as_deref(),
+            from.zip(to),
+            format,
+            out,
+        ),
+        Command::Report { month, out } => {
+            crate::cli_reports::report(&Config::load(&cli.config)?, &month, out)
+        }
         Command::Users { command } => {
             crate::users::execute(&Config::load(&cli.config)?, command).await
         }

@@ -164,6 +164,11 @@ pub struct Schedule {
     pub digest: Option<String>,
     pub deadline_check: Option<String>,
     pub health_check: Option<String>,
+    /// Checks whether last month's report is due (first working day of the month, or
+    /// later when that run was missed) and queues it once.
+    pub monthly_report: Option<String>,
+    /// The monthly report also goes to `recipients.dinas_kesehatan`.
+    pub monthly_report_to_dinas: bool,
 }
 
 /// When reminders, escalations and the mailbox health alert fire.
@@ -582,6 +587,10 @@ struct RawSchedule {
     deadline_check: String,
     #[serde(default = "default_health_cron")]
     health_check: String,
+    #[serde(default = "default_monthly_report_cron")]
+    monthly_report: String,
+    #[serde(default)]
+    monthly_report_to_dinas: bool,
 }
 
 #[derive(Deserialize)]
@@ -669,6 +678,9 @@ fn default_deadline_cron() -> String {
 }
 fn default_health_cron() -> String {
     "0 */5 * * * *".into()
+}
+fn default_monthly_report_cron() -> String {
+    "0 0 7 * * *".into()
 }
 
 /// An empty string disables the job; anything else must parse as the scheduler parses it.
@@ -1097,6 +1109,8 @@ impl Config {
             digest: default_digest_cron(),
             deadline_check: default_deadline_cron(),
             health_check: default_health_cron(),
+            monthly_report: default_monthly_report_cron(),
+            monthly_report_to_dinas: false,
         });
         let schedule = Schedule {
             digest: check_cron("schedule.digest", raw_schedule.digest).map_err(&err)?,
@@ -1104,6 +1118,9 @@ impl Config {
                 .map_err(&err)?,
             health_check: check_cron("schedule.health_check", raw_schedule.health_check)
                 .map_err(&err)?,
+            monthly_report: check_cron("schedule.monthly_report", raw_schedule.monthly_report)
+                .map_err(&err)?,
+            monthly_report_to_dinas: raw_schedule.monthly_report_to_dinas,
         };
         let alerts = raw.alerts.unwrap_or_default().parse().map_err(&err)?;
 

@@ -70,6 +70,25 @@ pub async fn health_once(
         .is_some())
 }
 
+/// Queues last month's report (`app::report::queue_monthly`) when it is due and not yet
+/// queued: from the first working day of the month on, exactly once per month.
+pub async fn monthly_report_once(
+    pipeline: &Arc<Pipeline>,
+    store: &SharedStore,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let p = pipeline.clone();
+    let queued = store
+        .run(move |s| {
+            crate::app::report::queue_monthly(&p.config, &p.calendar, &p.templates, s, now)
+        })
+        .await?;
+    if let Some(key) = &queued {
+        tracing::info!(%key, "monthly report queued");
+    }
+    Ok(queued.is_some())
+}
+
 /// True when the digest's schedule had a run earlier today (WIB) that no digest covers:
 /// the daemon was down at that time. Earlier days are not caught up one by one; the next
 /// digest reports everything since the last one.
@@ -116,6 +135,11 @@ pub async fn catch_up(
             queued += usize::from(digest_once(pipeline, store, now).await?);
         }
     }
+    // Idempotent and due all month from its first working day: a report missed while the
+    // daemon was down goes out now.
+    if schedule.monthly_report.is_some() {
+        queued += usize::from(monthly_report_once(pipeline, store, now).await?);
+    }
     Ok(queued)
 }
 
@@ -147,7 +171,7 @@ pub async fn start(ctx: JobContext) -> Result<JobScheduler> {
             "schedule.digest is set but recipients.tim_pengaduan is empty: no digest will be sent"
         );
     }
-    let jobs: [(&str, &Option<String>, Runner); 3] = [
+    let jobs: [(&str, &Option<String>, Runner); 4] = [
         (
             "schedule.deadline_check",
             &schedule.deadline_check,
@@ -179,6 +203,18 @@ pub async fn start(ctx: JobContext) -> Result<JobScheduler> {
                 report("health check", r, &c)
             })
         }),
+        (
+            "schedule.monthly_report",
+            &schedule.monthly_report,
+            |c, now| {
+                Box::pin(async move {
+                    let r = monthly_report_once(&c.pipeline, &c.store, now)
+                        .await
+                        .map(usize::from);
+                    report("monthly report", r, &c)
+                })
+            },
+        ),
     ];
     for (key, cron, runner) in jobs {
         let Some(cron) = cron else { continue };

@@ -40,6 +40,7 @@ pub const MAIL: &[&str] = &[
     "mail/notice",
     "mail/referral",
     "mail/referred",
+    "mail/report",
 ];
 
 impl Templates {

@@ -5,3 +5,5 @@
 pub mod accounts;
 pub mod board;
 pub mod retention;
+pub mod register;
+pub mod report;

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
-use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::Message;
 use serde::Serialize;
@@ -133,11 +133,30 @@ pub struct MailSpec<'a> {
     pub thread: Option<&'a ThreadOf<'a>>,
 }
 
+/// A file sent with a mail (the monthly report's register workbook).
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
 /// Renders the templates and builds the whole message.
 pub fn render(
     templates: &Templates,
     env: &MailSpec<'_>,
     ctx: &impl Serialize,
+    now: DateTime<Utc>,
+) -> Result<OutgoingMail> {
+    render_with(templates, env, ctx, &[], now)
+}
+
+/// As [`render`], with files attached: the text and HTML alternatives become the first
+/// part of a multipart/mixed body, each file a part after it (RFC 2046 section 5.1.3).
+pub fn render_with(
+    templates: &Templates,
+    env: &MailSpec<'_>,
+    ctx: &impl Serialize,
+    attachments: &[Attachment],
     now: DateTime<Utc>,
 ) -> Result<OutgoingMail> {
     let base = env.template;
@@ -195,8 +214,19 @@ pub fn render(
         // lettre's `.references()` replaces, so pass the whole list at once.
         builder = builder.in_reply_to(parent).references(refs.join(" "));
     }
+    let mut body = MultiPart::alternative_plain_html(text, html);
+    if !attachments.is_empty() {
+        body = MultiPart::mixed().multipart(body);
+        for a in attachments {
+            let kind = ContentType::parse(a.content_type)
+                .with_context(|| format!("bad content type {:?}", a.content_type))?;
+            body = body.singlepart(
+                lettre::message::Attachment::new(one_line(&a.filename)).body(a.body.clone(), kind),
+            );
+        }
+    }
     let message = builder
-        .multipart(MultiPart::alternative_plain_html(text, html))
+        .multipart(body)
         .context("cannot build the outgoing message")?;
 
     Ok(OutgoingMail {

@@ -1,4 +1,9 @@
-//! PURE builders of what people read from the register: values in, a view model out, no
-//! database and no clock.
+//! PURE builders of what people read and print from the register: the public board, the
+//! register of a period, its file formats, the monthly report and its charts. No I/O and
+//! no clock: facts and `as_of` in, a view model out.
 
 pub mod board;
+pub mod chart;
+pub mod register;
+pub mod report;
+pub mod sheet;

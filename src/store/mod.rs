@@ -9,6 +9,7 @@ pub mod metrics;
 mod notices;
 mod outbox;
 pub mod retention;
+pub mod register;
 mod schema;
 
 pub use backup::restore;

@@ -7,6 +7,7 @@ mod auth;
 mod board;
 mod ops;
 mod pages;
+mod reports;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -42,6 +43,8 @@ pub struct WebApp {
     pub contact: String,
     /// As `health::decide` uses it: the mailbox counts as silent after this long.
     pub mailbox_silent_after: chrono::Duration,
+    /// For the register's and the report's working-day figures.
+    pub calendar: crate::calendar::Calendar,
 }
 
 impl WebApp {
@@ -66,6 +69,7 @@ impl WebApp {
             mailbox_silent_after: chrono::Duration::minutes(
                 config.alerts.mailbox_silent_minutes.into(),
             ),
+            calendar: crate::commands::load_pipeline(config)?.calendar,
         })
     }
 }
@@ -136,6 +140,10 @@ pub fn routes() -> Vec<Route> {
         Route::new("/papan/kelola/pratinjau", Staff).post(board::pratinjau),
         Route::new("/papan/kelola/umumkan", Staff).post(board::umumkan),
         Route::new("/papan/kelola/cabut", Staff).post(board::cabut),
+        Route::new("/register", Staff).get(reports::register_page),
+        Route::new("/register/unduh", Staff).get(reports::register_download),
+        Route::new("/laporan", Staff).get(reports::report_page),
+        Route::new("/laporan/cetak", Staff).get(reports::report_print),
     ]
 }
 

@@ -1,0 +1,107 @@
+//! The register's SQL: the facts of every complaint received in a span of time, from every
+//! channel, with what the events say was done when. One query; `reports::register` turns
+//! the facts into rows.
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection};
+
+use super::{Store, Tx};
+use crate::clock::{from_db, to_db};
+use crate::reports::register::Facts;
+
+/// The body is only summarised in the register; reading a few hundred characters keeps a
+/// year of long mails out of memory.
+const BODY_CHARS: usize = 400;
+
+impl Store {
+    /// Complaints received in `[start, end)`, oldest first.
+    pub fn register_facts(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Vec<Facts>> {
+        register_facts(&self.conn, start, end)
+    }
+}
+
+impl Tx<'_> {
+    pub fn register_facts(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Vec<Facts>> {
+        register_facts(&self.tx, start, end)
+    }
+}
+
+fn register_facts(
+    conn: &Connection,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Vec<Facts>> {
+    // A search of complaints_received; the two event times come from events_complaint.
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT c.ticket, c.status, c.kind, c.channel, c.unit, c.complainant_name,
+                c.complainant_address, c.phones, c.complainant_email, c.subject,
+                substr(c.body, 1, {BODY_CHARS}), c.received_at, c.ack_due, c.review_due,
+                c.answer_due, c.ack_sent_at, c.plan,
+                -- The first review, not the last revision of the plan.
+                coalesce((SELECT min(e.at) FROM events e
+                           WHERE e.complaint_id = c.id AND e.kind = 'plan'), c.reviewed_at),
+                c.answer, c.answered_at,
+                (SELECT min(e.at) FROM events e
+                  WHERE e.complaint_id = c.id AND e.kind = 'status:referred')
+           FROM complaints c
+          WHERE c.received_at >= ?1 AND c.received_at < ?2
+          ORDER BY c.received_at, c.ticket"
+    ))?;
+    let rows = stmt.query_map(params![to_db(start), to_db(end)], |r| {
+        let text = |i: usize| r.get::<_, String>(i);
+        let opt = |i: usize| r.get::<_, Option<String>>(i);
+        Ok((
+            [text(0)?, text(1)?, text(2)?, text(3)?],
+            [opt(4)?, opt(5)?, opt(6)?],
+            text(7)?,
+            opt(8)?,
+            [text(9)?, text(10)?],
+            [text(11)?, text(12)?, text(13)?, text(14)?],
+            [opt(15)?, opt(16)?, opt(17)?, opt(18)?, opt(19)?, opt(20)?],
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (
+            [ticket, status, kind, channel],
+            [unit, name, address],
+            phones,
+            email,
+            [subject, body],
+            times,
+            later,
+        ) = row?;
+        let at = |s: &str| from_db(s).with_context(|| format!("{ticket}: bad timestamp {s:?}"));
+        let maybe = |s: &Option<String>| s.as_deref().and_then(from_db);
+        let [ack_sent, plan, reviewed, answer, answered, referred] = later;
+        out.push(Facts {
+            status: status
+                .parse()
+                .with_context(|| format!("{ticket}: status"))?,
+            kind: kind.parse().with_context(|| format!("{ticket}: kind"))?,
+            channel: channel
+                .parse()
+                .with_context(|| format!("{ticket}: channel"))?,
+            unit,
+            name,
+            address,
+            phones: serde_json::from_str(&phones).unwrap_or_default(),
+            email,
+            subject,
+            body,
+            received_at: at(&times[0])?,
+            ack_due: at(&times[1])?,
+            review_due: at(&times[2])?,
+            answer_due: at(&times[3])?,
+            ack_sent_at: maybe(&ack_sent),
+            plan,
+            reviewed_at: maybe(&reviewed),
+            answer,
+            answered_at: maybe(&answered),
+            referred_at: maybe(&referred),
+            ticket,
+        });
+    }
+    Ok(out)
+}
