@@ -3,3 +3,10 @@
 //! (a message for the CLI, a status code for the web).
 
 pub mod accounts;
+pub mod actions;
+pub mod intake;
+pub mod pipeline;
+pub mod views;
+
+pub use actions::ActionError;
+pub use pipeline::{load_pipeline, Pipeline};
