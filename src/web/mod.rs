@@ -39,6 +39,8 @@ pub struct WebApp {
     pub puskesmas: String,
     /// As `health::decide` uses it: the mailbox counts as silent after this long.
     pub mailbox_silent_after: chrono::Duration,
+    /// The units of `[units]`, for the register's filter.
+    pub units: Vec<String>,
 }
 
 impl WebApp {
@@ -62,6 +64,7 @@ impl WebApp {
             mailbox_silent_after: chrono::Duration::minutes(
                 config.alerts.mailbox_silent_minutes.into(),
             ),
+            units: config.units.iter().map(|(u, _)| u.clone()).collect(),
         })
     }
 }
