@@ -265,3 +265,47 @@ mod tests {
         }
     }
 }
+
+/// What the complaint page shows: the register row, the case file (every message in and
+/// out, as text: HTML mail was reduced to text when it arrived), the review plan and the
+/// answer, and the audit trail.
+#[derive(Serialize)]
+pub struct ComplaintPage {
+    #[serde(flatten)]
+    pub detail: ComplaintDetail,
+    pub thread: Vec<crate::store::CaseMessage>,
+    pub body: String,
+    pub address: Option<String>,
+    pub plan: Option<String>,
+    pub answer: Option<String>,
+    /// The next deadline (RFC 3339, WIB) and how it stands at `now`.
+    pub due: Option<String>,
+    pub urgency: Option<Urgency>,
+}
+
+pub fn complaint_page(
+    store: &mut Store,
+    ticket: &Ticket,
+    now: DateTime<Utc>,
+) -> Result<ComplaintPage, ActionError> {
+    let detail = complaint_detail(store, ticket)?;
+    let tx = store.transaction()?;
+    let case = tx
+        .case(ticket)?
+        .ok_or_else(|| ActionError::NotFound(format!("Tiket {ticket} tidak ditemukan.")))?;
+    let thread = tx.case_messages(case.id)?;
+    let next = match time(&detail.complaint.review_due) {
+        Some(review) => next_deadline(case.status, review, case.answer_due, now),
+        None => None,
+    };
+    Ok(ComplaintPage {
+        thread,
+        body: case.body,
+        address: case.complainant_address,
+        plan: case.plan,
+        answer: case.answer,
+        due: next.map(|(d, _)| to_wib_rfc3339(d)),
+        urgency: next.map(|(_, u)| u),
+        detail,
+    })
+}

@@ -4,6 +4,7 @@
 //! says who may open it, so tests can walk the whole table.
 
 mod auth;
+mod complaint;
 mod ops;
 mod pages;
 
@@ -41,6 +42,8 @@ pub struct WebApp {
     pub mailbox_silent_after: chrono::Duration,
     /// The units of `[units]`, for the register's filter.
     pub units: Vec<String>,
+    /// What the staff actions need (config, calendar, templates of the mails).
+    pub pipeline: Arc<crate::app::Pipeline>,
 }
 
 impl WebApp {
@@ -65,6 +68,7 @@ impl WebApp {
                 config.alerts.mailbox_silent_minutes.into(),
             ),
             units: config.units.iter().map(|(u, _)| u.clone()).collect(),
+            pipeline: Arc::new(crate::app::load_pipeline(config)?),
         })
     }
 }
@@ -129,6 +133,10 @@ pub fn routes() -> Vec<Route> {
             .get(pages::accounts)
             .post(pages::add_account),
         Route::new("/akun/nonaktifkan", Staff).post(pages::disable_account),
+        Route::new("/pengaduan/{ticket}", Staff).get(complaint::show),
+        Route::new("/pengaduan/{ticket}/telaah", Staff).post(complaint::review),
+        Route::new("/pengaduan/{ticket}/jawab", Staff).post(complaint::answer),
+        Route::new("/pengaduan/{ticket}/tutup", Staff).post(complaint::close),
     ]
 }
 

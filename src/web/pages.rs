@@ -34,7 +34,7 @@ struct StaffView<'a> {
     is_admin: bool,
 }
 
-fn render<T: Serialize>(
+pub(super) fn render<T: Serialize>(
     app: &WebApp,
     status: StatusCode,
     template: &str,

@@ -1,0 +1,224 @@
+//! Satu pengaduan (`/pengaduan/{ticket}`) and its forms: the review plan, the answer with a
+//! preview of the exact email, closing. Each form calls one `app` action; an
+//! [`ActionError`] comes back as 404, 409 or 422 with its message on the page.
+
+use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+
+use super::auth::{Acting, RequireRole, Reviewing, Staff};
+use super::pages::{render, server_error};
+use super::{State as AppState, WebApp};
+use crate::app::accounts::Session;
+use crate::app::{views, ActionError};
+use crate::domain::Ticket;
+
+fn status_of(e: &ActionError) -> StatusCode {
+    match e {
+        ActionError::NotFound(_) => StatusCode::NOT_FOUND,
+        ActionError::WrongState(_) => StatusCode::CONFLICT,
+        ActionError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        ActionError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The answer as it would be emailed, for the preview.
+#[derive(Serialize, Default)]
+struct Preview {
+    to: Vec<String>,
+    subject: String,
+    text: String,
+    /// The complainant has no email address: the answer is recorded, not emailed.
+    offline: bool,
+}
+
+#[derive(Serialize)]
+struct Screen {
+    #[serde(flatten)]
+    page: views::ComplaintPage,
+    error: Option<String>,
+    /// The answer text being written (kept across the preview).
+    draft: String,
+    preview: Option<Preview>,
+}
+
+fn parse_ticket(s: &str) -> Result<Ticket, ActionError> {
+    s.parse()
+        .map_err(|_| ActionError::NotFound(format!("Tiket {s:?} tidak ditemukan.")))
+}
+
+/// The page, with what an action said (`outcome`) and the draft answer.
+async fn page(
+    app: &WebApp,
+    session: &Session,
+    ticket: &str,
+    outcome: Result<Option<Preview>, ActionError>,
+    draft: String,
+) -> Response {
+    let now = app.clock.now();
+    let loaded = match parse_ticket(ticket) {
+        Ok(t) => app
+            .store
+            .run(move |s| Ok(views::complaint_page(s, &t, now)))
+            .await
+            .unwrap_or_else(|e| Err(ActionError::Store(e))),
+        Err(e) => Err(e),
+    };
+    let page = match loaded {
+        Ok(page) => page,
+        Err(ActionError::Store(e)) => return server_error(&e),
+        Err(e) => {
+            return render(
+                app,
+                status_of(&e),
+                "web/message.html",
+                Some(session),
+                &session.csrf,
+                serde_json::json!({ "title": "Tidak ditemukan", "message": e.to_string() }),
+            )
+        }
+    };
+    let (status, error, preview) = match outcome {
+        Ok(preview) => (StatusCode::OK, None, preview),
+        Err(ActionError::Store(e)) => return server_error(&e),
+        Err(e) => (status_of(&e), Some(e.to_string()), None),
+    };
+    render(
+        app,
+        status,
+        "web/pengaduan.html",
+        Some(session),
+        &session.csrf,
+        Screen {
+            page,
+            error,
+            draft,
+            preview,
+        },
+    )
+}
+
+pub async fn show(
+    State(app): State<AppState>,
+    Staff(session): Staff,
+    Path(ticket): Path<String>,
+) -> Response {
+    page(&app, &session, &ticket, Ok(None), String::new()).await
+}
+
+/// After a successful action: back to the page (POST/redirect/GET); else the page with
+/// the reason.
+async fn after(
+    app: &WebApp,
+    session: &Session,
+    ticket: &str,
+    done: Result<(), ActionError>,
+    draft: String,
+) -> Response {
+    match done {
+        Ok(()) => Redirect::to(&format!("/pengaduan/{ticket}")).into_response(),
+        Err(e) => page(app, session, ticket, Err(e), draft).await,
+    }
+}
+
+/// Runs one action on the store thread with the ticket parsed and the session's name.
+async fn act<T: Send + 'static>(
+    app: &WebApp,
+    ticket: &str,
+    f: impl FnOnce(
+            &crate::app::Pipeline,
+            &mut crate::store::Store,
+            &Ticket,
+            chrono::DateTime<chrono::Utc>,
+        ) -> Result<T, ActionError>
+        + Send
+        + 'static,
+) -> Result<T, ActionError> {
+    let t = parse_ticket(ticket)?;
+    let pipeline = app.pipeline.clone();
+    let now = app.clock.now();
+    app.store
+        .run(move |s| Ok(f(&pipeline, s, &t, now)))
+        .await
+        .unwrap_or_else(|e| Err(ActionError::Store(e)))
+}
+
+#[derive(Deserialize)]
+pub struct PlanForm {
+    #[serde(default)]
+    plan: String,
+}
+
+pub async fn review(
+    State(app): State<AppState>,
+    RequireRole(session, ..): RequireRole<Reviewing>,
+    Path(ticket): Path<String>,
+    Form(form): Form<PlanForm>,
+) -> Response {
+    let by = session.name.as_str().to_string();
+    let done = act(&app, &ticket, move |p, s, t, now| {
+        p.review(s, t, &form.plan, &by, now)
+    })
+    .await;
+    after(&app, &session, &ticket, done, String::new()).await
+}
+
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    #[serde(default)]
+    text: String,
+    /// Present on the preview's "Kirim" button: send; absent: show the preview.
+    #[serde(default)]
+    send: Option<String>,
+}
+
+pub async fn answer(
+    State(app): State<AppState>,
+    RequireRole(session, ..): RequireRole<Acting>,
+    Path(ticket): Path<String>,
+    Form(form): Form<AnswerForm>,
+) -> Response {
+    let text = form.text.clone();
+    if form.send.is_some() {
+        let by = session.name.as_str().to_string();
+        let done = act(&app, &ticket, move |p, s, t, now| {
+            p.answer(s, t, &text, &by, now).map(|_| ())
+        })
+        .await;
+        return after(&app, &session, &ticket, done, form.text).await;
+    }
+    let limit = app.pipeline.config.limits.max_parse_bytes;
+    let preview = act(&app, &ticket, move |p, s, t, now| {
+        p.preview_answer(s, t, &text, now)
+    })
+    .await
+    .map(|mail| {
+        Some(match mail {
+            Some(mail) => {
+                let shown = crate::mail::parse::parse(&mail.raw, limit);
+                Preview {
+                    to: mail.rcpt_to,
+                    subject: shown.subject,
+                    text: shown.text,
+                    offline: false,
+                }
+            }
+            None => Preview {
+                offline: true,
+                ..Preview::default()
+            },
+        })
+    });
+    page(&app, &session, &ticket, preview, form.text).await
+}
+
+pub async fn close(
+    State(app): State<AppState>,
+    RequireRole(session, ..): RequireRole<Acting>,
+    Path(ticket): Path<String>,
+) -> Response {
+    let by = session.name.as_str().to_string();
+    let done = act(&app, &ticket, move |p, s, t, now| p.close(s, t, &by, now)).await;
+    after(&app, &session, &ticket, done, String::new()).await
+}
