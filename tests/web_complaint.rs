@@ -129,3 +129,40 @@ fn roles_csrf_and_unknown_tickets() {
     assert_eq!(rina.get("/pengaduan/ADU-2026-0999").status, 404);
     assert_eq!(rina.get("/pengaduan/bukan-tiket").status, 404);
 }
+
+#[test]
+fn a_telephone_complaint_entered_by_form_is_in_the_cli_register() {
+    let site = site();
+    let mut c = site.login("rina", PW);
+    let csrf = c.csrf("/catat");
+    let bad = c.post(
+        "/catat",
+        &[("csrf", &csrf), ("channel", "telepon"), ("text", "  ")],
+    );
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    let r = c.post(
+        "/catat",
+        &[
+            ("csrf", &csrf),
+            ("channel", "telepon"),
+            ("name", "Pak Darmo"),
+            ("address", "Dusun Krajan RT 02"),
+            ("phone", "0812-3456-7890"),
+            ("text", "Apotek tutup sebelum jam layanan berakhir."),
+            ("received", "2026-11-23T08:15"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pengaduan"))
+        .arg("--config")
+        .arg(&site.config)
+        .args(["complaints", "list", "--all", "--json"])
+        .output()
+        .unwrap();
+    let list = String::from_utf8(out.stdout).unwrap();
+    assert!(list.contains("Pak Darmo"), "{list}");
+    assert!(list.contains("\"channel\": \"telepon\""), "{list}");
+    // A kepala reads but does not enter complaints.
+    let mut kepala = site.login("kepala", PW);
+    assert_eq!(kepala.get("/catat").status, 403);
+}

@@ -238,7 +238,8 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 3, 12, 3, 0, 0).unwrap();
         let h = chrono::Duration::hours;
         let (review, answer) = (now + h(30), now + h(200));
-        let table: &[(Status, DateTime<Utc>, DateTime<Utc>, Option<Urgency>)] = &[
+        type Row = (Status, DateTime<Utc>, DateTime<Utc>, Option<Urgency>);
+        let table: &[Row] = &[
             (Status::Received, review, answer, Some(Urgency::OnTime)),
             (
                 Status::Acknowledged,

@@ -222,3 +222,126 @@ pub async fn close(
     let done = act(&app, &ticket, move |p, s, t, now| p.close(s, t, &by, now)).await;
     after(&app, &session, &ticket, done, String::new()).await
 }
+
+/// What the manual-entry form holds (also when it is shown again with the reason).
+#[derive(Deserialize, Serialize, Default)]
+pub struct RecordForm {
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    text: String,
+    /// `YYYY-MM-DDTHH:MM` in WIB, as `<input type="datetime-local">` sends it; empty: now.
+    #[serde(default)]
+    received: String,
+}
+
+#[derive(Serialize)]
+struct RecordScreen<'a> {
+    form: &'a RecordForm,
+    channels: Vec<&'static str>,
+    error: Option<String>,
+}
+
+fn record_screen(
+    app: &WebApp,
+    session: &Session,
+    form: &RecordForm,
+    e: Option<ActionError>,
+) -> Response {
+    let status = e.as_ref().map_or(StatusCode::OK, status_of);
+    let channels = crate::domain::Channel::ALL
+        .iter()
+        .filter(|c| **c != crate::domain::Channel::Email)
+        .map(|c| c.as_str())
+        .collect();
+    render(
+        app,
+        status,
+        "web/catat.html",
+        Some(session),
+        &session.csrf,
+        RecordScreen {
+            form,
+            channels,
+            error: e.map(|e| e.to_string()),
+        },
+    )
+}
+
+pub async fn record_form(
+    State(app): State<AppState>,
+    RequireRole(session, ..): RequireRole<Acting>,
+) -> Response {
+    let form = RecordForm {
+        channel: "telepon".into(),
+        ..RecordForm::default()
+    };
+    record_screen(&app, &session, &form, None)
+}
+
+/// Catat pengaduan: a complaint that came by telephone, WhatsApp, the suggestion box, a
+/// letter, in person or SMS enters the register through the same `Pipeline::record` as
+/// `pengaduan complaints record`.
+pub async fn record(
+    State(app): State<AppState>,
+    RequireRole(session, ..): RequireRole<Acting>,
+    Form(form): Form<RecordForm>,
+) -> Response {
+    let now = app.clock.now();
+    let manual = (|| {
+        let channel: crate::domain::Channel = form.channel.parse().map_err(|_| {
+            ActionError::Invalid(format!(
+                "saluran {:?} tidak dikenal; pilih dari daftar",
+                form.channel
+            ))
+        })?;
+        let received_at = match form.received.trim() {
+            "" => now,
+            s => chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
+                .ok()
+                .and_then(|t| t.and_local_timezone(crate::calendar::WIB).single())
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .ok_or_else(|| {
+                    ActionError::Invalid(format!(
+                        "waktu diterima {s:?} tidak dikenali; tulis seperti 2026-11-23T09:30 (WIB)"
+                    ))
+                })?,
+        };
+        let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        Ok::<_, ActionError>(crate::app::actions::ManualComplaint {
+            channel,
+            name: text(&form.name),
+            address: text(&form.address),
+            phone: text(&form.phone),
+            email: None,
+            subject: text(&form.subject),
+            text: form.text.clone(),
+            kind: None,
+            received_at,
+        })
+    })();
+    let manual = match manual {
+        Ok(m) => m,
+        Err(e) => return record_screen(&app, &session, &form, Some(e)),
+    };
+    let by = session.name.as_str().to_string();
+    let pipeline = app.pipeline.clone();
+    let done = app
+        .store
+        .run(move |s| Ok(pipeline.record(s, &manual, &by, now)))
+        .await
+        .unwrap_or_else(|e| Err(ActionError::Store(e)));
+    match done {
+        Ok(ticket) => Redirect::to(&format!("/pengaduan/{ticket}")).into_response(),
+        Err(ActionError::Store(e)) => server_error(&e),
+        Err(e) => record_screen(&app, &session, &form, Some(e)),
+    }
+}

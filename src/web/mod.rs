@@ -133,6 +133,9 @@ pub fn routes() -> Vec<Route> {
             .get(pages::accounts)
             .post(pages::add_account),
         Route::new("/akun/nonaktifkan", Staff).post(pages::disable_account),
+        Route::new("/catat", Staff)
+            .get(complaint::record_form)
+            .post(complaint::record),
         Route::new("/pengaduan/{ticket}", Staff).get(complaint::show),
         Route::new("/pengaduan/{ticket}/telaah", Staff).post(complaint::review),
         Route::new("/pengaduan/{ticket}/jawab", Staff).post(complaint::answer),
