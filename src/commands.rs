@@ -39,7 +39,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
         Command::Flagged { json, command } => {
             flagged(&Config::load(&cli.config)?, json, command, clock.now())
         }
-        Command::Demo { dir } => demo(&dir, &*clock).await,
+        Command::Demo { dir, web } => demo(&dir, web, clock).await,
         Command::Digest { dry_run, send } => {
             digest(&Config::load(&cli.config)?, dry_run, send, clock.now())
         }
@@ -780,15 +780,16 @@ fn flagged(
 
 /// The whole pipeline on bundled sample mail, with no account and no network: the samples
 /// arrive "now", acknowledgements land as .eml files in DIR/outbox.
-async fn demo(dir: &Path, clock: &dyn Clock) -> Result<ExitCode> {
+async fn demo(dir: &Path, web: bool, clock: Arc<dyn Clock>) -> Result<ExitCode> {
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("cannot empty {}", dir.display()))?;
     }
     std::fs::create_dir_all(dir)?;
     let text = format!(
         "[puskesmas]\nname = \"Puskesmas Kademangan\"\nemail = \"kademangan.puskesmas@gmail.com\"\n\
-         contact = \"Telepon (0332) 424212 · WA center 0823-0246-3093\"\n[storage]\ndatabase = {:?}\n",
-        dir.join("pengaduan.db").display().to_string()
+         contact = \"Telepon (0332) 424212 · WA center 0823-0246-3093\"\n[storage]\ndatabase = {:?}\n{}",
+        dir.join("pengaduan.db").display().to_string(),
+        if web { "[web]\nlisten = \"127.0.0.1:8080\"\n" } else { "" }
     );
     let config = Config::parse(&text, Path::new("(demo)"))?;
     let pipeline = load_pipeline(&config)?;
@@ -829,7 +830,7 @@ async fn demo(dir: &Path, clock: &dyn Clock) -> Result<ExitCode> {
     }
     let outbox_dir = dir.join("outbox");
     let shared = SharedStore::new(store);
-    let sent = outbox::drain(&shared, &Transport::Directory(outbox_dir.clone()), clock).await?;
+    let sent = outbox::drain(&shared, &Transport::Directory(outbox_dir.clone()), &*clock).await?;
     let register = shared
         .run(|s| views::register_view(s, &ListFilter::ALL))
         .await?;
@@ -844,6 +845,43 @@ async fn demo(dir: &Path, clock: &dyn Clock) -> Result<ExitCode> {
         "{}",
         pipeline.templates.render("cli/complaints.txt", &register)?
     );
+    match &config.web {
+        Some(settings) => serve_demo(&config, settings, shared, clock).await,
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// `demo --web`: the dashboard over the demo register, with a fresh petugas account.
+async fn serve_demo(
+    config: &Config,
+    settings: &crate::config::Web,
+    store: SharedStore,
+    clock: Arc<dyn Clock>,
+) -> Result<ExitCode> {
+    use crate::app::accounts::{self, Password};
+    let listener = crate::web::bind(settings).await?;
+    let password = accounts::random_token()?[..16].to_string();
+    let name = crate::domain::AccountName::parse("demo")?;
+    accounts::add(
+        &store,
+        &*clock,
+        "demo",
+        name,
+        crate::domain::Role::Petugas,
+        Password::new(&password)?,
+    )
+    .await?;
+    let app = crate::web::WebApp::new(config, settings.clone(), store, clock)?;
+    println!(
+        "\nHalaman petugas: http://{}/ — masuk sebagai \"demo\" dengan kata sandi {password} \
+         (Ctrl-C untuk berhenti).",
+        settings.listen
+    );
+    let (stop, stopped) = watch::channel(false);
+    let serving = tokio::spawn(crate::web::serve(listener, Arc::new(app), stopped));
+    wait_for_signal().await?;
+    let _ = stop.send(true);
+    serving.await??;
     Ok(ExitCode::SUCCESS)
 }
 
