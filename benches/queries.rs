@@ -13,9 +13,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike, Utc};
+use pengaduan::app::load_pipeline;
 use pengaduan::calendar::WIB;
 use pengaduan::clock::to_db;
-use pengaduan::commands::load_pipeline;
 use pengaduan::config::Config;
 use pengaduan::ingest::Pipeline;
 use pengaduan::store::{ListFilter, Store};

@@ -15,9 +15,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
+use pengaduan::app::load_pipeline;
 use pengaduan::app::{register, report};
 use pengaduan::calendar::{Calendar, WIB};
-use pengaduan::commands::load_pipeline;
 use pengaduan::config::Config;
 use pengaduan::reports::register::Period;
 use pengaduan::reports::sheet::SheetFormat;

@@ -60,6 +60,10 @@ pub enum Command {
         /// Working directory for the demo database and outbox (emptied first).
         #[arg(long, default_value = "data/demo")]
         dir: PathBuf,
+        /// Then serve the staff dashboard over that register on 127.0.0.1:8080, with a
+        /// demo account whose name and password are printed (Ctrl-C stops it).
+        #[arg(long)]
+        web: bool,
     },
     /// The staff daily digest: --dry-run prints today's digest, --send queues it for the
     /// team (recipients.tim_pengaduan); exactly one of the two.

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 
+use crate::app::load_pipeline;
 use crate::app::{register, report};
 use crate::clock::{Clock, SystemClock};
-use crate::commands::load_pipeline;
 use crate::config::Config;
 use crate::reports::register::Period;
 use crate::reports::sheet::SheetFormat;

@@ -10,26 +10,29 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::{watch, Notify};
 
+use crate::app::{load_pipeline, views, ActionError};
 use crate::calendar::{self, Calendar, WIB};
 use crate::cli::{Cli, Command, ComplaintsCommand, FlaggedCommand};
 use crate::clock::{to_wib_rfc3339, Clock, SystemClock};
 use crate::config::Config;
 use crate::domain::Ticket;
-use crate::ingest::{Arrival, Outcome, Pipeline};
+use crate::ingest::{Arrival, Outcome};
 use crate::mail::imap::{self, Watcher};
 use crate::mail::mbox;
 use crate::mail::smtp::Transport;
 use crate::outbox;
-use crate::store::{
-    ComplaintRow, EventRow, ListFilter, MailboxPosition, MessageSummary, SharedStore, Store,
-};
+use crate::store::{ListFilter, MailboxPosition, SharedStore, Store};
 use crate::templates::{self, Templates};
 
 pub async fn execute(cli: Cli) -> Result<ExitCode> {
+    // The one clock of every command, as in the daemon (DESIGN invariant 6).
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
-        Command::Run { backfill_since } => run(&Config::load(&cli.config)?, backfill_since).await,
-        Command::Check => check(&cli.config).await,
-        Command::Ingest { files } => ingest_files(&Config::load(&cli.config)?, &files),
+        Command::Run { backfill_since } => {
+            run(&Config::load(&cli.config)?, backfill_since, clock).await
+        }
+        Command::Check => check(&cli.config, clock.now()).await,
+        Command::Ingest { files } => ingest_files(&Config::load(&cli.config)?, &files, &*clock),
         Command::Complaints { command }
             if matches!(
                 *command,
@@ -38,10 +41,16 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
         {
             crate::cli_board::complaints(&Config::load(&cli.config)?, *command)
         }
-        Command::Complaints { command } => complaints(&Config::load(&cli.config)?, *command),
-        Command::Flagged { json, command } => flagged(&Config::load(&cli.config)?, json, command),
-        Command::Demo { dir } => demo(&dir).await,
-        Command::Digest { dry_run, send } => digest(&Config::load(&cli.config)?, dry_run, send),
+        Command::Complaints { command } => {
+            complaints(&Config::load(&cli.config)?, *command, clock.now())
+        }
+        Command::Flagged { json, command } => {
+            flagged(&Config::load(&cli.config)?, json, command, clock.now())
+        }
+        Command::Demo { dir, web } => demo(&dir, web, clock).await,
+        Command::Digest { dry_run, send } => {
+            digest(&Config::load(&cli.config)?, dry_run, send, clock.now())
+        }
         Command::Purge { dry_run, yes, by } => {
             crate::cli_board::purge(&Config::load(&cli.config)?, dry_run, yes, by.as_deref())
         }
@@ -79,19 +88,11 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-pub fn load_pipeline(config: &Config) -> Result<Pipeline> {
-    let calendar = Calendar::load(&config.calendar.working_days, &config.calendar.holidays)
-        .context("cannot load the holiday calendar (calendar.holidays)")?
-        .with_cuti_bersama_as_working_days(config.calendar.cuti_bersama_is_working_day);
-    let templates = Templates::from_config(config.templates_dir.as_deref())?;
-    Ok(Pipeline {
-        config: config.clone(),
-        calendar,
-        templates,
-    })
-}
-
-async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Result<ExitCode> {
+async fn run(
+    config: &Config,
+    backfill_since: Option<chrono::NaiveDate>,
+    clock: Arc<dyn Clock>,
+) -> Result<ExitCode> {
     let imap_cfg = config.imap.clone().context("the [imap] section is missing: `run` needs a mailbox to watch (see config/pengaduan.example.toml)")?;
     let smtp_cfg = config
         .smtp
@@ -101,7 +102,7 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
     // first reconnect.
     config.require_secrets()?;
     let pipeline = Arc::new(load_pipeline(config)?);
-    warn_missing_lists(&pipeline.calendar, SystemClock.now());
+    warn_missing_lists(&pipeline.calendar, clock.now());
     let transport = Transport::from_config(smtp_cfg)?;
     let db = &config.storage.database;
     let (stop, stopped) = watch::channel(false);
@@ -117,7 +118,6 @@ async fn run(config: &Config, backfill_since: Option<chrono::NaiveDate>) -> Resu
         ingest_store.clone(),
         stopped.clone(),
     ));
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let wake = Arc::new(Notify::new());
     // Before the mailbox work starts, so a taken port or an unreadable token stops `run`
     // at once with the fix.
@@ -223,7 +223,7 @@ struct CheckLine {
 }
 
 /// Every check runs even when an earlier one fails, so one run shows everything to fix.
-async fn check(path: &Path) -> Result<ExitCode> {
+async fn check(path: &Path, now: DateTime<Utc>) -> Result<ExitCode> {
     let mut lines = Vec::new();
     let mut push = |level: Level, what: &str, detail: String| {
         lines.push(CheckLine {
@@ -247,7 +247,6 @@ async fn check(path: &Path) -> Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    let now = SystemClock.now();
     let mut pipeline = None;
     match load_pipeline(&config) {
         Ok(p) => {
@@ -513,7 +512,7 @@ async fn check(path: &Path) -> Result<ExitCode> {
     })
 }
 
-fn ingest_files(config: &Config, files: &[PathBuf]) -> Result<ExitCode> {
+fn ingest_files(config: &Config, files: &[PathBuf], clock: &dyn Clock) -> Result<ExitCode> {
     let pipeline = load_pipeline(config)?;
     let mut store = Store::open(&config.storage.database)?;
     let mut tally = Tally::default();
@@ -526,7 +525,7 @@ fn ingest_files(config: &Config, files: &[PathBuf]) -> Result<ExitCode> {
             vec![bytes]
         };
         for raw in messages {
-            let now = SystemClock.now();
+            let now = clock.now();
             let arrival = Arrival {
                 raw: &raw,
                 position: MailboxPosition::default(),
@@ -574,14 +573,6 @@ impl Tally {
     }
 }
 
-#[derive(Serialize)]
-struct ComplaintDetail {
-    #[serde(flatten)]
-    complaint: ComplaintRow,
-    messages: Vec<MessageSummary>,
-    events: Vec<EventRow>,
-}
-
 fn parse_ticket(s: &str) -> Result<Ticket> {
     s.trim().parse().map_err(|e| anyhow::anyhow!("{e}"))
 }
@@ -595,10 +586,13 @@ where
 }
 
 /// Staff actions: each one transaction through `procedure`, then a one-line confirmation.
-fn staff_action(config: &Config, command: ComplaintsCommand) -> Result<ExitCode> {
+fn staff_action(
+    config: &Config,
+    command: ComplaintsCommand,
+    now: DateTime<Utc>,
+) -> Result<ExitCode> {
     let pipeline = load_pipeline(config)?;
     let mut store = Store::open(&config.storage.database)?;
-    let now = SystemClock.now();
     let (ticket, done) = match command {
         ComplaintsCommand::Assign {
             ticket,
@@ -688,7 +682,7 @@ fn staff_action(config: &Config, command: ComplaintsCommand) -> Result<ExitCode>
                 .as_deref()
                 .map(crate::domain::EmailAddress::parse)
                 .transpose()?;
-            let manual = crate::procedure::ManualComplaint {
+            let manual = crate::app::actions::ManualComplaint {
                 channel,
                 name,
                 address,
@@ -716,24 +710,12 @@ fn staff_action(config: &Config, command: ComplaintsCommand) -> Result<ExitCode>
 /// `complaints list` without --all or --since: open complaints and the last 30 days.
 const LIST_DAYS: u64 = 30;
 
-/// What `cli/complaints.txt` shows: the rows and how they were chosen.
-#[derive(Serialize)]
-struct RegisterView<'a> {
-    complaints: &'a [ComplaintRow],
-    /// Complaints in the register, shown or not.
-    total: usize,
-    /// Only open complaints and those received since then (RFC 3339, WIB); none: all.
-    since: Option<String>,
-    /// `--limit` cut the list short.
-    limited: bool,
-}
-
-fn complaints(config: &Config, command: ComplaintsCommand) -> Result<ExitCode> {
+fn complaints(config: &Config, command: ComplaintsCommand, now: DateTime<Utc>) -> Result<ExitCode> {
     if !matches!(
         command,
         ComplaintsCommand::List { .. } | ComplaintsCommand::Show { .. }
     ) {
-        return staff_action(config, command);
+        return staff_action(config, command, now);
     }
     let store = Store::open(&config.storage.database)?;
     let templates = Templates::from_config(config.templates_dir.as_deref())?;
@@ -747,43 +729,29 @@ fn complaints(config: &Config, command: ComplaintsCommand) -> Result<ExitCode> {
             let since = match (all, since) {
                 (true, _) => None,
                 (false, Some(date)) => Some(date),
-                (false, None) => {
-                    Some(calendar::local_date(SystemClock.now()) - chrono::Days::new(LIST_DAYS))
-                }
+                (false, None) => Some(calendar::local_date(now) - chrono::Days::new(LIST_DAYS)),
             };
-            // One row more than asked tells whether `--limit` left any out.
-            let filter = ListFilter {
-                since: since.and_then(calendar::start_of_day_utc),
-                limit: limit.map(|n| n.saturating_add(1)),
-            };
-            let mut list = store.list_complaints(&filter)?;
-            let limited = limit.is_some_and(|n| list.len() > n);
-            if let Some(n) = limit {
-                // Oldest first: the extra row is the first one.
-                list.drain(..list.len().saturating_sub(n));
-            }
+            let view = views::register_view(
+                &store,
+                &ListFilter {
+                    since: since.and_then(calendar::start_of_day_utc),
+                    limit,
+                },
+            )?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&list)?);
+                println!("{}", serde_json::to_string_pretty(&view.complaints)?);
             } else {
-                let ctx = RegisterView {
-                    total: store.count_complaints()?,
-                    since: filter.since.map(to_wib_rfc3339),
-                    limited,
-                    complaints: &list,
-                };
-                print!("{}", templates.render("cli/complaints.txt", &ctx)?);
+                print!("{}", templates.render("cli/complaints.txt", &view)?);
             }
         }
         ComplaintsCommand::Show { ticket, json } => {
             let ticket = parse_ticket(&ticket)?;
-            let Some(complaint) = store.complaint(&ticket)? else {
-                eprintln!("Tiket {ticket} tidak ditemukan.");
-                return Ok(ExitCode::FAILURE);
-            };
-            let detail = ComplaintDetail {
-                messages: store.messages_of(complaint.id)?,
-                events: store.events_of(complaint.id)?,
-                complaint,
+            let detail = match views::complaint_detail(&store, &ticket) {
+                Err(ActionError::NotFound(why)) => {
+                    eprintln!("{why}");
+                    return Ok(ExitCode::FAILURE);
+                }
+                other => other?,
             };
             if json {
                 println!("{}", serde_json::to_string_pretty(&detail)?);
@@ -796,7 +764,12 @@ fn complaints(config: &Config, command: ComplaintsCommand) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn flagged(config: &Config, json: bool, command: Option<FlaggedCommand>) -> Result<ExitCode> {
+fn flagged(
+    config: &Config,
+    json: bool,
+    command: Option<FlaggedCommand>,
+    now: DateTime<Utc>,
+) -> Result<ExitCode> {
     if let Some(FlaggedCommand::Accept { message_id, by }) = command {
         let by = by.trim();
         anyhow::ensure!(
@@ -805,8 +778,7 @@ fn flagged(config: &Config, json: bool, command: Option<FlaggedCommand>) -> Resu
         );
         let pipeline = load_pipeline(config)?;
         let mut store = Store::open(&config.storage.database)?;
-        let (ticket, ack) =
-            pipeline.accept_flagged(&mut store, &message_id, by, SystemClock.now())?;
+        let (ticket, ack) = pipeline.accept_flagged(&mut store, &message_id, by, now)?;
         print!(
             "{}",
             pipeline.templates.render(
@@ -838,15 +810,16 @@ fn flagged(config: &Config, json: bool, command: Option<FlaggedCommand>) -> Resu
 
 /// The whole pipeline on bundled sample mail, with no account and no network: the samples
 /// arrive "now", acknowledgements land as .eml files in DIR/outbox.
-async fn demo(dir: &Path) -> Result<ExitCode> {
+async fn demo(dir: &Path, web: bool, clock: Arc<dyn Clock>) -> Result<ExitCode> {
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("cannot empty {}", dir.display()))?;
     }
     std::fs::create_dir_all(dir)?;
     let text = format!(
         "[puskesmas]\nname = \"Puskesmas Kademangan\"\nemail = \"kademangan.puskesmas@gmail.com\"\n\
-         contact = \"Telepon (0332) 424212 · WA center 0823-0246-3093\"\n[storage]\ndatabase = {:?}\n",
-        dir.join("pengaduan.db").display().to_string()
+         contact = \"Telepon (0332) 424212 · WA center 0823-0246-3093\"\n[storage]\ndatabase = {:?}\n{}",
+        dir.join("pengaduan.db").display().to_string(),
+        if web { "[web]\nlisten = \"127.0.0.1:8080\"\n" } else { "" }
     );
     let config = Config::parse(&text, Path::new("(demo)"))?;
     let pipeline = load_pipeline(&config)?;
@@ -862,7 +835,7 @@ async fn demo(dir: &Path) -> Result<ExitCode> {
     for pass in 0..2 {
         for path in &samples {
             let raw = std::fs::read(path)?;
-            let now = SystemClock.now();
+            let now = clock.now();
             let outcome = pipeline.ingest(
                 &mut store,
                 &Arrival {
@@ -887,13 +860,10 @@ async fn demo(dir: &Path) -> Result<ExitCode> {
     }
     let outbox_dir = dir.join("outbox");
     let shared = SharedStore::new(store);
-    let sent = outbox::drain(
-        &shared,
-        &Transport::Directory(outbox_dir.clone()),
-        &SystemClock,
-    )
-    .await?;
-    let list = shared.run(|s| s.list_complaints(&ListFilter::ALL)).await?;
+    let sent = outbox::drain(&shared, &Transport::Directory(outbox_dir.clone()), &*clock).await?;
+    let register = shared
+        .run(|s| views::register_view(s, &ListFilter::ALL))
+        .await?;
     print!(
         "{}",
         pipeline.templates.render(
@@ -901,21 +871,52 @@ async fn demo(dir: &Path) -> Result<ExitCode> {
             &serde_json::json!({ "tally": tally, "sent": sent, "outbox": outbox_dir.display().to_string(), "database": config.storage.database.display().to_string() })
         )?
     );
-    let register = RegisterView {
-        total: list.len(),
-        since: None,
-        limited: false,
-        complaints: &list,
-    };
     print!(
         "{}",
         pipeline.templates.render("cli/complaints.txt", &register)?
     );
+    match &config.web {
+        Some(settings) => serve_demo(&config, settings, shared, clock).await,
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// `demo --web`: the dashboard over the demo register, with a fresh petugas account.
+async fn serve_demo(
+    config: &Config,
+    settings: &crate::config::Web,
+    store: SharedStore,
+    clock: Arc<dyn Clock>,
+) -> Result<ExitCode> {
+    use crate::app::accounts::{self, Password};
+    let listener = crate::web::bind(settings).await?;
+    let password = accounts::random_token()?[..16].to_string();
+    let name = crate::domain::AccountName::parse("demo")?;
+    accounts::add(
+        &store,
+        &*clock,
+        "demo",
+        name,
+        crate::domain::Role::Petugas,
+        Password::new(&password)?,
+    )
+    .await?;
+    let app = crate::web::WebApp::new(config, settings.clone(), store, clock)?;
+    println!(
+        "\nHalaman petugas: http://{}/ — masuk sebagai \"demo\" dengan kata sandi {password} \
+         (Ctrl-C untuk berhenti).",
+        settings.listen
+    );
+    let (stop, stopped) = watch::channel(false);
+    let serving = tokio::spawn(crate::web::serve(listener, Arc::new(app), stopped));
+    wait_for_signal().await?;
+    let _ = stop.send(true);
+    serving.await??;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `digest --dry-run` prints today's digest (text part); `digest --send` queues it.
-fn digest(config: &Config, dry_run: bool, send: bool) -> Result<ExitCode> {
+fn digest(config: &Config, dry_run: bool, send: bool, now: DateTime<Utc>) -> Result<ExitCode> {
     if dry_run == send {
         anyhow::bail!(
             "pilih tepat satu: `digest --dry-run` (tampilkan ringkasan) atau `digest --send` \
@@ -924,7 +925,6 @@ fn digest(config: &Config, dry_run: bool, send: bool) -> Result<ExitCode> {
     }
     let pipeline = load_pipeline(config)?;
     let mut store = Store::open(&config.storage.database)?;
-    let now = SystemClock.now();
     if dry_run {
         let digest = pipeline.digest(&store, now)?;
         println!("{}", pipeline.render_digest(&digest)?.text.trim_end());

@@ -1,19 +1,19 @@
-//! Carries complaints through the procedure after registration: staff actions (the CLI
-//! now, the web dashboard later — both call these functions), the complainant's
-//! satisfaction reply, and the no-reply sweep. Each function is one transaction: the
-//! change, its audit event and any mail it causes (DESIGN invariant 4).
+//! Carries complaints through the procedure after registration, without a person: the
+//! complainant's satisfaction reply and the no-reply sweep; and what the staff actions of
+//! [`crate::app::actions`] share with them (the state change with its event, the
+//! referral, the case mails). Each change is one transaction: the change, its audit event
+//! and any mail it causes (DESIGN invariant 4).
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::app::{ActionError, Pipeline};
 use crate::clock::to_wib_rfc3339;
-use crate::domain::{extract_phones, ticket, Channel, EmailAddress, Kind, Status, Ticket};
-use crate::ingest::{MailArrival, Pipeline, Registration, Stored};
+use crate::domain::{ticket, EmailAddress, Status, Ticket};
 use crate::mail::compose::{self, MailSpec, PuskesmasView, Recipient, ThreadOf};
 use crate::mail::parse::InboundMessage;
 use crate::store::{CaseMessage, CaseRecord, EventRow, Store, Tx};
-use crate::workflow::classify::{contact, guess_kind, guess_unit, Words};
 use crate::workflow::intake::Deadlines;
 use crate::workflow::satisfaction::{self, Verdict};
 use crate::workflow::state::{self, Action};
@@ -74,24 +74,6 @@ struct MailContext<'a> {
     events: &'a [EventRow],
 }
 
-/// A complaint that came by telephone, WhatsApp, the suggestion box, letter or in person.
-pub struct ManualComplaint {
-    pub channel: Channel,
-    pub name: Option<String>,
-    pub address: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<EmailAddress>,
-    pub subject: Option<String>,
-    pub text: String,
-    pub kind: Option<Kind>,
-    pub received_at: DateTime<Utc>,
-}
-
-fn load(tx: &Tx<'_>, ticket: &Ticket) -> Result<CaseRecord> {
-    tx.case(ticket)?
-        .with_context(|| format!("tiket {ticket} tidak ditemukan"))
-}
-
 /// The `calendar_warning` event of a new complaint (email or any other channel) whose
 /// answer deadline crossed a year without its holiday list: it names the year and says
 /// which holidays may still move the date (text: `calendar::deadline_warning`).
@@ -110,14 +92,14 @@ pub(crate) fn note_calendar_warning(
 }
 
 /// Applies a state change and records it; the error explains what must come first.
-fn transition(
+pub(crate) fn transition(
     tx: &Tx<'_>,
     case: &mut CaseRecord,
     action: Action,
     by: &str,
     detail: &str,
     now: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<(), ActionError> {
     let to = state::next(case.status, case.kind, action)?;
     if to != case.status {
         tx.set_status(case.id, to, now)?;
@@ -134,294 +116,6 @@ fn transition(
 }
 
 impl Pipeline {
-    pub fn assign(
-        &self,
-        store: &mut Store,
-        ticket: &Ticket,
-        unit: Option<&str>,
-        kind: Option<Kind>,
-        by: &str,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let tx = store.transaction()?;
-        let case = load(&tx, ticket)?;
-        if !state::is_open(case.status) {
-            bail!(
-                "pengaduan {ticket} sudah {}; unit dan jenis tidak diubah lagi",
-                state::label(case.status)
-            );
-        }
-        if let Some(unit) = unit {
-            if !self.config.units.iter().any(|(u, _)| u == unit) {
-                let known: Vec<&str> = self.config.units.iter().map(|(u, _)| u.as_str()).collect();
-                bail!("unit {unit:?} tidak dikenal; pilih salah satu: {} (daftar unit ada di [units] konfigurasi)", known.join(", "));
-            }
-            tx.set_unit(case.id, unit)?;
-            tx.add_event(
-                Some(case.id),
-                now,
-                by,
-                "assigned",
-                &format!("unit terkait: {unit}"),
-            )?;
-        }
-        if let Some(kind) = kind {
-            tx.set_kind(case.id, kind)?;
-            tx.add_event(
-                Some(case.id),
-                now,
-                by,
-                "kind_set",
-                &format!("jenis: {kind}"),
-            )?;
-        }
-        tx.commit()
-    }
-
-    /// Step 5: the review with kepala puskesmas, tim mutu and the unit, and its plan.
-    pub fn review(
-        &self,
-        store: &mut Store,
-        ticket: &Ticket,
-        plan: &str,
-        by: &str,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let plan = plan.trim();
-        if plan.is_empty() {
-            bail!("rencana tindak lanjut kosong; tulis hasil telaah dengan --plan \"...\"");
-        }
-        let tx = store.transaction()?;
-        let mut case = load(&tx, ticket)?;
-        transition(&tx, &mut case, Action::Review, by, "telaah dicatat", now)?;
-        tx.set_plan(case.id, plan, now)?;
-        tx.add_event(Some(case.id), now, by, "plan", plan)?;
-        tx.commit()
-    }
-
-    /// Step 6: the resolution goes to the complainant in the same thread, asking PUAS or
-    /// TIDAK PUAS. A complaint without an email address is answered by phone or letter;
-    /// the answer is still recorded.
-    pub fn answer(
-        &self,
-        store: &mut Store,
-        ticket: &Ticket,
-        message: &str,
-        by: &str,
-        now: DateTime<Utc>,
-    ) -> Result<bool> {
-        let message = message.trim();
-        if message.is_empty() {
-            bail!("isi jawaban kosong");
-        }
-        let tx = store.transaction()?;
-        let mut case = load(&tx, ticket)?;
-        transition(&tx, &mut case, Action::Answer, by, "jawaban dikirim", now)?;
-        tx.set_answer(case.id, message, now)?;
-        case.answer = Some(message.to_string());
-        case.answered_at = Some(now);
-        tx.add_event(Some(case.id), now, by, "answer", message)?;
-        let emailed = match self.complainant(&case)? {
-            Some(email) => {
-                let name = case.complainant_name.clone();
-                let mail = self.case_mail(
-                    &tx,
-                    &case,
-                    "mail/answer",
-                    "answer",
-                    false,
-                    &[Recipient {
-                        name: name.as_deref(),
-                        email: &email,
-                    }],
-                    true,
-                    now,
-                )?;
-                tx.enqueue(&mail, Some(case.id), now)?;
-                true
-            }
-            None => {
-                tx.add_event(
-                    Some(case.id),
-                    now,
-                    SYSTEM,
-                    "answer_offline",
-                    "pengadu tidak punya alamat surel: sampaikan jawaban lewat telepon/WA/surat",
-                )?;
-                false
-            }
-        };
-        tx.commit()?;
-        Ok(emailed)
-    }
-
-    /// Step 7b by hand (the complainant said so by phone, for instance).
-    pub fn refer(
-        &self,
-        store: &mut Store,
-        ticket: &Ticket,
-        reason: &str,
-        by: &str,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        if self.config.recipients.dinas_kesehatan.is_empty() {
-            bail!("alamat Dinas Kesehatan belum diatur: isi recipients.dinas_kesehatan di konfigurasi");
-        }
-        let tx = store.transaction()?;
-        let mut case = load(&tx, ticket)?;
-        self.refer_in(&tx, &mut case, reason, by, now)?;
-        tx.commit()
-    }
-
-    /// Step 7a by hand, or closing praise and suggestions that need no answer.
-    pub fn close(
-        &self,
-        store: &mut Store,
-        ticket: &Ticket,
-        by: &str,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let tx = store.transaction()?;
-        let mut case = load(&tx, ticket)?;
-        transition(
-            &tx,
-            &mut case,
-            Action::Close,
-            by,
-            "ditutup oleh petugas",
-            now,
-        )?;
-        tx.set_attention(case.id, None)?;
-        tx.commit()
-    }
-
-    /// A person decided a suspect (or unreadable) message is a genuine complaint: it is
-    /// registered and acknowledged as an ordinary mail would have been (the same
-    /// [`Pipeline::register_mail`]), and the decision is in the audit log with its actor.
-    /// Returns the ticket and whether an acknowledgement was queued.
-    pub fn accept_flagged(
-        &self,
-        store: &mut Store,
-        message_id: &str,
-        by: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(Ticket, bool)> {
-        let message_id = message_id
-            .trim()
-            .trim_start_matches('<')
-            .trim_end_matches('>');
-        let tx = store.transaction()?;
-        let stored = tx.stored_message(message_id)?.with_context(|| {
-            format!("surel dengan Message-ID {message_id} tidak ditemukan; lihat daftarnya dengan `pengaduan flagged`")
-        })?;
-        if let Some(cid) = stored.complaint_id {
-            bail!(
-                "surel {message_id} sudah tercatat sebagai pengaduan {}",
-                tx.case_by_id(cid)?.ticket
-            );
-        }
-        if !matches!(stored.class.as_str(), "curiga" | "unreadable") {
-            bail!(
-                "surel {message_id} bukan surel curiga atau tak terbaca (kelasnya {}); hanya \
-                 surel dari daftar `pengaduan flagged` yang dapat diterima sebagai pengaduan",
-                stored.class
-            );
-        }
-        let msg = self.parse(&stored.raw);
-        let contact = contact(&msg, &self.config.intake);
-        let (ticket, ack_queued) = self.register_mail(
-            &tx,
-            &MailArrival {
-                msg: &msg,
-                received_at: stored.received_at,
-                historical: false,
-                contact: &contact,
-                foreign_tickets: &[],
-            },
-            Stored::Existing(message_id),
-            by,
-            now,
-        )?;
-        let case = tx.case(&ticket)?.context("the complaint just registered")?;
-        tx.add_event(
-            Some(case.id),
-            now,
-            by,
-            "accepted",
-            &format!(
-                "surel {} diterima petugas sebagai pengaduan; alasan semula: {}",
-                stored.class,
-                stored.reason.as_deref().unwrap_or("-")
-            ),
-        )?;
-        tx.commit()?;
-        Ok((ticket, ack_queued))
-    }
-
-    /// Step 1 for the other channels: the register holds every complaint, not only email.
-    pub fn record(
-        &self,
-        store: &mut Store,
-        c: &ManualComplaint,
-        by: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Ticket> {
-        let text = c.text.trim();
-        if text.is_empty() {
-            bail!("isi pengaduan kosong; tulis isinya dengan --text \"...\"");
-        }
-        let subject = c
-            .subject
-            .clone()
-            .unwrap_or_else(|| text.lines().next().unwrap_or("").chars().take(80).collect());
-        let words = Words::new(&subject, text);
-        let kind = c
-            .kind
-            .unwrap_or_else(|| guess_kind(&words, &self.config.keywords));
-        let mut phones: Vec<String> = c
-            .phone
-            .as_deref()
-            .map(|p| {
-                crate::domain::PhoneNumber::parse(p)
-                    .map(|n| n.to_string())
-                    .with_context(|| {
-                        format!("nomor telepon {p:?} tidak dikenali; tulis seperti 0812-3456-7890")
-                    })
-            })
-            .transpose()?
-            .into_iter()
-            .collect();
-        for p in extract_phones(text) {
-            if !phones.contains(&p.to_string()) {
-                phones.push(p.to_string());
-            }
-        }
-        let unit = guess_unit(&words, &self.config.units);
-        let tx = store.transaction()?;
-        let registered = self.register_in(
-            &tx,
-            &Registration {
-                channel: c.channel,
-                kind,
-                name: c.name.as_deref(),
-                email: c.email.as_ref().map(|e| e.as_str()),
-                address: c.address.as_deref(),
-                phones: &phones,
-                subject: &subject,
-                body: text,
-                received_at: c.received_at,
-                unit: unit.as_deref(),
-                attention: None,
-                by,
-                detail: &format!("{kind} dicatat dari saluran {}", c.channel),
-            },
-            now,
-        )?;
-        let ticket = registered.ticket;
-        tx.commit()?;
-        Ok(ticket)
-    }
-
     /// A complainant wrote again in a case's thread. After the answer, a clear PUAS closes
     /// and a clear TIDAK PUAS refers; anything else waits for a person.
     pub fn on_reply(
@@ -514,14 +208,14 @@ impl Pipeline {
         Ok(closed)
     }
 
-    fn refer_in(
+    pub(crate) fn refer_in(
         &self,
         tx: &Tx<'_>,
         case: &mut CaseRecord,
         reason: &str,
         by: &str,
         now: DateTime<Utc>,
-    ) -> Result<()> {
+    ) -> Result<(), ActionError> {
         transition(tx, case, Action::Refer, by, reason, now)?;
         tx.set_attention(case.id, None)?;
         let dinas: Vec<Recipient<'_>> = self
@@ -575,7 +269,7 @@ impl Pipeline {
         Ok(())
     }
 
-    fn complainant(&self, case: &CaseRecord) -> Result<Option<EmailAddress>> {
+    pub(crate) fn complainant(&self, case: &CaseRecord) -> Result<Option<EmailAddress>> {
         case.complainant_email
             .as_deref()
             .map(EmailAddress::parse)
@@ -585,7 +279,7 @@ impl Pipeline {
 
     /// Renders one case mail with the whole case file in its context.
     #[allow(clippy::too_many_arguments)]
-    fn case_mail(
+    pub(crate) fn case_mail(
         &self,
         tx: &Tx<'_>,
         case: &CaseRecord,

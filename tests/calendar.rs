@@ -8,12 +8,12 @@ mod support;
 use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};
+use pengaduan::app::actions::ManualComplaint;
+use pengaduan::app::load_pipeline;
 use pengaduan::calendar::WIB;
-use pengaduan::commands::load_pipeline;
 use pengaduan::config::Config;
 use pengaduan::domain::{Channel, Ticket};
 use pengaduan::ingest::{Outcome, Pipeline};
-use pengaduan::procedure::ManualComplaint;
 use pengaduan::store::Store;
 use support::offline::arrive;
 

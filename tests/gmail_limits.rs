@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use pengaduan::commands::load_pipeline;
+use pengaduan::app::load_pipeline;
 use pengaduan::config::Config;
 use pengaduan::ingest::{Outcome, Pipeline};
 use pengaduan::mail::compose::OutgoingMail;

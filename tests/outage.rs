@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use pengaduan::commands::load_pipeline;
+use pengaduan::app::load_pipeline;
 use pengaduan::config::Config;
 use pengaduan::ingest::Outcome;
 use pengaduan::mail::smtp::Transport;

@@ -9,10 +9,10 @@ use support::offline;
 use std::path::Path;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use pengaduan::app::actions::ManualComplaint;
 use pengaduan::domain::{Channel, Ticket};
 use pengaduan::ingest::{Outcome, Pipeline};
 use pengaduan::mail::smtp::Transport;
-use pengaduan::procedure::ManualComplaint;
 use pengaduan::store::{SharedStore, Store};
 
 fn setup(dir: &Path) -> (Pipeline, Store) {

@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use chrono::{DateTime, TimeZone, Utc};
+use pengaduan::app::load_pipeline;
 use pengaduan::app::retention;
 use pengaduan::clock::Clock;
-use pengaduan::commands::load_pipeline;
 use pengaduan::config::Config;
 use pengaduan::domain::Ticket;
 use pengaduan::ingest::Pipeline;

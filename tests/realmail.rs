@@ -400,8 +400,8 @@ fn a_person_accepts_a_suspect_message() {
 /// event are the ones mail gets.
 #[test]
 fn manual_entry_uses_the_same_registration() {
+    use pengaduan::app::actions::ManualComplaint;
     use pengaduan::domain::Channel;
-    use pengaduan::procedure::ManualComplaint;
     let dir = tempfile::tempdir().unwrap();
     let (p, mut s) = pipeline(dir.path(), TEAM);
     arrive(&p, &mut s, &fixture("01-gmail-web.eml"), t0());

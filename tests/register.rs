@@ -9,11 +9,11 @@ use std::path::Path;
 use std::process::Command;
 
 use chrono::{DateTime, TimeZone, Utc};
+use pengaduan::app::actions::ManualComplaint;
 use pengaduan::app::register;
 use pengaduan::calendar::WIB;
 use pengaduan::domain::{Channel, Ticket};
 use pengaduan::ingest::{Outcome, Pipeline};
-use pengaduan::procedure::ManualComplaint;
 use pengaduan::reports::register::{Period, HEADERS};
 use pengaduan::reports::sheet::SheetFormat;
 use pengaduan::store::Store;

@@ -206,9 +206,7 @@ fn the_printable_report_renders_both_charts_in_chromium() {
     let site = Site::start();
     site.add_user("kapus", "kepala", "kepala-rahasia-1");
     let config = pengaduan::config::Config::load(&site.config).unwrap();
-    let calendar = pengaduan::commands::load_pipeline(&config)
-        .unwrap()
-        .calendar;
+    let calendar = pengaduan::app::load_pipeline(&config).unwrap().calendar;
     a_year(&site.db(), &calendar);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {

@@ -163,7 +163,7 @@ async fn a_fortnight_of_jobs_lands_in_the_right_mailboxes() {
         .await;
     let (p, bt) = (w.p.clone(), b);
     w.store
-        .run(move |s| p.review(s, &bt, "Pesan ulang stok obat.", "Yetty", wib(2, 27, 9, 0)))
+        .run(move |s| Ok(p.review(s, &bt, "Pesan ulang stok obat.", "Yetty", wib(2, 27, 9, 0))?))
         .await
         .unwrap();
     // C: Thursday 12 March 05:00, reviewed and answered in time: no notice at all.
@@ -204,14 +204,14 @@ async fn a_fortnight_of_jobs_lands_in_the_right_mailboxes() {
         if now == wib(3, 13, 10, 0) {
             let (p, ct) = (w.p.clone(), c);
             w.store
-                .run(move |s| p.review(s, &ct, "Tambah petugas loket.", "Ella", now))
+                .run(move |s| Ok(p.review(s, &ct, "Tambah petugas loket.", "Ella", now)?))
                 .await
                 .unwrap();
         }
         if now == wib(3, 16, 10, 0) {
             let (p, ct) = (w.p.clone(), c);
             w.store
-                .run(move |s| p.answer(s, &ct, "Loket pagi kini dua petugas.", "Ella", now))
+                .run(move |s| Ok(p.answer(s, &ct, "Loket pagi kini dua petugas.", "Ella", now)?))
                 .await
                 .unwrap();
         }

@@ -75,6 +75,22 @@ fn staff_log_in_in_a_browser_and_see_the_register() {
         for width in [390, 1366] {
             b.screenshot("daftar", width).await;
         }
+        // One complaint, opened from its ticket in the list.
+        b.client
+            .find(Locator::Css("a[href='/pengaduan/ADU-2026-0001']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert_eq!(
+            b.client.current_url().await.unwrap().path(),
+            "/pengaduan/ADU-2026-0001"
+        );
+        for width in [390, 1366] {
+            b.screenshot("pengaduan", width).await;
+        }
+        b.client.goto(&format!("{}/", site.url)).await.unwrap();
         // The cookie is not readable from script (HttpOnly).
         let cookies = b
             .client

@@ -33,7 +33,7 @@ fn pipeline() -> &'static Pipeline {
              [templates]\ndir = \"{root}/templates\"\n"
         );
         let config = Config::parse(&text, Path::new("fuzz.toml")).expect("fuzz config");
-        pengaduan::commands::load_pipeline(&config).expect("fuzz pipeline")
+        pengaduan::app::load_pipeline(&config).expect("fuzz pipeline")
     })
 }
 

@@ -3,7 +3,14 @@
 //! (a message for the CLI, a status code for the web).
 
 pub mod accounts;
+pub mod actions;
 pub mod board;
-pub mod retention;
+pub mod intake;
+pub mod pipeline;
 pub mod register;
 pub mod report;
+pub mod retention;
+pub mod views;
+
+pub use actions::ActionError;
+pub use pipeline::{load_pipeline, Pipeline};

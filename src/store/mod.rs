@@ -8,8 +8,8 @@ mod health;
 pub mod metrics;
 mod notices;
 mod outbox;
-pub mod retention;
 pub mod register;
+pub mod retention;
 mod schema;
 
 pub use backup::restore;
@@ -438,12 +438,21 @@ impl Store {
         )?;
         if let (Some(cid), "ack") = (row.complaint_id, row.purpose.as_str()) {
             let changed = tx.tx.execute(
-                "UPDATE complaints SET ack_sent_at = ?2,
-                   status = CASE status WHEN 'received' THEN 'acknowledged' ELSE status END
-                 WHERE id = ?1 AND ack_sent_at IS NULL",
+                "UPDATE complaints SET ack_sent_at = ?2 WHERE id = ?1 AND ack_sent_at IS NULL",
                 params![cid, to_db(now)],
             )?;
             if changed > 0 {
+                // The procedure's table decides (received → acknowledged; a later state
+                // stays; a closed one refuses, and stays too).
+                let case = tx.case_by_id(cid)?;
+                let next = crate::workflow::state::next(
+                    case.status,
+                    case.kind,
+                    crate::workflow::state::Action::AckSent,
+                );
+                if let Some(to) = next.ok().filter(|to| *to != case.status) {
+                    tx.set_status(cid, to, now)?;
+                }
                 tx.add_event(
                     Some(cid),
                     now,

@@ -200,6 +200,20 @@ impl Allowed for AdminOnly {
     const ROLES: &'static [Role] = &[Role::Admin];
 }
 
+/// Acting on complaints: answer, close (petugas).
+pub struct Acting;
+
+impl Allowed for Acting {
+    const ROLES: &'static [Role] = &[Role::Petugas];
+}
+
+/// Recording the review and its plan: petugas, and kepala and mutu who hold the review.
+pub struct Reviewing;
+
+impl Allowed for Reviewing {
+    const ROLES: &'static [Role] = &[Role::Petugas, Role::Kepala, Role::Mutu];
+}
+
 /// A member of staff whose role is one of `R::ROLES`; others get 403.
 pub struct RequireRole<R: Allowed>(pub Session, pub PhantomData<R>);
 

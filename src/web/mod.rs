@@ -5,6 +5,7 @@
 
 mod auth;
 mod board;
+mod complaint;
 mod ops;
 mod pages;
 mod reports;
@@ -43,8 +44,10 @@ pub struct WebApp {
     pub contact: String,
     /// As `health::decide` uses it: the mailbox counts as silent after this long.
     pub mailbox_silent_after: chrono::Duration,
-    /// For the register's and the report's working-day figures.
-    pub calendar: crate::calendar::Calendar,
+    /// The units of `[units]`, for the register's filter.
+    pub units: Vec<String>,
+    /// What the staff actions need (config, calendar, templates of the mails).
+    pub pipeline: Arc<crate::app::Pipeline>,
 }
 
 impl WebApp {
@@ -69,7 +72,8 @@ impl WebApp {
             mailbox_silent_after: chrono::Duration::minutes(
                 config.alerts.mailbox_silent_minutes.into(),
             ),
-            calendar: crate::commands::load_pipeline(config)?.calendar,
+            units: config.units.iter().map(|(u, _)| u.clone()).collect(),
+            pipeline: Arc::new(crate::app::load_pipeline(config)?),
         })
     }
 }
@@ -144,6 +148,13 @@ pub fn routes() -> Vec<Route> {
         Route::new("/register/unduh", Staff).get(reports::register_download),
         Route::new("/laporan", Staff).get(reports::report_page),
         Route::new("/laporan/cetak", Staff).get(reports::report_print),
+        Route::new("/catat", Staff)
+            .get(complaint::record_form)
+            .post(complaint::record),
+        Route::new("/pengaduan/{ticket}", Staff).get(complaint::show),
+        Route::new("/pengaduan/{ticket}/telaah", Staff).post(complaint::review),
+        Route::new("/pengaduan/{ticket}/jawab", Staff).post(complaint::answer),
+        Route::new("/pengaduan/{ticket}/tutup", Staff).post(complaint::close),
     ]
 }
 

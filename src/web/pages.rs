@@ -1,7 +1,7 @@
-//! The pages: login, logout, the landing page and the account page. Each extracts its
+//! The pages: login, logout, the register (the landing page) and the account page. Each extracts its
 //! input, calls `app`, and renders `templates/web/`.
 
-use axum::extract::{Form, State};
+use axum::extract::{Form, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Extension;
@@ -12,11 +12,8 @@ use super::auth::{
 };
 use super::{State as AppState, WebApp};
 use crate::app::accounts::{self, AccountError, LoginError, Password, Session};
+use crate::app::views;
 use crate::domain::{AccountName, Role};
-use crate::store::{ComplaintRow, ListFilter};
-
-/// How many of the newest complaints the landing page lists.
-const NEWEST: usize = 50;
 
 /// What every page's template sees besides its own fields.
 #[derive(Serialize)]
@@ -219,32 +216,37 @@ pub async fn logout(State(app): State<AppState>, Staff(session): Staff) -> Respo
 }
 
 #[derive(Serialize)]
-struct HomePage {
-    complaints: Vec<ComplaintRow>,
-    total: usize,
+struct RegisterScreen<'a> {
+    #[serde(flatten)]
+    page: views::RegisterPage,
+    query: &'a views::RegisterQuery,
+    units: &'a [String],
 }
 
-/// A placeholder of the register page: the newest complaints, newest first.
-pub async fn home(State(app): State<AppState>, Staff(session): Staff) -> Response {
-    let listed = app
+/// Daftar pengaduan: the register, filtered and sorted by the next deadline.
+pub async fn home(
+    State(app): State<AppState>,
+    Staff(session): Staff,
+    Query(query): Query<views::RegisterQuery>,
+) -> Response {
+    let now = app.clock.now();
+    let q = query.clone();
+    match app
         .store
-        .run(|s| {
-            let mut list = s.list_complaints(&ListFilter {
-                since: None,
-                limit: Some(NEWEST),
-            })?;
-            list.reverse();
-            Ok((list, s.count_complaints()?))
-        })
-        .await;
-    match listed {
-        Ok((complaints, total)) => render(
+        .run(move |s| views::register_page(s, &q, now))
+        .await
+    {
+        Ok(page) => render(
             &app,
             StatusCode::OK,
-            "web/home.html",
+            "web/daftar.html",
             Some(&session),
             &session.csrf,
-            HomePage { complaints, total },
+            RegisterScreen {
+                page,
+                query: &query,
+                units: &app.units,
+            },
         ),
         Err(e) => server_error(&e),
     }

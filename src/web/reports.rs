@@ -106,7 +106,7 @@ pub async fn register_download(
     let a = app.clone();
     let made = app
         .store
-        .run(move |s| register::file(s, &a.calendar, &month, format, &a.puskesmas, now))
+        .run(move |s| register::file(s, &a.pipeline.calendar, &month, format, &a.puskesmas, now))
         .await;
     match made {
         Ok(file) => {
@@ -140,7 +140,7 @@ async fn report_of(app: &AppState, month: Period) -> anyhow::Result<Report> {
     let now = app.clock.now();
     let a = app.clone();
     app.store
-        .run(move |s| report::monthly(s, &a.calendar, &month, now))
+        .run(move |s| report::monthly(s, &a.pipeline.calendar, &month, now))
         .await
 }
 

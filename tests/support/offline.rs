@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use pengaduan::commands::load_pipeline;
+use pengaduan::app::load_pipeline;
 use pengaduan::config::Config;
 use pengaduan::ingest::{Arrival, Outcome, Pipeline};
 use pengaduan::store::{MailboxPosition, Store};

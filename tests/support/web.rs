@@ -126,7 +126,7 @@ impl Site {
     /// The bundled sample mail (`samples/inbox/`) arrives now, through the real pipeline.
     pub fn ingest_samples(&self) {
         let config = Config::load(&self.config).unwrap();
-        let pipeline = pengaduan::commands::load_pipeline(&config).unwrap();
+        let pipeline = pengaduan::app::load_pipeline(&config).unwrap();
         let mut store = self.store();
         let mut files: Vec<_> =
             std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/inbox"))

@@ -1,0 +1,420 @@
+//! Staff actions on the register (PROSEDUR.md steps 1 and 3–7), for the CLI and the web
+//! alike. Each is one transaction: the change, its audit event and any mail it causes
+//! (DESIGN invariant 4). They fail with an [`ActionError`] a face can map: the CLI prints
+//! its message, the web answers 404, 409 or 422 with it.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+
+use crate::app::intake::{MailArrival, Registration, Stored};
+use crate::app::Pipeline;
+use crate::domain::{extract_phones, Channel, EmailAddress, Kind, PhoneNumber, Status, Ticket};
+use crate::procedure::transition;
+use crate::store::{CaseRecord, Store, Tx};
+use crate::workflow::classify::{contact, guess_kind, guess_unit, Words};
+use crate::workflow::state::{self, Action, TransitionError};
+
+/// Why a staff action did not happen. The text is for staff, in Bahasa Indonesia.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    /// The ticket or message does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The complaint is not in a state where the action applies (what comes first).
+    #[error("{0}")]
+    WrongState(String),
+    /// The input cannot be used (empty text, unknown unit, …): what to write instead.
+    #[error("{0}")]
+    Invalid(String),
+    /// The database or a template failed; nothing was changed.
+    #[error(transparent)]
+    Store(#[from] anyhow::Error),
+}
+
+impl From<TransitionError> for ActionError {
+    fn from(e: TransitionError) -> Self {
+        ActionError::WrongState(e.0)
+    }
+}
+
+pub type ActionResult<T> = Result<T, ActionError>;
+
+/// A complaint that came by telephone, WhatsApp, the suggestion box, letter, in person,
+/// SMS or SP4N-LAPOR!.
+pub struct ManualComplaint {
+    pub channel: Channel,
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<EmailAddress>,
+    pub subject: Option<String>,
+    pub text: String,
+    pub kind: Option<Kind>,
+    pub received_at: DateTime<Utc>,
+}
+
+fn load(tx: &Tx<'_>, ticket: &Ticket) -> ActionResult<CaseRecord> {
+    tx.case(ticket)?
+        .ok_or_else(|| ActionError::NotFound(format!("tiket {ticket} tidak ditemukan")))
+}
+
+fn not_empty<'a>(text: &'a str, what: &str) -> ActionResult<&'a str> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ActionError::Invalid(format!(
+            "{what} kosong; tuliskan isinya"
+        )));
+    }
+    Ok(text)
+}
+
+impl Pipeline {
+    /// Step 3: the unit concerned and/or the corrected kind, while the complaint is open.
+    pub fn assign(
+        &self,
+        store: &mut Store,
+        ticket: &Ticket,
+        unit: Option<&str>,
+        kind: Option<Kind>,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> ActionResult<()> {
+        if unit.is_none() && kind.is_none() {
+            return Err(ActionError::Invalid(
+                "sebutkan unit dan/atau jenis yang dicatat".into(),
+            ));
+        }
+        if let Some(unit) = unit {
+            if !self.config.units.iter().any(|(u, _)| u == unit) {
+                let known: Vec<&str> = self.config.units.iter().map(|(u, _)| u.as_str()).collect();
+                return Err(ActionError::Invalid(format!("unit {unit:?} tidak dikenal; pilih salah satu: {} (daftar unit ada di [units] konfigurasi)", known.join(", "))));
+            }
+        }
+        let tx = store.transaction()?;
+        let case = load(&tx, ticket)?;
+        if !state::is_open(case.status) {
+            return Err(ActionError::WrongState(format!(
+                "pengaduan {ticket} sudah {}; unit dan jenis tidak diubah lagi",
+                state::label(case.status)
+            )));
+        }
+        if let Some(unit) = unit {
+            tx.set_unit(case.id, unit)?;
+            tx.add_event(
+                Some(case.id),
+                now,
+                by,
+                "assigned",
+                &format!("unit terkait: {unit}"),
+            )?;
+        }
+        if let Some(kind) = kind {
+            tx.set_kind(case.id, kind)?;
+            tx.add_event(
+                Some(case.id),
+                now,
+                by,
+                "kind_set",
+                &format!("jenis: {kind}"),
+            )?;
+        }
+        Ok(tx.commit()?)
+    }
+
+    /// Step 5: the review with kepala puskesmas, tim mutu and the unit, and its plan.
+    pub fn review(
+        &self,
+        store: &mut Store,
+        ticket: &Ticket,
+        plan: &str,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> ActionResult<()> {
+        let plan = not_empty(plan, "rencana tindak lanjut")?;
+        let tx = store.transaction()?;
+        let mut case = load(&tx, ticket)?;
+        transition(&tx, &mut case, Action::Review, by, "telaah dicatat", now)?;
+        tx.set_plan(case.id, plan, now)?;
+        tx.add_event(Some(case.id), now, by, "plan", plan)?;
+        Ok(tx.commit()?)
+    }
+
+    /// Step 6: the resolution goes to the complainant in the same thread, asking PUAS or
+    /// TIDAK PUAS. A complaint without an email address is answered by phone or letter;
+    /// the answer is still recorded. Returns whether an email was queued.
+    pub fn answer(
+        &self,
+        store: &mut Store,
+        ticket: &Ticket,
+        message: &str,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> ActionResult<bool> {
+        let message = not_empty(message, "isi jawaban")?;
+        let tx = store.transaction()?;
+        let mut case = load(&tx, ticket)?;
+        transition(&tx, &mut case, Action::Answer, by, "jawaban dikirim", now)?;
+        tx.set_answer(case.id, message, now)?;
+        tx.add_event(Some(case.id), now, by, "answer", message)?;
+        let mail = self.answer_mail(&tx, &mut case, message, now)?;
+        let emailed = match mail {
+            Some(mail) => {
+                tx.enqueue(&mail, Some(case.id), now)?;
+                true
+            }
+            None => {
+                tx.add_event(
+                    Some(case.id),
+                    now,
+                    crate::procedure::SYSTEM,
+                    "answer_offline",
+                    "pengadu tidak punya alamat surel: sampaikan jawaban lewat telepon/WA/surat",
+                )?;
+                false
+            }
+        };
+        tx.commit()?;
+        Ok(emailed)
+    }
+
+    /// The exact email [`Pipeline::answer`] would queue for `message` now, for staff to
+    /// read before sending; nothing is written. `None`: the complainant has no address.
+    pub fn preview_answer(
+        &self,
+        store: &mut Store,
+        ticket: &Ticket,
+        message: &str,
+        now: DateTime<Utc>,
+    ) -> ActionResult<Option<crate::mail::compose::OutgoingMail>> {
+        let message = not_empty(message, "isi jawaban")?;
+        let tx = store.transaction()?;
+        let mut case = load(&tx, ticket)?;
+        state::next(case.status, case.kind, Action::Answer)?;
+        let mail = self.answer_mail(&tx, &mut case, message, now)?;
+        // Dropped without commit: a preview changes nothing.
+        Ok(mail)
+    }
+
+    fn answer_mail(
+        &self,
+        tx: &Tx<'_>,
+        case: &mut CaseRecord,
+        message: &str,
+        now: DateTime<Utc>,
+    ) -> ActionResult<Option<crate::mail::compose::OutgoingMail>> {
+        case.status = Status::Answered;
+        case.answer = Some(message.to_string());
+        case.answered_at = Some(now);
+        let Some(email) = self.complainant(case)? else {
+            return Ok(None);
+        };
+        let name = case.complainant_name.clone();
+        Ok(Some(self.case_mail(
+            tx,
+            case,
+            "mail/answer",
+            "answer",
+            false,
+            &[crate::mail::compose::Recipient {
+                name: name.as_deref(),
+                email: &email,
+            }],
+            true,
+            now,
+        )?))
+    }
+
+    /// Step 7b by hand (the complainant said so by phone, for instance).
+    pub fn refer(
+        &self,
+        store: &mut Store,
+        ticket: &Ticket,
+        reason: &str,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> ActionResult<()> {
+        let reason = not_empty(reason, "alasan rujukan")?;
+        self.require_dinas()?;
+        let tx = store.transaction()?;
+        let mut case = load(&tx, ticket)?;
+        self.refer_in(&tx, &mut case, reason, by, now)?;
+        Ok(tx.commit()?)
+    }
+
+    fn require_dinas(&self) -> ActionResult<()> {
+        if self.config.recipients.dinas_kesehatan.is_empty() {
+            return Err(ActionError::Invalid("alamat Dinas Kesehatan belum diatur: isi recipients.dinas_kesehatan di konfigurasi".into()));
+        }
+        Ok(())
+    }
+
+    /// Step 7a by hand, or closing praise and suggestions that need no answer.
+    pub fn close(
+        &self,
+        store: &mut Store,
+        ticket: &Ticket,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> ActionResult<()> {
+        let tx = store.transaction()?;
+        let mut case = load(&tx, ticket)?;
+        transition(
+            &tx,
+            &mut case,
+            Action::Close,
+            by,
+            "ditutup oleh petugas",
+            now,
+        )?;
+        tx.set_attention(case.id, None)?;
+        Ok(tx.commit()?)
+    }
+
+    /// Step 7 decided by a person: the complainant's reply to the answer was unclear
+    /// (`satisfaction::read` gave `Unclear`), and staff read it as PUAS (closed) or TIDAK
+    /// PUAS (referred to the Dinas Kesehatan, as a clear TIDAK PUAS would be).
+    pub fn decide_reply(
+        &self,
+        store: &mut Store,
+        ticket: &Ticket,
+        satisfied: bool,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> ActionResult<()> {
+        if !satisfied {
+            self.require_dinas()?;
+        }
+        let tx = store.transaction()?;
+        let mut case = load(&tx, ticket)?;
+        if satisfied {
+            let detail = "petugas membaca balasan pengadu: puas";
+            transition(&tx, &mut case, Action::Satisfied, by, detail, now)?;
+            tx.set_attention(case.id, None)?;
+        } else {
+            let reason = "petugas membaca balasan pengadu: tidak puas";
+            self.refer_in(&tx, &mut case, reason, by, now)?;
+        }
+        Ok(tx.commit()?)
+    }
+
+    /// A person decided a suspect (or unreadable) message is a genuine complaint: it is
+    /// registered and acknowledged as an ordinary mail would have been (the same
+    /// [`Pipeline::register_mail`]), and the decision is in the audit log with its actor.
+    /// Returns the ticket and whether an acknowledgement was queued.
+    pub fn accept_flagged(
+        &self,
+        store: &mut Store,
+        message_id: &str,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> ActionResult<(Ticket, bool)> {
+        let message_id = message_id
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>');
+        let tx = store.transaction()?;
+        let stored = tx.stored_message(message_id)?.ok_or_else(|| {
+            ActionError::NotFound(format!("surel dengan Message-ID {message_id} tidak ditemukan; lihat daftar surel yang perlu diperiksa (`pengaduan flagged`)"))
+        })?;
+        if let Some(cid) = stored.complaint_id {
+            return Err(ActionError::WrongState(format!(
+                "surel {message_id} sudah tercatat sebagai pengaduan {}",
+                tx.case_by_id(cid)?.ticket
+            )));
+        }
+        if !matches!(stored.class.as_str(), "curiga" | "unreadable") {
+            return Err(ActionError::WrongState(format!(
+                "surel {message_id} bukan surel curiga atau tak terbaca (kelasnya {}); hanya \
+                 surel dari daftar `pengaduan flagged` yang dapat diterima sebagai pengaduan",
+                stored.class
+            )));
+        }
+        let msg = self.parse(&stored.raw);
+        let contact = contact(&msg, &self.config.intake);
+        let (ticket, ack_queued) = self.register_mail(
+            &tx,
+            &MailArrival {
+                msg: &msg,
+                received_at: stored.received_at,
+                historical: false,
+                contact: &contact,
+                foreign_tickets: &[],
+            },
+            Stored::Existing(message_id),
+            by,
+            now,
+        )?;
+        let case = tx.case(&ticket)?.context("the complaint just registered")?;
+        tx.add_event(
+            Some(case.id),
+            now,
+            by,
+            "accepted",
+            &format!(
+                "surel {} diterima petugas sebagai pengaduan; alasan semula: {}",
+                stored.class,
+                stored.reason.as_deref().unwrap_or("-")
+            ),
+        )?;
+        tx.commit()?;
+        Ok((ticket, ack_queued))
+    }
+
+    /// Step 1 for the other channels: the register holds every complaint, not only email.
+    pub fn record(
+        &self,
+        store: &mut Store,
+        c: &ManualComplaint,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> ActionResult<Ticket> {
+        let text = not_empty(&c.text, "isi pengaduan")?;
+        let subject = c
+            .subject
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| text.lines().next().unwrap_or("").chars().take(80).collect());
+        let words = Words::new(&subject, text);
+        let kind = c
+            .kind
+            .unwrap_or_else(|| guess_kind(&words, &self.config.keywords));
+        let mut phones: Vec<String> = match c.phone.as_deref().map(str::trim) {
+            Some(p) if !p.is_empty() => vec![PhoneNumber::parse(p)
+                .map(|n| n.to_string())
+                .ok_or_else(|| {
+                    ActionError::Invalid(format!(
+                        "nomor telepon {p:?} tidak dikenali; tulis seperti 0812-3456-7890"
+                    ))
+                })?],
+            _ => Vec::new(),
+        };
+        for p in extract_phones(text) {
+            if !phones.contains(&p.to_string()) {
+                phones.push(p.to_string());
+            }
+        }
+        let unit = guess_unit(&words, &self.config.units);
+        let tx = store.transaction()?;
+        let registered = self.register_in(
+            &tx,
+            &Registration {
+                channel: c.channel,
+                kind,
+                name: c.name.as_deref().filter(|s| !s.trim().is_empty()),
+                email: c.email.as_ref().map(|e| e.as_str()),
+                address: c.address.as_deref().filter(|s| !s.trim().is_empty()),
+                phones: &phones,
+                subject: &subject,
+                body: text,
+                received_at: c.received_at,
+                unit: unit.as_deref(),
+                attention: None,
+                by,
+                detail: &format!("{kind} dicatat dari saluran {}", c.channel),
+            },
+            now,
+        )?;
+        tx.commit()?;
+        Ok(registered.ticket)
+    }
+}

@@ -1,0 +1,312 @@
+//! Read models: what the register, one complaint and the flagged mail look like to staff,
+//! the same rows for the CLI's templates, its JSON and the web pages.
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::app::ActionError;
+use crate::clock::to_wib_rfc3339;
+use crate::domain::{Status, Ticket};
+use crate::store::{ComplaintRow, EventRow, ListFilter, MessageSummary, Store};
+
+/// What `cli/complaints.txt` shows: the rows and how they were chosen.
+#[derive(Serialize)]
+pub struct RegisterView {
+    pub complaints: Vec<ComplaintRow>,
+    /// Complaints in the register, shown or not.
+    pub total: usize,
+    /// Only open complaints and those received since then (RFC 3339, WIB); none: all.
+    pub since: Option<String>,
+    /// `filter.limit` cut the list short.
+    pub limited: bool,
+}
+
+/// The register as `filter` chooses it, oldest first.
+pub fn register_view(store: &Store, filter: &ListFilter) -> Result<RegisterView> {
+    // One row more than asked tells whether the limit left any out.
+    let mut complaints = store.list_complaints(&ListFilter {
+        since: filter.since,
+        limit: filter.limit.map(|n| n.saturating_add(1)),
+    })?;
+    let limited = filter.limit.is_some_and(|n| complaints.len() > n);
+    if let Some(n) = filter.limit {
+        // Oldest first: the extra row is the first one.
+        complaints.drain(..complaints.len().saturating_sub(n));
+    }
+    Ok(RegisterView {
+        total: store.count_complaints()?,
+        since: filter.since.map(to_wib_rfc3339),
+        limited,
+        complaints,
+    })
+}
+
+/// One complaint with its thread and its audit trail.
+#[derive(Serialize)]
+pub struct ComplaintDetail {
+    #[serde(flatten)]
+    pub complaint: ComplaintRow,
+    pub messages: Vec<MessageSummary>,
+    pub events: Vec<EventRow>,
+}
+
+pub fn complaint_detail(store: &Store, ticket: &Ticket) -> Result<ComplaintDetail, ActionError> {
+    let complaint = store
+        .complaint(ticket)?
+        .ok_or_else(|| ActionError::NotFound(format!("Tiket {ticket} tidak ditemukan.")))?;
+    Ok(ComplaintDetail {
+        messages: store.messages_of(complaint.id)?,
+        events: store.events_of(complaint.id)?,
+        complaint,
+    })
+}
+
+/// How a complaint's next deadline stands at `now` (the colours of the register page,
+/// with words for those who cannot tell them apart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    OnTime,
+    /// Due within 24 hours.
+    DueSoon,
+    Overdue,
+}
+
+/// PURE: the deadline the complaint waits on now — the review (3x24 jam) until it is
+/// reviewed, then the answer (14 hari kerja); none once answered or closed (the
+/// complainant's turn) — and how it stands at `now`.
+pub fn next_deadline(
+    status: Status,
+    review_due: DateTime<Utc>,
+    answer_due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Option<(DateTime<Utc>, Urgency)> {
+    let due = match status {
+        Status::Received | Status::Acknowledged => review_due,
+        Status::Reviewed => answer_due,
+        _ => return None,
+    };
+    let urgency = if now > due {
+        Urgency::Overdue
+    } else if due - now <= chrono::Duration::hours(24) {
+        Urgency::DueSoon
+    } else {
+        Urgency::OnTime
+    };
+    Some((due, urgency))
+}
+
+/// The register page's filters (all optional); `q` matches the ticket, the name, the
+/// address or words of the subject, ignoring case.
+#[derive(Debug, Default, Clone, Serialize, serde::Deserialize)]
+pub struct RegisterQuery {
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub channel: String,
+    #[serde(default)]
+    pub kind: String,
+    /// Only complaints past their next deadline.
+    #[serde(default)]
+    pub overdue: Option<String>,
+    #[serde(default)]
+    pub q: String,
+}
+
+#[derive(Serialize)]
+pub struct RegisterLine {
+    #[serde(flatten)]
+    pub complaint: ComplaintRow,
+    /// The next deadline (RFC 3339, WIB) and how it stands.
+    pub due: Option<String>,
+    pub urgency: Option<Urgency>,
+}
+
+#[derive(Serialize, Default, PartialEq, Eq, Debug)]
+pub struct RegisterCounts {
+    pub open: usize,
+    /// Next deadline later today (WIB), not passed yet.
+    pub due_today: usize,
+    pub overdue: usize,
+}
+
+#[derive(Serialize)]
+pub struct RegisterPage {
+    pub lines: Vec<RegisterLine>,
+    pub counts: RegisterCounts,
+    /// Complaints in the register, shown or not.
+    pub total: usize,
+    /// At most this many lines are shown (the most urgent first).
+    pub shown_at_most: usize,
+    /// More lines matched than are shown.
+    pub cut: bool,
+}
+
+/// Lines on one register page: the most urgent come first, and a search finds the rest.
+pub const PAGE_LINES: usize = 200;
+
+/// The register page: open complaints and those received in the last 30 days, filtered by
+/// `q`, sorted by the next deadline (the most urgent first; those waiting on nobody last,
+/// newest first); the counts cover every open complaint, whatever the filter.
+pub fn register_page(store: &Store, q: &RegisterQuery, now: DateTime<Utc>) -> Result<RegisterPage> {
+    let since =
+        crate::calendar::start_of_day_utc(crate::calendar::local_date(now) - chrono::Days::new(30));
+    let rows = store.list_complaints(&ListFilter { since, limit: None })?;
+    let today = crate::calendar::local_date(now);
+    let mut counts = RegisterCounts::default();
+    let words: Vec<String> = q.q.split_whitespace().map(str::to_lowercase).collect();
+    let mut lines: Vec<(Option<DateTime<Utc>>, RegisterLine)> = Vec::new();
+    for c in rows {
+        let status: Status = c.status.parse().unwrap_or(Status::Received);
+        let next = match (time(&c.review_due), time(&c.answer_due)) {
+            (Some(r), Some(a)) => next_deadline(status, r, a, now),
+            _ => None,
+        };
+        if crate::workflow::state::is_open(status) {
+            counts.open += 1;
+            match next {
+                Some((_, Urgency::Overdue)) => counts.overdue += 1,
+                Some((due, _)) if crate::calendar::local_date(due) == today => {
+                    counts.due_today += 1
+                }
+                _ => {}
+            }
+        }
+        let keep = (q.status.is_empty() || c.status == q.status)
+            && (q.unit.is_empty() || c.unit.as_deref() == Some(q.unit.as_str()))
+            && (q.channel.is_empty() || c.channel == q.channel)
+            && (q.kind.is_empty() || c.kind == q.kind)
+            && (q.overdue.is_none() || matches!(next, Some((_, Urgency::Overdue))))
+            && words.iter().all(|w| matches_word(&c, w));
+        if keep {
+            lines.push((
+                next.map(|(d, _)| d),
+                RegisterLine {
+                    due: next.map(|(d, _)| to_wib_rfc3339(d)),
+                    urgency: next.map(|(_, u)| u),
+                    complaint: c,
+                },
+            ));
+        }
+    }
+    // Earliest deadline first; then those without one, the newest first.
+    lines.sort_by(|(a, la), (b, lb)| match (a, b) {
+        (Some(a), Some(b)) => a.cmp(b),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => lb.complaint.id.cmp(&la.complaint.id),
+    });
+    let cut = lines.len() > PAGE_LINES;
+    lines.truncate(PAGE_LINES);
+    Ok(RegisterPage {
+        lines: lines.into_iter().map(|(_, l)| l).collect(),
+        counts,
+        total: store.count_complaints()?,
+        shown_at_most: PAGE_LINES,
+        cut,
+    })
+}
+
+fn time(wib: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(wib)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn matches_word(c: &ComplaintRow, word: &str) -> bool {
+    [
+        Some(c.ticket.as_str()),
+        c.complainant_name.as_deref(),
+        c.complainant_email.as_deref(),
+        Some(c.subject.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|field| field.to_lowercase().contains(word))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_next_deadline_follows_the_procedure_step() {
+        let now = Utc.with_ymd_and_hms(2026, 3, 12, 3, 0, 0).unwrap();
+        let h = chrono::Duration::hours;
+        let (review, answer) = (now + h(30), now + h(200));
+        type Row = (Status, DateTime<Utc>, DateTime<Utc>, Option<Urgency>);
+        let table: &[Row] = &[
+            (Status::Received, review, answer, Some(Urgency::OnTime)),
+            (
+                Status::Acknowledged,
+                now + h(24),
+                answer,
+                Some(Urgency::DueSoon),
+            ),
+            (
+                Status::Acknowledged,
+                now - h(1),
+                answer,
+                Some(Urgency::Overdue),
+            ),
+            (Status::Reviewed, now - h(1), answer, Some(Urgency::OnTime)),
+            (Status::Reviewed, review, now + h(3), Some(Urgency::DueSoon)),
+            (Status::Reviewed, review, now - h(3), Some(Urgency::Overdue)),
+            (Status::Answered, now - h(9), now - h(9), None),
+            (Status::ClosedSatisfied, now - h(9), now - h(9), None),
+            (Status::Referred, now - h(9), now - h(9), None),
+        ];
+        for (status, r, a, want) in table {
+            let got = next_deadline(*status, *r, *a, now).map(|(_, u)| u);
+            assert_eq!(got, *want, "{status:?}");
+        }
+    }
+}
+
+/// What the complaint page shows: the register row, the case file (every message in and
+/// out, as text: HTML mail was reduced to text when it arrived), the review plan and the
+/// answer, and the audit trail.
+#[derive(Serialize)]
+pub struct ComplaintPage {
+    #[serde(flatten)]
+    pub detail: ComplaintDetail,
+    pub thread: Vec<crate::store::CaseMessage>,
+    pub body: String,
+    pub address: Option<String>,
+    pub plan: Option<String>,
+    pub answer: Option<String>,
+    /// The next deadline (RFC 3339, WIB) and how it stands at `now`.
+    pub due: Option<String>,
+    pub urgency: Option<Urgency>,
+}
+
+pub fn complaint_page(
+    store: &mut Store,
+    ticket: &Ticket,
+    now: DateTime<Utc>,
+) -> Result<ComplaintPage, ActionError> {
+    let detail = complaint_detail(store, ticket)?;
+    let tx = store.transaction()?;
+    let case = tx
+        .case(ticket)?
+        .ok_or_else(|| ActionError::NotFound(format!("Tiket {ticket} tidak ditemukan.")))?;
+    let thread = tx.case_messages(case.id)?;
+    let next = match time(&detail.complaint.review_due) {
+        Some(review) => next_deadline(case.status, review, case.answer_due, now),
+        None => None,
+    };
+    Ok(ComplaintPage {
+        thread,
+        body: case.body,
+        address: case.complainant_address,
+        plan: case.plan,
+        answer: case.answer,
+        due: next.map(|(d, _)| to_wib_rfc3339(d)),
+        urgency: next.map(|(_, u)| u),
+        detail,
+    })
+}
