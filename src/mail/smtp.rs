@@ -5,14 +5,13 @@
 //! whole outbox instead of one mail.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use lettre::address::Envelope;
-use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism, DEFAULT_MECHANISMS};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::config::{Login, OAuth2, Security, Smtp};
 use crate::mail::oauth;
@@ -66,28 +65,39 @@ pub fn classify_reply(code: Option<u16>, text: &str) -> SendError {
 }
 
 pub enum Transport {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    /// XOAUTH2: lettre's credentials are fixed per transport, so it is rebuilt whenever
-    /// the access token changes.
-    OAuth(Box<OAuthSmtp>),
+    Smtp(Box<Session>),
     /// Each message becomes `<dir>/<n>.eml`; nothing leaves the machine.
     Directory(PathBuf),
 }
 
 impl Transport {
     pub fn from_config(cfg: &Smtp) -> Result<Transport> {
-        match &cfg.login {
-            Login::Password(password) => Ok(Transport::Smtp(build(
-                cfg,
-                Credentials::new(cfg.username.clone(), password.read()?.expose().to_string()),
-                None,
-            )?)),
-            Login::XOAuth2(oauth) => Ok(Transport::OAuth(Box::new(OAuthSmtp {
-                cfg: cfg.clone(),
-                oauth: oauth.clone(),
-                current: tokio::sync::Mutex::new(None),
-            }))),
+        let login = match &cfg.login {
+            Login::Password(password) => SessionLogin::Password(Credentials::new(
+                cfg.username.clone(),
+                password.read()?.expose().to_string(),
+            )),
+            Login::XOAuth2(oauth) => SessionLogin::XOAuth2(oauth.clone()),
+        };
+        let mut tls = TlsParameters::builder(cfg.host.clone());
+        if let Some(ca) = &cfg.ca_file {
+            let pem = std::fs::read(ca)
+                .with_context(|| format!("cannot read smtp.ca_file {}", ca.display()))?;
+            let cert = Certificate::from_pem(&pem).with_context(|| {
+                format!("smtp.ca_file {} is not a PEM certificate", ca.display())
+            })?;
+            tls = tls.add_root_certificate(cert);
         }
+        Ok(Transport::Smtp(Box::new(Session {
+            host: cfg.host.clone(),
+            port: cfg.port,
+            security: cfg.security,
+            tls: tls.build_rustls().context("cannot set up TLS for SMTP")?,
+            hello: ClientId::Domain(hello_name()),
+            username: cfg.username.clone(),
+            login,
+            held: tokio::sync::Mutex::new(None),
+        })))
     }
 
     pub async fn send(
@@ -97,16 +107,12 @@ impl Transport {
         raw: &[u8],
     ) -> Result<(), SendError> {
         match self {
-            Transport::Smtp(t) => send_via(t, mail_from, rcpt_to, raw).await,
-            Transport::OAuth(o) => {
-                let t = o
-                    .transport()
-                    .await
-                    .map_err(|e| SendError::Transient(format!("{e:#}")))?;
-                let sent = send_via(&t, mail_from, rcpt_to, raw).await;
-                if sent.is_err() {
+            Transport::Smtp(s) => {
+                let envelope = envelope(mail_from, rcpt_to)?;
+                let sent = s.send(&envelope, raw).await;
+                if let (Err(_), SessionLogin::XOAuth2(oauth)) = (&sent, &s.login) {
                     // A refused token is fetched anew on the next attempt.
-                    oauth::forget(&o.oauth);
+                    oauth::forget(oauth);
                 }
                 sent
             }
@@ -118,83 +124,166 @@ impl Transport {
 
     /// Connects, greets and authenticates without sending anything (for `check`).
     pub async fn check(&self) -> Result<String> {
-        let t = match self {
-            Transport::Smtp(t) => t.clone(),
-            Transport::OAuth(o) => o.transport().await?,
-            Transport::Directory(dir) => return Ok(format!("outbox directory {}", dir.display())),
-        };
-        t.test_connection().await.context("SMTP handshake failed")?;
-        Ok("SMTP: connection, TLS and login work".into())
-    }
-}
-
-pub struct OAuthSmtp {
-    cfg: Smtp,
-    oauth: OAuth2,
-    current: tokio::sync::Mutex<Option<(String, AsyncSmtpTransport<Tokio1Executor>)>>,
-}
-
-impl OAuthSmtp {
-    async fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>> {
-        let token = oauth::access_token(&self.oauth, chrono::Utc::now()).await?;
-        let mut current = self.current.lock().await;
-        if let Some((t, transport)) = current.as_ref() {
-            if t == token.expose() {
-                return Ok(transport.clone());
+        match self {
+            Transport::Smtp(s) => {
+                s.check().await.context("SMTP handshake failed")?;
+                Ok("SMTP: connection, TLS and login work".into())
             }
+            Transport::Directory(dir) => Ok(format!("outbox directory {}", dir.display())),
         }
-        let transport = build(
-            &self.cfg,
-            Credentials::new(self.cfg.username.clone(), token.expose().to_string()),
-            Some(vec![Mechanism::Xoauth2]),
-        )?;
-        *current = Some((token.expose().to_string(), transport.clone()));
-        Ok(transport)
     }
 }
 
-fn build(
-    cfg: &Smtp,
+/// How long a held connection may sit unused before it is closed instead of reused: the
+/// default of lettre's pool, which we used before, and well below the idle timeouts of
+/// Postfix (300 s) and Gmail, so a trickle of mail (one complaint a minute) still shares
+/// one login while a connection the server is about to drop is not trusted.
+const IDLE_LIMIT: Duration = Duration::from_secs(60);
+/// Limit for establishing the TCP connection (lettre applies it to the connect only).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// One authenticated SMTP connection, held between sends so that a burst of mail logs in
+/// once (Gmail answers repeated logins with `454 4.7.0 Too many login attempts`). We hold
+/// it ourselves rather than use lettre's pool: the pool hands a connection back in a
+/// spawned task, so a send right after another finds the pool empty and logs in again
+/// whenever that task has not run yet (it happens under load).
+pub struct Session {
+    host: String,
+    port: u16,
+    security: Security,
+    tls: TlsParameters,
+    hello: ClientId,
+    username: String,
+    login: SessionLogin,
+    held: tokio::sync::Mutex<Option<Held>>,
+}
+
+enum SessionLogin {
+    Password(Credentials),
+    /// The access token changes, so the credentials are made at each send.
+    XOAuth2(OAuth2),
+}
+
+struct Held {
+    conn: AsyncSmtpConnection,
+    /// What it logged in with: a new XOAUTH2 token means a new login.
     credentials: Credentials,
-    mechanisms: Option<Vec<Mechanism>>,
-) -> Result<AsyncSmtpTransport<Tokio1Executor>> {
-    let mut tls = TlsParameters::builder(cfg.host.clone());
-    if let Some(ca) = &cfg.ca_file {
-        let pem = std::fs::read(ca)
-            .with_context(|| format!("cannot read smtp.ca_file {}", ca.display()))?;
-        let cert = Certificate::from_pem(&pem)
-            .with_context(|| format!("smtp.ca_file {} is not a PEM certificate", ca.display()))?;
-        tls = tls.add_root_certificate(cert);
-    }
-    let tls = tls.build_rustls().context("cannot set up TLS for SMTP")?;
-    let builder = match cfg.security {
-        Security::Tls => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host)
-            .tls(Tls::Wrapper(tls)),
-        // Required, never opportunistic: no silent downgrade to plain text (RFC 3207).
-        Security::Starttls => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host)
-            .tls(Tls::Required(tls)),
-        // Config validation allowed this only for loopback hosts.
-        Security::Plain => {
-            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host).tls(Tls::None)
-        }
-    };
-    let mut builder = builder
-        .port(cfg.port)
-        .hello_name(ClientId::Domain(hello_name()))
-        .credentials(credentials)
-        .timeout(Some(Duration::from_secs(60)));
-    if let Some(m) = mechanisms {
-        builder = builder.authentication(m);
-    }
-    Ok(builder.build())
+    idle_since: Instant,
 }
 
-async fn send_via(
-    t: &AsyncSmtpTransport<Tokio1Executor>,
-    mail_from: &str,
-    rcpt_to: &[String],
-    raw: &[u8],
-) -> Result<(), SendError> {
+/// PURE: whether a held connection may carry the next mail (it is then still asked with
+/// NOOP, RFC 5321 section 4.1.1.9, whether the server keeps it open).
+fn reusable(idle_for: Duration, same_login: bool) -> bool {
+    same_login && idle_for < IDLE_LIMIT
+}
+
+impl Session {
+    async fn send(&self, envelope: &Envelope, raw: &[u8]) -> Result<(), SendError> {
+        let mut held = self.held.lock().await;
+        let (mut conn, credentials) = self.connection(&mut held).await?;
+        let sent = conn.send(envelope, raw).await;
+        // After any failure lettre has sent QUIT already, or the connection is in an
+        // unknown state: the next mail logs in afresh.
+        if sent.is_ok() && !conn.has_broken() {
+            *held = Some(Held {
+                conn,
+                credentials,
+                idle_since: Instant::now(),
+            });
+        } else {
+            conn.abort().await;
+        }
+        sent.map(|_| ()).map_err(classify)
+    }
+
+    async fn check(&self) -> Result<()> {
+        let mut held = self.held.lock().await;
+        let (mut conn, credentials) = self
+            .connection(&mut held)
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        if !conn.test_connected().await {
+            bail!("the server does not answer NOOP after the login");
+        }
+        *held = Some(Held {
+            conn,
+            credentials,
+            idle_since: Instant::now(),
+        });
+        Ok(())
+    }
+
+    /// The held connection if it is fit to reuse, else a new authenticated one.
+    async fn connection(
+        &self,
+        held: &mut Option<Held>,
+    ) -> Result<(AsyncSmtpConnection, Credentials), SendError> {
+        let (credentials, mechanisms) = match &self.login {
+            SessionLogin::Password(c) => (c.clone(), DEFAULT_MECHANISMS),
+            SessionLogin::XOAuth2(o) => {
+                let token = oauth::access_token(o, chrono::Utc::now())
+                    .await
+                    .map_err(|e| SendError::Transient(format!("{e:#}")))?;
+                let c = Credentials::new(self.username.clone(), token.expose().to_string());
+                (c, &[Mechanism::Xoauth2][..])
+            }
+        };
+        if let Some(mut h) = held.take() {
+            if reusable(h.idle_since.elapsed(), h.credentials == credentials)
+                && h.conn.test_connected().await
+            {
+                return Ok((h.conn, credentials));
+            }
+            h.conn.abort().await;
+        }
+        let conn = self
+            .connect(&credentials, mechanisms)
+            .await
+            .map_err(classify)?;
+        Ok((conn, credentials))
+    }
+
+    async fn connect(
+        &self,
+        credentials: &Credentials,
+        mechanisms: &[Mechanism],
+    ) -> Result<AsyncSmtpConnection, lettre::transport::smtp::Error> {
+        // Config validation allowed `plain` only for loopback hosts.
+        let implicit = (self.security == Security::Tls).then(|| self.tls.clone());
+        let mut conn = AsyncSmtpConnection::connect_tokio1(
+            (self.host.as_str(), self.port),
+            Some(CONNECT_TIMEOUT),
+            &self.hello,
+            implicit,
+            None,
+        )
+        .await?;
+        if self.security == Security::Starttls {
+            // Required, never opportunistic: no silent downgrade to plain text (RFC 3207);
+            // `starttls` fails when the server does not offer it.
+            conn.starttls(self.tls.clone(), &self.hello).await?;
+        }
+        if let Err(e) = conn.auth(mechanisms, credentials).await {
+            conn.abort().await;
+            return Err(e);
+        }
+        Ok(conn)
+    }
+}
+
+impl Drop for Session {
+    /// Says QUIT to the server for a held connection, as lettre's pool did when dropped.
+    fn drop(&mut self) {
+        if let (Some(mut h), Ok(rt)) = (
+            self.held.get_mut().take(),
+            tokio::runtime::Handle::try_current(),
+        ) {
+            rt.spawn(async move { h.conn.abort().await });
+        }
+    }
+}
+
+fn envelope(mail_from: &str, rcpt_to: &[String]) -> Result<Envelope, SendError> {
     let from = mail_from
         .parse()
         .map_err(|e| SendError::Permanent(format!("sender {mail_from}: {e}")))?;
@@ -205,12 +294,7 @@ async fn send_via(
                 .map_err(|e| SendError::Permanent(format!("recipient {r}: {e}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let envelope =
-        Envelope::new(Some(from), to).map_err(|e| SendError::Permanent(e.to_string()))?;
-    t.send_raw(&envelope, raw)
-        .await
-        .map(|_| ())
-        .map_err(classify)
+    Envelope::new(Some(from), to).map_err(|e| SendError::Permanent(e.to_string()))
 }
 
 fn classify(e: lettre::transport::smtp::Error) -> SendError {
@@ -261,6 +345,20 @@ async fn write_to_directory(dir: &std::path::Path, raw: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_held_connection_is_reused_while_fresh_and_logged_in_the_same_way() {
+        let cases = [
+            (Duration::ZERO, true, true),
+            (IDLE_LIMIT - Duration::from_millis(1), true, true),
+            (IDLE_LIMIT, true, false),
+            (Duration::from_secs(3600), true, false),
+            (Duration::ZERO, false, false),
+        ];
+        for (idle, same_login, want) in cases {
+            assert_eq!(reusable(idle, same_login), want, "{idle:?} {same_login}");
+        }
+    }
 
     /// Replies as Gmail and Postfix give them (lettre's wording around the server's text).
     #[test]
