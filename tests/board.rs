@@ -366,6 +366,14 @@ fn the_board_is_public_and_holds_no_personal_data() {
 
     // The dashboard: a petugas previews and publishes; without the CSRF token nothing.
     let mut rina = site.login("rina", PW);
+    // A case closed as satisfied offers publishing on its own page (step 7a).
+    let case = rina.get(&format!("/pengaduan/{t1}"));
+    assert_eq!(case.status, 200);
+    assert!(
+        case.body.contains("href=\"/papan/kelola\"") && case.body.contains("Umumkan hasil"),
+        "{}",
+        case.body
+    );
     let page = rina.get("/papan/kelola");
     assert_eq!(page.status, 200);
     assert!(
