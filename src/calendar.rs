@@ -114,6 +114,22 @@ pub struct Holiday {
     pub kind: HolidayKind,
 }
 
+/// The months in Bahasa Indonesia, for every date staff and complainants read.
+pub const MONTHS: [&str; 12] = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+];
+
 /// The national holidays with a fixed date, (month, day, name): holidays every year by
 /// law, whatever the year's decree says about the others.
 pub const FIXED_NATIONAL: [(u32, u32, &str); 5] = [

@@ -149,20 +149,7 @@ impl Templates {
 const DAYS: [&str; 7] = [
     "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu",
 ];
-pub(crate) const MONTHS: [&str; 12] = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-];
+use crate::calendar::MONTHS;
 
 /// "Kamis, 9 April 2026" or "Kamis, 12 Maret 2026 pukul 10.00 WIB" from an RFC 3339 string.
 /// An unreadable value is shown as it is rather than failing the whole mail.

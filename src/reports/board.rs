@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::templates::MONTHS;
+use crate::calendar::MONTHS;
 
 /// One published case, as staff wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]

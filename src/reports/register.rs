@@ -120,21 +120,7 @@ impl Period {
 }
 
 pub fn month_name(m: u32) -> &'static str {
-    const NAMES: [&str; 12] = [
-        "Januari",
-        "Februari",
-        "Maret",
-        "April",
-        "Mei",
-        "Juni",
-        "Juli",
-        "Agustus",
-        "September",
-        "Oktober",
-        "November",
-        "Desember",
-    ];
-    NAMES[(m.clamp(1, 12) - 1) as usize]
+    crate::calendar::MONTHS[(m.clamp(1, 12) - 1) as usize]
 }
 
 pub fn date_label(d: NaiveDate) -> String {
