@@ -581,7 +581,13 @@ fn the_board_in_a_browser_on_a_phone_a_pc_and_on_paper() {
         form.set_by_name("summary", SUMMARY_1).await.unwrap();
         form.set_by_name("followup", FOLLOWUP_1).await.unwrap();
         form.submit().await.unwrap();
-        let preview = b.client.find(Locator::Css(".papan-entry")).await.unwrap();
+        // submit() returns before the preview page has loaded: wait for it.
+        let preview = b
+            .client
+            .wait()
+            .for_element(Locator::Css(".papan-entry"))
+            .await
+            .unwrap();
         assert!(preview.text().await.unwrap().contains(SUMMARY_1));
         b.screenshot("papan-pratinjau", 390).await;
         b.client
