@@ -563,6 +563,12 @@ fn the_board_in_a_browser_on_a_phone_a_pc_and_on_paper() {
         login.set_by_name("name", "rina").await.unwrap();
         login.set_by_name("password", PW).await.unwrap();
         login.submit().await.unwrap();
+        // The staff menu shows once the login's answer has loaded (the login page has none).
+        b.client
+            .wait()
+            .for_element(Locator::Css("nav"))
+            .await
+            .unwrap();
         b.client
             .goto(&format!("{}/papan/kelola", site.url))
             .await
