@@ -12,7 +12,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::app::board::{self, BoardError, Draft};
+use crate::app::actions::ActionError;
+use crate::app::board::{self, Draft};
 use crate::app::retention;
 use crate::cli::ComplaintsCommand;
 use crate::clock::{Clock, SystemClock};
@@ -71,7 +72,7 @@ pub fn complaints(config: &Config, command: ComplaintsCommand) -> Result<ExitCod
             print!("{}", text?);
             Ok(ExitCode::SUCCESS)
         }
-        Err(BoardError::Store(e)) => Err(e),
+        Err(ActionError::Store(e)) => Err(e),
         Err(e) => {
             eprintln!("Gagal: {e}.");
             Ok(ExitCode::FAILURE)

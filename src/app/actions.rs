@@ -37,6 +37,12 @@ impl From<TransitionError> for ActionError {
     }
 }
 
+impl From<rusqlite::Error> for ActionError {
+    fn from(e: rusqlite::Error) -> Self {
+        ActionError::Store(e.into())
+    }
+}
+
 pub type ActionResult<T> = Result<T, ActionError>;
 
 /// A complaint that came by telephone, WhatsApp, the suggestion box, letter, in person,

@@ -20,32 +20,13 @@ use std::collections::HashSet;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 
+use crate::app::actions::ActionError;
 use crate::calendar::WIB;
 use crate::domain::{ticket, Status, Ticket};
 use crate::reports::board::{self as view, Published};
 use crate::store::board::{BoardCase, BoardRow, ClosedCase};
 use crate::store::Store;
 use crate::workflow::state;
-
-/// Why a board action failed. The CLI prints the message; the web maps the variant to a
-/// status code (`NotFound` 404, `WrongState` 409, `Invalid` 422).
-#[derive(Debug, thiserror::Error)]
-pub enum BoardError {
-    #[error("tiket {0} tidak ditemukan")]
-    NotFound(Ticket),
-    #[error("{0}")]
-    WrongState(String),
-    #[error("{0}")]
-    Invalid(String),
-    #[error("kesalahan basis data: {0:#}")]
-    Store(#[from] anyhow::Error),
-}
-
-impl From<rusqlite::Error> for BoardError {
-    fn from(e: rusqlite::Error) -> Self {
-        BoardError::Store(e.into())
-    }
-}
 
 /// What staff typed for the board.
 #[derive(Debug, Clone, Default)]
@@ -211,11 +192,11 @@ fn checked(
     what: &str,
     text: &str,
     limit: &std::ops::RangeInclusive<usize>,
-) -> Result<String, BoardError> {
+) -> Result<String, ActionError> {
     let text = collapse(text);
     let n = text.chars().count();
     if !limit.contains(&n) {
-        return Err(BoardError::Invalid(format!(
+        return Err(ActionError::Invalid(format!(
             "{what} harus {}–{} karakter (sekarang {n})",
             limit.start(),
             limit.end()
@@ -225,9 +206,9 @@ fn checked(
 }
 
 /// PURE: the board entry `draft` makes of `case`, or why it may not be published.
-pub fn decide(case: &BoardCase, draft: &Draft) -> Result<Published, BoardError> {
+pub fn decide(case: &BoardCase, draft: &Draft) -> Result<Published, ActionError> {
     if state::is_open(case.status) {
-        return Err(BoardError::WrongState(format!(
+        return Err(ActionError::WrongState(format!(
             "pengaduan {} masih {}: hanya pengaduan yang sudah selesai yang dapat diumumkan",
             case.ticket,
             state::label(case.status)
@@ -240,7 +221,7 @@ pub fn decide(case: &BoardCase, draft: &Draft) -> Result<Published, BoardError> 
         ("tindak lanjut", &followup),
     ] {
         if let Some(leak) = personal_data(case, text) {
-            return Err(BoardError::Invalid(format!(
+            return Err(ActionError::Invalid(format!(
                 "{what} memuat {}: papan pengumuman dibaca umum dan tidak boleh memuat data \
                  pribadi pengadu; tulis ulang tanpa itu",
                 leak.describe()
@@ -259,19 +240,19 @@ pub fn decide(case: &BoardCase, draft: &Draft) -> Result<Published, BoardError> 
     })
 }
 
-fn by_name(by: &str) -> Result<&str, BoardError> {
+fn by_name(by: &str) -> Result<&str, ActionError> {
     let by = by.trim();
     if by.is_empty() {
-        return Err(BoardError::Invalid(
+        return Err(ActionError::Invalid(
             "nama petugas kosong: tulis siapa yang mengumumkan, mis. --by \"Rina\"".into(),
         ));
     }
     Ok(by)
 }
 
-fn load(tx: &crate::store::Tx<'_>, ticket: &Ticket) -> Result<BoardCase, BoardError> {
+fn load(tx: &crate::store::Tx<'_>, ticket: &Ticket) -> Result<BoardCase, ActionError> {
     tx.board_case(ticket)?
-        .ok_or_else(|| BoardError::NotFound(*ticket))
+        .ok_or_else(|| ActionError::NotFound(format!("tiket {ticket} tidak ditemukan")))
 }
 
 /// The entry exactly as the board would show it; nothing is written.
@@ -279,7 +260,7 @@ pub fn preview(
     store: &mut Store,
     ticket: &Ticket,
     draft: &Draft,
-) -> Result<view::Entry, BoardError> {
+) -> Result<view::Entry, ActionError> {
     let tx = store.transaction()?;
     let case = load(&tx, ticket)?;
     Ok(view::entry(&decide(&case, draft)?))
@@ -292,7 +273,7 @@ pub fn publish(
     draft: &Draft,
     by: &str,
     now: DateTime<Utc>,
-) -> Result<view::Entry, BoardError> {
+) -> Result<view::Entry, ActionError> {
     let by = by_name(by)?;
     let tx = store.transaction()?;
     let case = load(&tx, ticket)?;
@@ -329,12 +310,12 @@ pub fn unpublish(
     ticket: &Ticket,
     by: &str,
     now: DateTime<Utc>,
-) -> Result<(), BoardError> {
+) -> Result<(), ActionError> {
     let by = by_name(by)?;
     let tx = store.transaction()?;
     let case = load(&tx, ticket)?;
     if !tx.delete_board_entry(case.id)? {
-        return Err(BoardError::WrongState(format!(
+        return Err(ActionError::WrongState(format!(
             "pengaduan {ticket} tidak sedang diumumkan di papan pengumuman"
         )));
     }
@@ -529,7 +510,7 @@ mod tests {
                 &good,
             )
             .unwrap_err();
-            assert!(matches!(e, BoardError::WrongState(_)), "{open:?}");
+            assert!(matches!(e, ActionError::WrongState(_)), "{open:?}");
             assert!(e.to_string().contains("sudah selesai"), "{e}");
         }
         let short = Draft {
@@ -537,7 +518,7 @@ mod tests {
             ..good.clone()
         };
         let e = decide(&case(), &short).unwrap_err();
-        assert!(matches!(e, BoardError::Invalid(_)));
+        assert!(matches!(e, ActionError::Invalid(_)));
         assert_eq!(
             e.to_string(),
             "ringkasan masalah harus 20–300 karakter (sekarang 5)"
@@ -555,7 +536,7 @@ mod tests {
             ..good
         };
         let e = decide(&case(), &named).unwrap_err();
-        assert!(matches!(e, BoardError::Invalid(_)));
+        assert!(matches!(e, ActionError::Invalid(_)));
         assert_eq!(
             e.to_string(),
             "tindak lanjut memuat nama pengadu (\u{201c}sugeng\u{201d}): papan pengumuman dibaca \

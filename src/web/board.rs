@@ -1,6 +1,6 @@
 //! The announcement board: `/papan` and `/papan/cetak` for the public (no login), and
 //! `/papan/kelola` where staff write, preview, publish and unpublish entries. Thin: the
-//! rules are `app::board`; `BoardError` maps to 404 / 409 / 422.
+//! rules are `app::board`; `ActionError` maps to 404 / 409 / 422.
 
 use axum::extract::{Form, State};
 use axum::http::StatusCode;
@@ -9,10 +9,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::auth::{Allowed, RequireRole, Staff};
-use super::pages::{render, server_error};
+use super::pages::{action_status, render, server_error};
 use super::{State as AppState, WebApp};
 use crate::app::accounts::Session;
-use crate::app::board::{self, BoardError, Draft, FOLLOWUP_CHARS, SUMMARY_CHARS};
+use crate::app::actions::ActionError;
+use crate::app::board::{self, Draft, FOLLOWUP_CHARS, SUMMARY_CHARS};
 use crate::domain::{Role, Ticket};
 use crate::reports::board::{Board, Entry};
 
@@ -91,19 +92,10 @@ struct ManagePage<'a> {
     followup_chars: String,
 }
 
-fn status_of(e: &BoardError) -> StatusCode {
-    match e {
-        BoardError::NotFound(_) => StatusCode::NOT_FOUND,
-        BoardError::WrongState(_) => StatusCode::CONFLICT,
-        BoardError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        BoardError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
 async fn manage_page(
     app: &WebApp,
     session: &Session,
-    refused: Option<(&BoardError, &BoardForm)>,
+    refused: Option<(&ActionError, &BoardForm)>,
 ) -> Response {
     let listed = match app.store.run(|s| board::management(s)).await {
         Ok(m) => m,
@@ -111,7 +103,7 @@ async fn manage_page(
     };
     let empty = BoardForm::default();
     let (status, error, form) = match refused {
-        Some((e, form)) => (status_of(e), Some(e.to_string()), form),
+        Some((e, form)) => (action_status(e), Some(e.to_string()), form),
         None => (StatusCode::OK, None, &empty),
     };
     let page = ManagePage {
@@ -166,11 +158,11 @@ pub struct BoardForm {
 }
 
 impl BoardForm {
-    fn ticket(&self) -> Result<Ticket, BoardError> {
+    fn ticket(&self) -> Result<Ticket, ActionError> {
         self.ticket
             .trim()
             .parse()
-            .map_err(|e: crate::domain::DomainError| BoardError::Invalid(e.to_string()))
+            .map_err(|e: crate::domain::DomainError| ActionError::Invalid(e.to_string()))
     }
 
     fn draft(&self) -> Draft {
@@ -187,11 +179,11 @@ async fn after(
     app: &WebApp,
     session: &Session,
     form: &BoardForm,
-    done: Result<Response, BoardError>,
+    done: Result<Response, ActionError>,
 ) -> Response {
     match done {
         Ok(page) => page,
-        Err(BoardError::Store(e)) => server_error(&e),
+        Err(ActionError::Store(e)) => server_error(&e),
         Err(e) => manage_page(app, session, Some((&e, form))).await,
     }
 }
@@ -239,7 +231,7 @@ pub async fn pratinjau(
 /// A change to the board by the logged-in editor, then back to the management page.
 async fn change<F>(app: &WebApp, session: &Session, form: &BoardForm, f: F) -> Response
 where
-    F: FnOnce(&mut crate::store::Store, Ticket, &str, DateTime<Utc>) -> Result<(), BoardError>
+    F: FnOnce(&mut crate::store::Store, Ticket, &str, DateTime<Utc>) -> Result<(), ActionError>
         + Send
         + 'static,
 {

@@ -59,6 +59,17 @@ pub(super) fn render<T: Serialize>(
 }
 
 /// The cause goes to the log, never to the browser.
+/// The status a refused staff action gets: 404, 409 (do what comes first), 422 (fix the input).
+pub fn action_status(e: &crate::app::actions::ActionError) -> StatusCode {
+    use crate::app::actions::ActionError;
+    match e {
+        ActionError::NotFound(_) => StatusCode::NOT_FOUND,
+        ActionError::WrongState(_) => StatusCode::CONFLICT,
+        ActionError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        ActionError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 pub fn server_error(e: &anyhow::Error) -> Response {
     tracing::error!("web: {e:#}");
     refused(

@@ -17,11 +17,22 @@ use crate::reports::register::Period;
 use crate::reports::report::Report;
 use crate::reports::sheet::SheetFormat;
 
-/// `?bulan=2026-11` (the month input's value); the current month (WIB) when absent.
-fn month_of(app: &AppState, q: &HashMap<String, String>) -> Result<Period, String> {
+/// `?bulan=2026-11` (the month input's value); the current month (WIB) when absent. A month
+/// that cannot be read is refused with the page that says how to write it.
+// The refusal is the page itself, returned once per request: boxing it would buy nothing.
+#[allow(clippy::result_large_err)]
+fn month_of(
+    app: &AppState,
+    session: &Session,
+    q: &HashMap<String, String>,
+) -> Result<Period, Response> {
     match q.get("bulan").filter(|v| !v.is_empty()) {
         Some(v) => Period::parse_month(v).map_err(|_| {
-            format!("Bulan {v:?} tidak dikenal; pilih bulan dengan format TAHUN-BULAN, misalnya 2026-11.")
+            invalid(
+                app,
+                session,
+                format!("Bulan {v:?} tidak dikenal; pilih bulan dengan format TAHUN-BULAN, misalnya 2026-11."),
+            )
         }),
         None => Ok(Period::containing(local_date(app.clock.now()))),
     }
@@ -58,14 +69,11 @@ pub async fn register_page(
     State(app): State<AppState>,
     Staff(session): Staff,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let month = match month_of(&app, &q) {
-        Ok(m) => m,
-        Err(e) => return invalid(&app, &session, e),
-    };
+) -> Result<Response, Response> {
+    let month = month_of(&app, &session, &q)?;
     let (start, end) = month.bounds();
     let counted = app.store.run(move |s| s.register_facts(start, end)).await;
-    match counted {
+    Ok(match counted {
         Ok(facts) => render(
             &app,
             StatusCode::OK,
@@ -79,7 +87,7 @@ pub async fn register_page(
             },
         ),
         Err(e) => server_error(&e),
-    }
+    })
 }
 
 /// `?bulan=2026-11&format=xlsx|csv`: the file, as a download.
@@ -87,19 +95,16 @@ pub async fn register_download(
     State(app): State<AppState>,
     Staff(session): Staff,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let month = match month_of(&app, &q) {
-        Ok(m) => m,
-        Err(e) => return invalid(&app, &session, e),
-    };
+) -> Result<Response, Response> {
+    let month = month_of(&app, &session, &q)?;
     let format = match q.get("format").map_or(Ok(SheetFormat::Xlsx), |f| f.parse()) {
         Ok(f) => f,
         Err(_) => {
-            return invalid(
+            return Err(invalid(
                 &app,
                 &session,
                 "Format berkas tidak dikenal; pilih xlsx atau csv.".into(),
-            )
+            ))
         }
     };
     let now = app.clock.now();
@@ -108,7 +113,7 @@ pub async fn register_download(
         .store
         .run(move |s| register::file(s, &a.pipeline.calendar, &month, format, &a.puskesmas, now))
         .await;
-    match made {
+    Ok(match made {
         Ok(file) => {
             let disposition = format!("attachment; filename=\"{}\"", file.name);
             (
@@ -128,7 +133,7 @@ pub async fn register_download(
                 .into_response()
         }
         Err(e) => server_error(&e),
-    }
+    })
 }
 
 #[derive(Serialize)]
@@ -148,12 +153,9 @@ pub async fn report_page(
     State(app): State<AppState>,
     Staff(session): Staff,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let month = match month_of(&app, &q) {
-        Ok(m) => m,
-        Err(e) => return invalid(&app, &session, e),
-    };
-    match report_of(&app, month).await {
+) -> Result<Response, Response> {
+    let month = month_of(&app, &session, &q)?;
+    Ok(match report_of(&app, month).await {
         Ok(report) => render(
             &app,
             StatusCode::OK,
@@ -163,7 +165,7 @@ pub async fn report_page(
             ReportPage { report },
         ),
         Err(e) => server_error(&e),
-    }
+    })
 }
 
 /// The printable page: the same report without menus, A4 print styles.
@@ -171,14 +173,11 @@ pub async fn report_print(
     State(app): State<AppState>,
     Staff(session): Staff,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let month = match month_of(&app, &q) {
-        Ok(m) => m,
-        Err(e) => return invalid(&app, &session, e),
-    };
+) -> Result<Response, Response> {
+    let month = month_of(&app, &session, &q)?;
     let report = match report_of(&app, month).await {
         Ok(r) => r,
-        Err(e) => return server_error(&e),
+        Err(e) => return Err(server_error(&e)),
     };
     let page = report::PrintContext {
         puskesmas: &app.puskesmas,
@@ -186,8 +185,8 @@ pub async fn report_print(
         standalone: false,
         css: "",
     };
-    match app.templates.render("web/report_print.html", &page) {
+    Ok(match app.templates.render("web/report_print.html", &page) {
         Ok(html) => axum::response::Html(html).into_response(),
         Err(e) => server_error(&e),
-    }
+    })
 }
