@@ -243,6 +243,15 @@ fn a_lapor_complaint_entered_by_form_shows_its_report_number() {
         .unwrap();
     assert_eq!(row.channel, "lapor");
     assert_eq!(row.lapor_number.as_deref(), Some("1916449"));
+    // The register page finds it by its LAPOR! number (a follow-up from the portal names it).
+    let found = c.get("/?q=1916449");
+    assert!(found.body.contains(&location), "{}", found.body);
+    assert_eq!(
+        found.body.matches("href=\"/pengaduan/").count(),
+        1,
+        "{}",
+        found.body
+    );
     // Other complaints show no LAPOR! number.
     let other = c.get("/");
     let first = other
