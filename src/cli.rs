@@ -251,11 +251,16 @@ pub enum ComplaintsCommand {
         #[arg(long)]
         by: String,
     },
-    /// Register a complaint that came by telephone, WhatsApp, suggestion box, letter or in person.
+    /// Register a complaint that came by telephone, WhatsApp, suggestion box, letter, in
+    /// person, SMS or SP4N-LAPOR!.
     Record {
-        /// telepon, whatsapp, kotak_saran, surat, langsung or sms.
+        /// telepon, whatsapp, kotak_saran, surat, langsung, sms or lapor (SP4N-LAPOR!).
         #[arg(long)]
         channel: String,
+        /// The SP4N-LAPOR! report number (its tracking ID), e.g. 1916449 or #1916449;
+        /// required with --channel lapor, refused with any other channel.
+        #[arg(long, value_name = "N")]
+        lapor_number: Option<String>,
         #[arg(long)]
         name: Option<String>,
         #[arg(long)]

@@ -657,6 +657,7 @@ fn staff_action(
         }
         ComplaintsCommand::Record {
             channel,
+            lapor_number,
             name,
             address,
             phone,
@@ -684,6 +685,7 @@ fn staff_action(
                 .transpose()?;
             let manual = crate::app::actions::ManualComplaint {
                 channel,
+                lapor_number,
                 name,
                 address,
                 phone,

@@ -118,6 +118,7 @@ fn a_complaint_recorded_by_staff_gets_the_same_deadline_and_warning() {
             &mut s,
             &ManualComplaint {
                 channel: Channel::Telepon,
+                lapor_number: None,
                 name: Some("Budi".into()),
                 address: None,
                 phone: Some("0812-3456-7890".into()),

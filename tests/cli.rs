@@ -328,3 +328,120 @@ fn the_register_lists_open_and_recent_complaints_unless_asked_for_all() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("YYYY-MM-DD"));
 }
+
+/// Issue 13: a complaint from SP4N-LAPOR! is recorded with its report number, which
+/// `complaints show` (text and JSON) and the register's Saluran cell give back; LAPOR!
+/// without a number, and a number on another channel, are refused with nothing recorded.
+#[test]
+fn a_lapor_complaint_keeps_its_report_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "");
+    let record = |extra: &[&str]| {
+        let mut args = vec![
+            "complaints",
+            "record",
+            "--text",
+            "Loket pendaftaran buka terlambat.",
+            "--received",
+            "2026-11-23 09:30",
+            "--by",
+            "Rina",
+        ];
+        args.extend_from_slice(extra);
+        pengaduan(&config, &args)
+    };
+    let show = |ticket: &str| -> serde_json::Value {
+        let out = pengaduan(&config, &["complaints", "show", ticket, "--json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str(&stdout(&out)).unwrap()
+    };
+    let count = || {
+        let out = pengaduan(&config, &["complaints", "list", "--all", "--json"]);
+        serde_json::from_str::<Vec<serde_json::Value>>(&stdout(&out))
+            .unwrap()
+            .len()
+    };
+
+    let out = record(&["--channel", "lapor", "--lapor-number", " #1916449 "]);
+    let text = stdout(&out);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ticket = text.split(':').next().unwrap().trim().to_string();
+    let json = show(&ticket);
+    assert_eq!(json["channel"], "lapor");
+    assert_eq!(json["lapor_number"], "1916449");
+    let shown = stdout(&pengaduan(&config, &["complaints", "show", &ticket]));
+    assert!(
+        shown.contains("Saluran: lapor (No. LAPOR! 1916449)"),
+        "{shown}"
+    );
+
+    let refused = [
+        (
+            &["--channel", "lapor"][..],
+            "pengaduan dari SP4N-LAPOR! perlu nomor laporannya",
+        ),
+        (
+            &["--channel", "lapor", "--lapor-number", "  "],
+            "pengaduan dari SP4N-LAPOR! perlu nomor laporannya",
+        ),
+        (
+            &["--channel", "lapor", "--lapor-number", "LAPOR-19"],
+            "nomor laporan SP4N-LAPOR! \"LAPOR-19\" tidak dikenali",
+        ),
+        (
+            &["--channel", "lapor", "--lapor-number", "123"],
+            "terdiri dari 3 angka",
+        ),
+        (
+            &["--channel", "telepon", "--lapor-number", "1916449"],
+            "hanya untuk pengaduan dari saluran SP4N-LAPOR!",
+        ),
+    ];
+    for (args, why) in refused {
+        let out = record(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}: {}", stdout(&out));
+        assert!(err.contains(why), "{args:?}: {err}");
+    }
+    assert_eq!(count(), 1, "nothing recorded by the refused commands");
+
+    let out = record(&["--channel", "telepon"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let phoned = stdout(&out).split(':').next().unwrap().trim().to_string();
+    assert_eq!(show(&phoned)["lapor_number"], serde_json::Value::Null);
+
+    let csv = dir.path().join("register.csv");
+    let out = pengaduan(
+        &config,
+        &[
+            "register",
+            "--month",
+            "2026-11",
+            "--format",
+            "csv",
+            "--out",
+            csv.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    let line = |t: &str| csv.lines().find(|l| l.contains(t)).unwrap().to_string();
+    assert!(line(&ticket).contains("SP4N-LAPOR! (No. 1916449)"), "{csv}");
+    assert!(!line(&phoned).contains("LAPOR"), "{csv}");
+}

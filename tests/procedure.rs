@@ -265,6 +265,7 @@ fn other_channels_enter_the_same_register() {
     let (p, mut s) = setup(dir.path());
     let manual = ManualComplaint {
         channel: Channel::Telepon,
+        lapor_number: None,
         name: Some("Pak Sugeng".into()),
         address: Some("Desa Kademangan RT 03".into()),
         phone: Some("0812 3456 7890".into()),

@@ -410,6 +410,7 @@ fn manual_entry_uses_the_same_registration() {
             &mut s,
             &ManualComplaint {
                 channel: Channel::Telepon,
+                lapor_number: None,
                 name: Some("Bu Parmi".into()),
                 address: Some("Dusun Krajan".into()),
                 phone: Some("0813 1111 2222".into()),

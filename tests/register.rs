@@ -120,6 +120,7 @@ pub fn november(dir: &Path) -> (Pipeline, Store, [Ticket; 3]) {
     s.mark_sent(&row, wib(11, 2, 8, 16)).unwrap();
     let manual = |channel, name: &str, text: &str, at| ManualComplaint {
         channel,
+        lapor_number: None,
         name: Some(name.into()),
         address: Some("Jl. Kenanga 3, Kademangan".into()),
         phone: Some("0812-3456-7890".into()),

@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 
 use crate::app::intake::{MailArrival, Registration, Stored};
 use crate::app::Pipeline;
-use crate::domain::{extract_phones, Channel, EmailAddress, Kind, PhoneNumber, Status, Ticket};
+use crate::domain::{
+    extract_phones, Channel, EmailAddress, Kind, LaporNumber, PhoneNumber, Status, Ticket,
+};
 use crate::procedure::transition;
 use crate::store::{CaseRecord, Store, Tx};
 use crate::workflow::classify::{contact, guess_kind, guess_unit, Words};
@@ -49,6 +51,9 @@ pub type ActionResult<T> = Result<T, ActionError>;
 /// SMS or SP4N-LAPOR!.
 pub struct ManualComplaint {
     pub channel: Channel,
+    /// The SP4N-LAPOR! report number as typed: required for channel `lapor`, refused for
+    /// any other (checked by [`Pipeline::record`]).
+    pub lapor_number: Option<String>,
     pub name: Option<String>,
     pub address: Option<String>,
     pub phone: Option<String>,
@@ -72,6 +77,28 @@ fn not_empty<'a>(text: &'a str, what: &str) -> ActionResult<&'a str> {
         )));
     }
     Ok(text)
+}
+
+/// The SP4N-LAPOR! report number of a manual complaint: required when it came through
+/// LAPOR! (the answer is posted back there under it), refused for any other channel.
+fn lapor_number(channel: Channel, typed: Option<&str>) -> ActionResult<Option<LaporNumber>> {
+    let typed = typed.map(str::trim).filter(|s| !s.is_empty());
+    match (channel, typed) {
+        (Channel::Lapor, Some(n)) => LaporNumber::parse(n)
+            .map(Some)
+            .map_err(|e| ActionError::Invalid(e.to_string())),
+        (Channel::Lapor, None) => Err(ActionError::Invalid(
+            "pengaduan dari SP4N-LAPOR! perlu nomor laporannya (mis. 1916449) agar jawabannya \
+             dapat diunggah kembali ke LAPOR!"
+                .into(),
+        )),
+        (_, Some(n)) => Err(ActionError::Invalid(format!(
+            "nomor laporan SP4N-LAPOR! {:?} hanya untuk pengaduan dari saluran SP4N-LAPOR!; \
+             kosongkan nomornya atau pilih saluran SP4N-LAPOR!",
+            crate::domain::shown(n)
+        ))),
+        (_, None) => Ok(None),
+    }
 }
 
 impl Pipeline {
@@ -374,6 +401,7 @@ impl Pipeline {
         by: &str,
         now: DateTime<Utc>,
     ) -> ActionResult<Ticket> {
+        let lapor_number = lapor_number(c.channel, c.lapor_number.as_deref())?;
         let text = not_empty(&c.text, "isi pengaduan")?;
         let subject = c
             .subject
@@ -405,6 +433,7 @@ impl Pipeline {
             &tx,
             &Registration {
                 channel: c.channel,
+                lapor_number: lapor_number.as_ref(),
                 kind,
                 name: c.name.as_deref().filter(|s| !s.trim().is_empty()),
                 email: c.email.as_ref().map(|e| e.as_str()),
@@ -416,7 +445,13 @@ impl Pipeline {
                 unit: unit.as_deref(),
                 attention: None,
                 by,
-                detail: &format!("{kind} dicatat dari saluran {}", c.channel),
+                detail: &match &lapor_number {
+                    Some(n) => format!(
+                        "{kind} dicatat dari saluran {}, nomor laporan {n}",
+                        c.channel
+                    ),
+                    None => format!("{kind} dicatat dari saluran {}", c.channel),
+                },
             },
             now,
         )?;

@@ -8,7 +8,7 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 
 use crate::app::Pipeline;
 use crate::calendar::WIB;
-use crate::domain::{Channel, Kind, Status, Ticket};
+use crate::domain::{Channel, Kind, LaporNumber, Status, Ticket};
 use crate::mail::parse::{InboundMessage, Sender};
 use crate::procedure::SYSTEM;
 use crate::store::{NewComplaint, NewMessage, Tx};
@@ -34,6 +34,7 @@ impl Pipeline {
                 status: Status::Received.as_str(),
                 kind: r.kind.as_str(),
                 channel: r.channel.as_str(),
+                lapor_number: r.lapor_number.map(LaporNumber::as_str),
                 complainant_email: r.email,
                 complainant_name: r.name,
                 phones: r.phones,
@@ -88,6 +89,7 @@ impl Pipeline {
             tx,
             &Registration {
                 channel: Channel::Email,
+                lapor_number: None,
                 kind,
                 name: contact.name.as_deref(),
                 email: contact.email.as_ref().map(|e| e.as_str()),
@@ -211,6 +213,9 @@ impl Pipeline {
 /// What [`Pipeline::register_in`] needs, whatever the channel.
 pub struct Registration<'a> {
     pub channel: Channel,
+    /// The SP4N-LAPOR! report number: present exactly when `channel` is `lapor`
+    /// ([`Pipeline::record`] checks it).
+    pub lapor_number: Option<&'a LaporNumber>,
     pub kind: Kind,
     pub name: Option<&'a str>,
     pub email: Option<&'a str>,

@@ -98,7 +98,7 @@ pub fn next_deadline(
 }
 
 /// The register page's filters (all optional); `q` matches the ticket, the name, the
-/// address or words of the subject, ignoring case.
+/// address, words of the subject or the SP4N-LAPOR! number, ignoring case.
 #[derive(Debug, Default, Clone, Serialize, serde::Deserialize)]
 pub struct RegisterQuery {
     #[serde(default)]
@@ -222,6 +222,7 @@ fn matches_word(c: &ComplaintRow, word: &str) -> bool {
         c.complainant_name.as_deref(),
         c.complainant_email.as_deref(),
         Some(c.subject.as_str()),
+        c.lapor_number.as_deref(),
     ]
     .into_iter()
     .flatten()

@@ -80,6 +80,8 @@ word_enum!(
         Surat => "surat",
         Langsung => "langsung",
         Sms => "sms",
+        // SP4N-LAPOR! (lapor.go.id), entered by staff with its report number.
+        Lapor => "lapor",
     }
 );
 
@@ -95,6 +97,10 @@ mod tests {
         for s in Status::ALL {
             assert_eq!(s.as_str().parse::<Status>().unwrap(), *s);
         }
+        for c in Channel::ALL {
+            assert_eq!(c.as_str().parse::<Channel>().unwrap(), *c);
+        }
+        assert_eq!("LAPOR".parse::<Channel>().unwrap(), Channel::Lapor);
         assert_eq!(" Saran ".parse::<Kind>().unwrap(), Kind::Saran);
         let e = "keluhan".parse::<Kind>().unwrap_err().to_string();
         assert!(e.contains("pengaduan, saran"), "{e}");

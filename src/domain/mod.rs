@@ -6,12 +6,14 @@ pub mod email;
 #[macro_use]
 pub mod kind;
 pub mod account;
+pub mod lapor;
 pub mod phone;
 pub mod ticket;
 
 pub use account::{AccountName, Role};
 pub use email::EmailAddress;
 pub use kind::{Channel, Kind, Status};
+pub use lapor::{LaporNumber, LaporNumberError};
 pub use phone::{extract_phones, PhoneNumber};
 pub use ticket::Ticket;
 

@@ -16,6 +16,8 @@ pub struct Facts {
     pub status: Status,
     pub kind: Kind,
     pub channel: Channel,
+    /// The SP4N-LAPOR! report number (channel `lapor` only).
+    pub lapor_number: Option<String>,
     pub unit: Option<String>,
     pub name: Option<String>,
     pub address: Option<String>,
@@ -202,6 +204,8 @@ pub struct RegisterRow {
     pub ticket: String,
     pub received: DateTime<Utc>,
     pub channel: Channel,
+    /// The SP4N-LAPOR! report number, shown in the `Saluran` cell.
+    pub lapor_number: Option<String>,
     pub name: String,
     pub address: String,
     pub phones: String,
@@ -293,6 +297,7 @@ fn row(f: &Facts, calendar: &Calendar, as_of: DateTime<Utc>) -> RegisterRow {
         ticket: f.ticket.clone(),
         received: f.received_at,
         channel: f.channel,
+        lapor_number: f.lapor_number.clone(),
         name: text(f.name.as_deref()),
         address: text(f.address.as_deref()),
         phones: f.phones.join(", "),
@@ -345,6 +350,15 @@ impl RegisterRow {
         channel_label(self.channel)
     }
 
+    /// The `Saluran` cell: the channel, and for SP4N-LAPOR! the report number to post the
+    /// answer back under, e.g. `SP4N-LAPOR! (No. 1916449)`.
+    pub fn channel_text(&self) -> String {
+        match &self.lapor_number {
+            Some(n) => format!("{} (No. {n})", self.channel_label()),
+            None => self.channel_label().to_string(),
+        }
+    }
+
     pub fn kind_label(&self) -> &'static str {
         kind_label(self.kind)
     }
@@ -367,7 +381,7 @@ impl RegisterRow {
         [
             self.ticket.clone(),
             wib_text(self.received),
-            self.channel_label().into(),
+            self.channel_text(),
             self.name.clone(),
             self.address.clone(),
             self.phones.clone(),
@@ -476,6 +490,7 @@ pub(crate) mod tests {
             status: Status::Acknowledged,
             kind: Kind::Pengaduan,
             channel: Channel::Email,
+            lapor_number: None,
             unit: None,
             name: Some("Siti".into()),
             address: None,
@@ -654,9 +669,29 @@ pub(crate) mod tests {
         assert_eq!(cells[17], "ya");
         assert_eq!(cells[18], "dirujuk ke Dinas Kesehatan");
         let row = &build(&[facts(2)], &period(), &calendar(), r)[0];
+        assert_eq!(row.cells()[2], "Surel");
         assert_eq!(row.unit, NO_UNIT);
         assert_eq!(row.cells()[16], "-");
         assert_eq!(row.cells()[17], "tidak");
+    }
+
+    #[test]
+    fn the_saluran_cell_of_a_lapor_complaint_holds_its_number() {
+        let f = Facts {
+            channel: Channel::Lapor,
+            lapor_number: Some("1916449".into()),
+            email: None,
+            ..facts(1)
+        };
+        let row = &build(&[f], &period(), &calendar(), facts(1).received_at)[0];
+        assert_eq!(row.cells()[2], "SP4N-LAPOR! (No. 1916449)");
+        assert_eq!(HEADERS[2], "Saluran");
+        // The report counts channels, not numbers.
+        assert_eq!(row.channel_label(), "SP4N-LAPOR!");
+        // Every channel has a label of its own, not its stored word.
+        for c in Channel::ALL {
+            assert_ne!(channel_label(*c), c.as_str(), "{c}");
+        }
     }
 
     #[test]

@@ -60,6 +60,8 @@ pub struct NewComplaint<'a> {
     pub status: &'a str,
     pub kind: &'a str,
     pub channel: &'a str,
+    /// The SP4N-LAPOR! report number (digits), for channel `lapor` only.
+    pub lapor_number: Option<&'a str>,
     pub complainant_email: Option<&'a str>,
     pub complainant_name: Option<&'a str>,
     pub phones: &'a [String],
@@ -112,6 +114,8 @@ pub struct ComplaintRow {
     pub status: String,
     pub kind: String,
     pub channel: String,
+    /// The SP4N-LAPOR! report number; null for other channels.
+    pub lapor_number: Option<String>,
     pub unit: Option<String>,
     pub complainant_email: Option<String>,
     pub complainant_name: Option<String>,
@@ -719,8 +723,8 @@ impl Tx<'_> {
     pub fn insert_complaint(&self, c: &NewComplaint<'_>, now: DateTime<Utc>) -> Result<i64> {
         self.exec(
             "INSERT INTO complaints (ticket, year, seq, status, kind, channel, complainant_email, complainant_name,
-               phones, subject, body, received_at, ack_due, review_due, answer_due, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+               phones, subject, body, received_at, ack_due, review_due, answer_due, created_at, lapor_number)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             params![
                 c.ticket.to_string(),
                 c.ticket.year,
@@ -738,6 +742,7 @@ impl Tx<'_> {
                 to_db(c.review_due),
                 to_db(c.answer_due),
                 to_db(now),
+                c.lapor_number,
             ],
         )?;
         Ok(self.tx.last_insert_rowid())
@@ -821,7 +826,7 @@ impl Tx<'_> {
 }
 
 const COMPLAINT_SELECT: &str = "SELECT id, ticket, status, kind, channel, unit, complainant_email, complainant_name,
-    phones, subject, received_at, ack_due, review_due, answer_due, ack_sent_at, attention FROM complaints";
+    phones, subject, received_at, ack_due, review_due, answer_due, ack_sent_at, attention, lapor_number FROM complaints";
 
 fn complaint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComplaintRow> {
     let phones: String = r.get(8)?;
@@ -842,6 +847,7 @@ fn complaint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComplaintRow> {
         answer_due: wib(&r.get::<_, String>(13)?),
         ack_sent_at: r.get::<_, Option<String>>(14)?.map(|s| wib(&s)),
         attention: r.get(15)?,
+        lapor_number: r.get(16)?,
     })
 }
 

@@ -43,7 +43,8 @@ fn register_facts(
                            WHERE e.complaint_id = c.id AND e.kind = 'plan'), c.reviewed_at),
                 c.answer, c.answered_at,
                 (SELECT min(e.at) FROM events e
-                  WHERE e.complaint_id = c.id AND e.kind = 'status:referred')
+                  WHERE e.complaint_id = c.id AND e.kind = 'status:referred'),
+                c.lapor_number
            FROM complaints c
           WHERE c.received_at >= ?1 AND c.received_at < ?2
           ORDER BY c.received_at, c.ticket"
@@ -59,6 +60,7 @@ fn register_facts(
             [text(9)?, text(10)?],
             [text(11)?, text(12)?, text(13)?, text(14)?],
             [opt(15)?, opt(16)?, opt(17)?, opt(18)?, opt(19)?, opt(20)?],
+            opt(21)?,
         ))
     })?;
     let mut out = Vec::new();
@@ -71,6 +73,7 @@ fn register_facts(
             [subject, body],
             times,
             later,
+            lapor_number,
         ) = row?;
         let at = |s: &str| from_db(s).with_context(|| format!("{ticket}: bad timestamp {s:?}"));
         let maybe = |s: &Option<String>| s.as_deref().and_then(from_db);
@@ -83,6 +86,7 @@ fn register_facts(
             channel: channel
                 .parse()
                 .with_context(|| format!("{ticket}: channel"))?,
+            lapor_number,
             unit,
             name,
             address,

@@ -208,4 +208,10 @@ CREATE INDEX board_entries_month ON board_entries (month, published_at);
 ALTER TABLE complaints ADD COLUMN purged_at TEXT;
 CREATE INDEX complaints_closed ON complaints (closed_at) WHERE closed_at IS NOT NULL;
 "#,
+    r#"
+-- SP4N-LAPOR! (channel `lapor`): the portal's report number (domain::LaporNumber, digits
+-- only), kept so staff can post the answer back there. Set exactly when channel = 'lapor'
+-- (app::actions::record); null for every other complaint.
+ALTER TABLE complaints ADD COLUMN lapor_number TEXT;
+"#,
 ];

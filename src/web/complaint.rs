@@ -228,6 +228,9 @@ pub async fn close(
 pub struct RecordForm {
     #[serde(default)]
     channel: String,
+    /// The SP4N-LAPOR! report number; only for channel `lapor` (`Pipeline::record` checks).
+    #[serde(default)]
+    lapor_number: String,
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -288,8 +291,8 @@ pub async fn record_form(
 }
 
 /// Catat pengaduan: a complaint that came by telephone, WhatsApp, the suggestion box, a
-/// letter, in person or SMS enters the register through the same `Pipeline::record` as
-/// `pengaduan complaints record`.
+/// letter, in person, SMS or SP4N-LAPOR! enters the register through the same
+/// `Pipeline::record` as `pengaduan complaints record`.
 pub async fn record(
     State(app): State<AppState>,
     RequireRole(session, ..): RequireRole<Acting>,
@@ -318,6 +321,7 @@ pub async fn record(
         let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
         Ok::<_, ActionError>(crate::app::actions::ManualComplaint {
             channel,
+            lapor_number: text(&form.lapor_number),
             name: text(&form.name),
             address: text(&form.address),
             phone: text(&form.phone),
