@@ -310,3 +310,36 @@ pub fn complaint_page(
         detail,
     })
 }
+
+/// One line of the flagged-mail page (`/ditandai`): the message as `pengaduan flagged`
+/// lists it, and whether a person may accept it as a complaint.
+#[derive(Serialize)]
+pub struct FlaggedLine {
+    #[serde(flatten)]
+    pub message: crate::store::FlaggedMessage,
+    pub acceptable: bool,
+}
+
+#[derive(Serialize)]
+pub struct FlaggedPage {
+    pub lines: Vec<FlaggedLine>,
+    /// How many may still be accepted (suspect or unreadable, no complaint yet).
+    pub waiting: usize,
+}
+
+/// The flagged-mail page: every message `pengaduan flagged` lists, newest first.
+pub fn flagged_page(store: &Store) -> Result<FlaggedPage> {
+    let mut lines: Vec<FlaggedLine> = store
+        .flagged_messages()?
+        .into_iter()
+        .map(|m| FlaggedLine {
+            acceptable: crate::app::actions::acceptable(&m.class, m.ticket.is_some()),
+            message: m,
+        })
+        .collect();
+    lines.reverse();
+    Ok(FlaggedPage {
+        waiting: lines.iter().filter(|l| l.acceptable).count(),
+        lines,
+    })
+}
