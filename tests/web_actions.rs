@@ -609,6 +609,10 @@ fn a_suspect_mail_is_accepted_from_the_flagged_page() {
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("Keluhan pelayanan"));
     assert!(page.body.contains("meniru domain pemerintah"), "the reason");
+    assert!(
+        page.body.contains("Pelayanan poli gigi lambat."),
+        "its text"
+    );
     assert!(page.body.contains("Terima sebagai pengaduan"));
     assert!(
         page.body.contains("href=\"/ditandai\""),
@@ -656,4 +660,136 @@ fn a_suspect_mail_is_accepted_from_the_flagged_page() {
     );
     assert_eq!(again.status, 409, "{}", again.body);
     assert!(again.body.contains("sudah tercatat"), "{}", again.body);
+}
+
+/// The page with every new part at once (a reply to decide, attachments, the folded
+/// tools, other complaints) in a real Chromium at 390 and 1366 px, the "Puas" button
+/// pressed in the browser, and the flagged-mail page.
+#[test]
+fn the_complaint_page_with_its_actions_in_a_browser() {
+    use fantoccini::Locator;
+    let site = site();
+    let raw = format!(
+        "From: Siti Aminah <siti@example.test>\r\nTo: puskesmas@example.test\r\nSubject: Obat hipertensi habis\r\n\
+         Message-ID: <foto@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+         --b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSudah dua minggu obat hipertensi kosong di apotek. \
+         Foto resep dan antrean terlampir. Hubungi 0812-3456-7890.\r\n\
+         --b\r\nContent-Type: image/jpeg\r\nContent-Disposition: attachment; filename=foto-resep-dokter-puskesmas-kademangan.jpg\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
+        base64(&[7u8; 40_000])
+    );
+    let t = match arrive(&site, &raw, Duration::zero()) {
+        Outcome::New { ticket, .. } => ticket,
+        other => panic!("{other:?}"),
+    };
+    complaint(
+        &site,
+        "lama@x",
+        "Siti Aminah <siti@example.test>",
+        "Antrean pendaftaran lama",
+        "Antrean lama.",
+    );
+    let mut c = site.login("rina", PW);
+    let csrf = c.csrf(&format!("/pengaduan/{t}"));
+    answer(&mut c, &t, &csrf);
+    unclear_reply(
+        &site,
+        "ragu@x",
+        &t,
+        "Terima kasih, tapi kemarin saya datang lagi dan obatnya masih belum ada.",
+    );
+    let raw = "From: Admin <admin@kemenkes.go.id.info>\r\nTo: puskesmas@example.test\r\n\
+        Subject: Pemberitahuan akreditasi\r\nMessage-ID: <curiga@x>\r\n\r\nSegera isi formulir.\r\n";
+    arrive(&site, raw, Duration::zero());
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let b = support::browser::Browser::start().await;
+        b.client.goto(&format!("{}/login", site.url)).await.unwrap();
+        let login = b
+            .client
+            .form(Locator::Css("form[action='/login']"))
+            .await
+            .unwrap();
+        login.set_by_name("name", "rina").await.unwrap();
+        login.set_by_name("password", PW).await.unwrap();
+        login.submit().await.unwrap();
+        b.client
+            .wait()
+            .for_element(Locator::Css("nav"))
+            .await
+            .unwrap();
+        b.client
+            .goto(&format!("{}/pengaduan/{t}", site.url))
+            .await
+            .unwrap();
+        for width in [390, 1366] {
+            b.screenshot("pengaduan-aksi", width).await;
+        }
+        // The folded tools open; the page below them.
+        for summary in b
+            .client
+            .find_all(Locator::Css("details.tool summary"))
+            .await
+            .unwrap()
+        {
+            summary.click().await.unwrap();
+        }
+        b.client
+            .execute("document.querySelector('.tools').scrollIntoView()", vec![])
+            .await
+            .unwrap();
+        for width in [390, 1366] {
+            b.screenshot("pengaduan-aksi-alat", width).await;
+        }
+        b.client
+            .execute(
+                "document.querySelector('ul.attachments').scrollIntoView()",
+                vec![],
+            )
+            .await
+            .unwrap();
+        b.screenshot("pengaduan-aksi-lampiran", 390).await;
+
+        b.client
+            .find(Locator::Css("button[value='puas']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let badge = b
+            .client
+            .wait()
+            .for_element(Locator::Css("h1 .badge.s-closed_satisfied"))
+            .await
+            .unwrap();
+        assert_eq!(badge.text().await.unwrap(), "selesai (puas)");
+
+        b.client
+            .find(Locator::LinkText("Surel ditandai"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        b.client
+            .wait()
+            .for_element(Locator::Css("ul.flagged"))
+            .await
+            .unwrap();
+        for summary in b
+            .client
+            .find_all(Locator::Css("ul.flagged summary"))
+            .await
+            .unwrap()
+        {
+            summary.click().await.unwrap();
+        }
+        for width in [390, 1366] {
+            b.screenshot("ditandai", width).await;
+        }
+        b.close().await;
+    });
+    assert!(has_event(&site, &t, "status:closed_satisfied", "rina"));
 }

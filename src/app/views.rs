@@ -318,7 +318,14 @@ pub struct FlaggedLine {
     #[serde(flatten)]
     pub message: crate::store::FlaggedMessage,
     pub acceptable: bool,
+    /// The text extracted when it arrived (HTML reduced to text), for a person deciding
+    /// whether to accept it: only for those that may be accepted, at most
+    /// [`FLAGGED_TEXT_CHARS`] characters.
+    pub text: Option<String>,
 }
+
+/// At most this much of a flagged message's text is shown on its page.
+pub const FLAGGED_TEXT_CHARS: usize = 4000;
 
 #[derive(Serialize)]
 pub struct FlaggedPage {
@@ -332,11 +339,25 @@ pub fn flagged_page(store: &Store) -> Result<FlaggedPage> {
     let mut lines: Vec<FlaggedLine> = store
         .flagged_messages()?
         .into_iter()
-        .map(|m| FlaggedLine {
-            acceptable: crate::app::actions::acceptable(&m.class, m.ticket.is_some()),
-            message: m,
+        .map(|m| {
+            let acceptable = crate::app::actions::acceptable(&m.class, m.ticket.is_some());
+            let text = match acceptable {
+                true => store.message_text(&m.message_id)?.map(|t| {
+                    let mut cut: String = t.chars().take(FLAGGED_TEXT_CHARS).collect();
+                    if cut.len() < t.len() {
+                        cut.push_str(" …");
+                    }
+                    cut
+                }),
+                false => None,
+            };
+            Ok(FlaggedLine {
+                acceptable,
+                text: text.filter(|t| !t.trim().is_empty()),
+                message: m,
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     lines.reverse();
     Ok(FlaggedPage {
         waiting: lines.iter().filter(|l| l.acceptable).count(),

@@ -134,6 +134,19 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The text of the stored message with Message-ID `message_id` (as extracted when it
+    /// arrived), if it exists.
+    pub fn message_text(&self, message_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT body_text FROM messages WHERE message_id = ?1",
+                [message_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// The raw bytes of inbound message `id` (row id), if it exists.
     pub fn message_bytes(&self, id: i64) -> Result<Option<MessageBytes>> {
         Ok(self
