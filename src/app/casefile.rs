@@ -200,7 +200,7 @@ pub fn case_file(
         .collect();
     let mut related =
         store.related_complaints(facts.id, facts.complainant_email.as_deref(), &facts.phones)?;
-    let related_cut = related.len() >= crate::store::attachments::RELATED_LIMIT;
+    let related_cut = related.len() > crate::store::attachments::RELATED_LIMIT;
     related.truncate(crate::store::attachments::RELATED_LIMIT);
     let waiting = waiting_reply(status, facts.answered_at, &mails);
     let mut units = units.to_vec();

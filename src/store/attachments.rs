@@ -166,42 +166,19 @@ impl Store {
     }
 
     /// Other complaints (not `except`) with the email address `email` (ignoring case) or
-    /// one of `phones` (E.164, as stored), newest first, at most [`RELATED_LIMIT`].
-    /// Reads the complaints table once (no index covers the phone list); a register of
-    /// a puskesmas holds a few thousand rows a year.
+    /// one of `phones` (E.164, as stored), newest first, at most [`RELATED_LIMIT`] and one
+    /// more (which tells the caller the list was cut). The
+    /// address is a search of `complaints_email`; the phones a scan of the partial index
+    /// `complaints_phones` (only complaints with a number), not of the table (schema).
     pub fn related_complaints(
         &self,
         except: i64,
         email: Option<&str>,
         phones: &[String],
     ) -> Result<Vec<RelatedComplaint>> {
-        let email = email.map(str::trim).filter(|e| !e.is_empty());
-        if email.is_none() && phones.is_empty() {
+        let Some((sql, values)) = related_query(except, email, phones) else {
             return Ok(Vec::new());
-        }
-        let mut values: Vec<String> = vec![except.to_string()];
-        let mut cond = Vec::new();
-        if let Some(e) = email {
-            values.push(e.to_string());
-            cond.push(format!(
-                "lower(complainant_email) = lower(?{})",
-                values.len()
-            ));
-        }
-        if !phones.is_empty() {
-            let first = values.len() + 1;
-            values.extend(phones.iter().cloned());
-            let marks: Vec<String> = (first..=values.len()).map(|i| format!("?{i}")).collect();
-            cond.push(format!(
-                "EXISTS (SELECT 1 FROM json_each(complaints.phones) WHERE json_each.value IN ({}))",
-                marks.join(", ")
-            ));
-        }
-        let sql = format!(
-            "SELECT ticket, received_at, status, kind, subject FROM complaints
-             WHERE id != ?1 AND ({}) ORDER BY received_at DESC, id DESC LIMIT {RELATED_LIMIT}",
-            cond.join(" OR ")
-        );
+        };
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(params_from_iter(values.iter()), |r| {
             Ok(RelatedComplaint {
@@ -213,5 +190,103 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// The SQL of [`Store::related_complaints`] and its parameters; `None`: nothing to match.
+fn related_query(
+    except: i64,
+    email: Option<&str>,
+    phones: &[String],
+) -> Option<(String, Vec<String>)> {
+    let email = email.map(str::trim).filter(|e| !e.is_empty());
+    // E.164 only: `+` and digits, so nothing in a LIKE pattern is a wildcard.
+    let phones: Vec<&String> = phones
+        .iter()
+        .filter(|p| p.len() > 1 && p.bytes().all(|b| b == b'+' || b.is_ascii_digit()))
+        .collect();
+    if email.is_none() && phones.is_empty() {
+        return None;
+    }
+    let mut values: Vec<String> = vec![except.to_string()];
+    let mut parts = Vec::new();
+    if let Some(e) = email {
+        values.push(e.to_string());
+        parts.push(format!(
+            "SELECT id FROM complaints WHERE complainant_email IS NOT NULL \
+                 AND lower(complainant_email) = lower(?{})",
+            values.len()
+        ));
+    }
+    if !phones.is_empty() {
+        let mut likes = Vec::new();
+        for p in phones {
+            // The stored list is JSON: each number stands in quotes.
+            values.push(format!("%\"{p}\"%"));
+            likes.push(format!("phones LIKE ?{}", values.len()));
+        }
+        parts.push(format!(
+            "SELECT id FROM complaints INDEXED BY complaints_phones \
+                 WHERE phones != '[]' AND ({})",
+            likes.join(" OR ")
+        ));
+    }
+    let sql = format!(
+        "SELECT ticket, received_at, status, kind, subject FROM complaints
+             WHERE id IN ({}) AND id != ?1 ORDER BY received_at DESC, id DESC LIMIT {}",
+        parts.join(" UNION "),
+        RELATED_LIMIT + 1
+    );
+    Some((sql, values))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn other_complaints_by_address_or_phone_through_the_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("p.db")).unwrap();
+        let add = |n: i64, email: Option<&str>, phones: &str| {
+            store
+                .conn
+                .execute(
+                    "INSERT INTO complaints (ticket, year, seq, status, kind, channel, complainant_email,
+                     phones, subject, body, received_at, ack_due, review_due, answer_due, created_at)
+                     VALUES (?1, 2026, ?2, 'received', 'pengaduan', 'email', ?3, ?4, 's', 'b',
+                     '2026-11-23T02:00:0' || ?2 || 'Z', 'x', 'x', 'x', 'x')",
+                    rusqlite::params![format!("ADU-2026-000{n}"), n, email, phones],
+                )
+                .unwrap();
+        };
+        add(1, Some("siti@example.test"), "[\"+6281234567890\"]");
+        add(2, Some("SITI@example.test"), "[]");
+        add(3, None, "[\"+6285550001111\",\"+6281234567890\"]");
+        add(4, Some("ani@example.test"), "[\"+6281234567899\"]");
+        add(5, None, "[\"+62812345678\"]");
+        let phones = vec!["+6281234567890".to_string()];
+        let found = store
+            .related_complaints(1, Some("siti@example.test"), &phones)
+            .unwrap();
+        let tickets: Vec<&str> = found.iter().map(|r| r.ticket.as_str()).collect();
+        assert_eq!(tickets, ["ADU-2026-0003", "ADU-2026-0002"], "newest first");
+        let (sql, values) = related_query(1, Some("siti@example.test"), &phones).unwrap();
+        let mut stmt = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap();
+        let plan = stmt
+            .query_map(params_from_iter(values.iter()), |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .unwrap()
+            .join("\n");
+        assert!(plan.contains("INDEX complaints_email"), "{plan}");
+        assert!(plan.contains("COVERING INDEX complaints_phones"), "{plan}");
+        assert!(store.related_complaints(1, None, &[]).unwrap().is_empty());
+        // Wildcards never reach the pattern.
+        let odd = vec!["%".to_string(), "_".to_string()];
+        assert!(store.related_complaints(1, None, &odd).unwrap().is_empty());
     }
 }
