@@ -750,6 +750,14 @@ fn the_complaint_page_with_its_actions_in_a_browser() {
             .await
             .unwrap();
         b.screenshot("pengaduan-aksi-lampiran", 390).await;
+        b.client
+            .execute(
+                "document.querySelector('form[action$=\"/rujuk\"]').scrollIntoView()",
+                vec![],
+            )
+            .await
+            .unwrap();
+        b.screenshot("pengaduan-aksi-rujuk", 390).await;
 
         b.client
             .find(Locator::Css("button[value='puas']"))
