@@ -601,10 +601,24 @@ fn a_suspect_mail_is_accepted_from_the_flagged_page() {
     let site = site();
     let raw = "From: Admin <admin@kemenkes.go.id.info>\r\nTo: puskesmas@example.test\r\n\
         Subject: Keluhan pelayanan\r\nMessage-ID: <curiga@x>\r\nMIME-Version: 1.0\r\n\
-        Content-Type: text/plain; charset=utf-8\r\n\r\nPelayanan poli gigi lambat.\r\n";
+        Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
+        Content-Type: text/plain; charset=utf-8\r\n\r\nPelayanan poli gigi lambat.\r\n--b\r\n\
+        Content-Type: application/pdf\r\nContent-Disposition: attachment; filename=bukti.pdf\r\n\r\n\
+        %PDF-1.4\r\n--b--\r\n";
     let out = arrive(&site, raw, Duration::zero());
     assert!(!matches!(out, Outcome::New { .. }), "{out:?}");
     let mut c = site.login("rina", PW);
+    // A suspect message's attachments are not offered for download while it is suspect.
+    let id: i64 = rusqlite::Connection::open(site.db())
+        .unwrap()
+        .query_row(
+            "SELECT id FROM messages WHERE message_id = 'curiga@x'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let attachment = format!("/lampiran/{id}/0");
+    assert_eq!(download(&site, &c, &attachment).0, 404);
     let page = c.get("/ditandai");
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("Keluhan pelayanan"));
@@ -635,6 +649,11 @@ fn a_suspect_mail_is_accepted_from_the_flagged_page() {
     assert_eq!(row(&site, &t).subject, "Keluhan pelayanan");
     assert!(has_event(&site, &t, "accepted", "rina"));
     assert!(has_event(&site, &t, "received", "rina"));
+    // Now a complaint's mail: its attachment is listed and downloads.
+    let page = c.get(&to);
+    assert_eq!(attachment_links(&page.body), [attachment.clone()]);
+    let (status, _, bytes) = download(&site, &c, &attachment);
+    assert_eq!((status, bytes.as_slice()), (200, &b"%PDF-1.4"[..]));
 
     // Accepted, it is an ordinary complaint and leaves the list, as in `pengaduan flagged`.
     let page = c.get("/ditandai");
