@@ -101,6 +101,12 @@ fn lapor_number(channel: Channel, typed: Option<&str>) -> ActionResult<Option<La
     }
 }
 
+/// PURE: whether a flagged message may be accepted as a complaint by a person: a suspect
+/// (`curiga`) or unreadable message that registered nothing yet.
+pub fn acceptable(class: &str, registered: bool) -> bool {
+    !registered && matches!(class, "curiga" | "unreadable")
+}
+
 impl Pipeline {
     /// Step 3: the unit concerned and/or the corrected kind, while the complaint is open.
     pub fn assign(
@@ -131,6 +137,9 @@ impl Pipeline {
                 state::label(case.status)
             )));
         }
+        // What is already so is not written again (no event for an unchanged select).
+        let unit = unit.filter(|u| case.unit.as_deref() != Some(*u));
+        let kind = kind.filter(|k| *k != case.kind);
         if let Some(unit) = unit {
             tx.set_unit(case.id, unit)?;
             tx.add_event(
@@ -355,7 +364,7 @@ impl Pipeline {
                 tx.case_by_id(cid)?.ticket
             )));
         }
-        if !matches!(stored.class.as_str(), "curiga" | "unreadable") {
+        if !acceptable(&stored.class, false) {
             return Err(ActionError::WrongState(format!(
                 "surel {message_id} bukan surel curiga atau tak terbaca (kelasnya {}); hanya \
                  surel dari daftar `pengaduan flagged` yang dapat diterima sebagai pengaduan",

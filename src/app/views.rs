@@ -311,3 +311,57 @@ pub fn complaint_page(
         detail,
     })
 }
+
+/// One line of the flagged-mail page (`/ditandai`): the message as `pengaduan flagged`
+/// lists it, and whether a person may accept it as a complaint.
+#[derive(Serialize)]
+pub struct FlaggedLine {
+    #[serde(flatten)]
+    pub message: crate::store::FlaggedMessage,
+    pub acceptable: bool,
+    /// The text extracted when it arrived (HTML reduced to text), for a person deciding
+    /// whether to accept it: only for those that may be accepted, at most
+    /// [`FLAGGED_TEXT_CHARS`] characters.
+    pub text: Option<String>,
+}
+
+/// At most this much of a flagged message's text is shown on its page.
+pub const FLAGGED_TEXT_CHARS: usize = 4000;
+
+#[derive(Serialize)]
+pub struct FlaggedPage {
+    pub lines: Vec<FlaggedLine>,
+    /// How many may still be accepted (suspect or unreadable, no complaint yet).
+    pub waiting: usize,
+}
+
+/// The flagged-mail page: every message `pengaduan flagged` lists, newest first.
+pub fn flagged_page(store: &Store) -> Result<FlaggedPage> {
+    let mut lines: Vec<FlaggedLine> = store
+        .flagged_messages()?
+        .into_iter()
+        .map(|m| {
+            let acceptable = crate::app::actions::acceptable(&m.class, m.ticket.is_some());
+            let text = match acceptable {
+                true => store.message_text(&m.message_id)?.map(|t| {
+                    let mut cut: String = t.chars().take(FLAGGED_TEXT_CHARS).collect();
+                    if cut.len() < t.len() {
+                        cut.push_str(" …");
+                    }
+                    cut
+                }),
+                false => None,
+            };
+            Ok(FlaggedLine {
+                acceptable,
+                text: text.filter(|t| !t.trim().is_empty()),
+                message: m,
+            })
+        })
+        .collect::<Result<_>>()?;
+    lines.reverse();
+    Ok(FlaggedPage {
+        waiting: lines.iter().filter(|l| l.acceptable).count(),
+        lines,
+    })
+}

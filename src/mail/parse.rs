@@ -220,6 +220,23 @@ fn attachments(m: &mail_parser::Message<'_>) -> (Vec<Attachment>, usize) {
     (listed, m.attachments().count())
 }
 
+/// The bytes of attachment `index` as [`parse`] lists them ([`InboundMessage::attachments`],
+/// in the same order), for staff to download. `None`: no such attachment, or the message
+/// is above the parse limit (its attachments were never listed) or cannot be parsed.
+pub fn attachment_contents(raw: &[u8], max_parse_bytes: usize, index: usize) -> Option<Vec<u8>> {
+    if raw.len() > max_parse_bytes || index >= MAX_LISTED_ATTACHMENTS {
+        return None;
+    }
+    let m = guarded(|| MessageParser::default().parse(raw))
+        .ok()
+        .flatten()?;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        m.attachments().nth(index).map(|a| a.contents().to_vec())
+    }))
+    .ok()
+    .flatten()
+}
+
 /// Extensions and types of attachments read for [`MarkupSigns`]; photos and documents are
 /// never scanned.
 const MARKUP_FILES: &[&str] = &[

@@ -1,6 +1,7 @@
 //! EDGE: the only module with SQL. One SQLite file in WAL mode; one transaction per decision.
 
 pub mod accounts;
+pub mod attachments;
 mod backup;
 pub mod board;
 mod digest;

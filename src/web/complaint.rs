@@ -3,18 +3,18 @@
 //! [`ActionError`] comes back as 404, 409 or 422 with its message on the page.
 
 use axum::extract::{Form, Path, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
-use super::auth::{Acting, RequireRole, Reviewing, Staff};
+use super::auth::{Acting, Allowed, RequireRole, Reviewing, Staff};
 use super::pages::{render, server_error};
 use super::{State as AppState, WebApp};
 use crate::app::accounts::Session;
-use crate::app::{views, ActionError};
+use crate::app::{casefile, views, ActionError};
 use crate::domain::Ticket;
 
-fn status_of(e: &ActionError) -> StatusCode {
+pub(super) fn status_of(e: &ActionError) -> StatusCode {
     match e {
         ActionError::NotFound(_) => StatusCode::NOT_FOUND,
         ActionError::WrongState(_) => StatusCode::CONFLICT,
@@ -37,6 +37,12 @@ struct Preview {
 struct Screen {
     #[serde(flatten)]
     page: views::ComplaintPage,
+    #[serde(flatten)]
+    file: casefile::CaseFile,
+    /// The account may use the action forms (`Acting`); every role reads.
+    may_act: bool,
+    /// The account may record the review (`Reviewing`).
+    may_review: bool,
     error: Option<String>,
     /// The answer text being written (kept across the preview).
     draft: String,
@@ -57,15 +63,20 @@ async fn page(
     draft: String,
 ) -> Response {
     let now = app.clock.now();
+    let units = app.units.clone();
+    let limit = app.pipeline.config.limits.max_parse_bytes;
     let loaded = match parse_ticket(ticket) {
         Ok(t) => app
             .store
-            .run(move |s| Ok(views::complaint_page(s, &t, now)))
+            .run(move |s| {
+                Ok(views::complaint_page(s, &t, now)
+                    .and_then(|page| Ok((page, casefile::case_file(s, &t, &units, limit)?))))
+            })
             .await
             .unwrap_or_else(|e| Err(ActionError::Store(e))),
         Err(e) => Err(e),
     };
-    let page = match loaded {
+    let (page, file) = match loaded {
         Ok(page) => page,
         Err(ActionError::Store(e)) => return server_error(&e),
         Err(e) => {
@@ -92,6 +103,9 @@ async fn page(
         &session.csrf,
         Screen {
             page,
+            file,
+            may_act: Acting::ROLES.contains(&session.role),
+            may_review: Reviewing::ROLES.contains(&session.role),
             error,
             draft,
             preview,
@@ -223,6 +237,185 @@ pub async fn close(
     after(&app, &session, &ticket, done, String::new()).await
 }
 
+#[derive(Deserialize)]
+pub struct AssignForm {
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    kind: String,
+}
+
+/// Step 3: the unit concerned and the corrected kind (an empty select changes nothing).
+pub async fn assign(
+    State(app): State<AppState>,
+    RequireRole(session, ..): RequireRole<Acting>,
+    Path(ticket): Path<String>,
+    Form(form): Form<AssignForm>,
+) -> Response {
+    let by = session.name.as_str().to_string();
+    let done = act(&app, &ticket, move |p, s, t, now| {
+        let unit = Some(form.unit.trim()).filter(|u| !u.is_empty());
+        let kind = match form.kind.trim() {
+            "" => None,
+            k => Some(k.parse::<crate::domain::Kind>().map_err(|_| {
+                ActionError::Invalid(format!("jenis {k:?} tidak dikenal; pilih dari daftar"))
+            })?),
+        };
+        p.assign(s, t, unit, kind, &by, now)
+    })
+    .await;
+    after(&app, &session, &ticket, done, String::new()).await
+}
+
+#[derive(Deserialize)]
+pub struct ReferForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// Step 7b by hand: the case file goes to the Dinas Kesehatan, with the reason.
+pub async fn refer(
+    State(app): State<AppState>,
+    RequireRole(session, ..): RequireRole<Acting>,
+    Path(ticket): Path<String>,
+    Form(form): Form<ReferForm>,
+) -> Response {
+    let by = session.name.as_str().to_string();
+    let done = act(&app, &ticket, move |p, s, t, now| {
+        p.refer(s, t, &form.reason, &by, now)
+    })
+    .await;
+    after(&app, &session, &ticket, done, String::new()).await
+}
+
+#[derive(Deserialize)]
+pub struct DecideForm {
+    #[serde(default)]
+    keputusan: String,
+}
+
+/// Step 7 decided by a person: an unclear reply read as PUAS or TIDAK PUAS.
+pub async fn decide_reply(
+    State(app): State<AppState>,
+    RequireRole(session, ..): RequireRole<Acting>,
+    Path(ticket): Path<String>,
+    Form(form): Form<DecideForm>,
+) -> Response {
+    let by = session.name.as_str().to_string();
+    let done = act(&app, &ticket, move |p, s, t, now| {
+        let satisfied = match form.keputusan.as_str() {
+            "puas" => true,
+            "tidak_puas" => false,
+            other => {
+                return Err(ActionError::Invalid(format!(
+                    "keputusan {other:?} tidak dikenal; pilih puas atau tidak puas"
+                )))
+            }
+        };
+        p.decide_reply(s, t, satisfied, &by, now)
+    })
+    .await;
+    after(&app, &session, &ticket, done, String::new()).await
+}
+
+/// An attachment as a download, never shown inline: `application/octet-stream`, a
+/// `Content-Disposition: attachment` with a sanitised name (and `nosniff`, set for every
+/// response), so an HTML or SVG attachment cannot run in the dashboard's origin.
+pub async fn attachment(
+    State(app): State<AppState>,
+    Staff(session): Staff,
+    Path((message, index)): Path<(String, String)>,
+) -> Response {
+    let limit = app.pipeline.config.limits.max_parse_bytes;
+    let found = match (message.parse::<i64>(), index.parse::<usize>()) {
+        (Ok(message), Ok(index)) => app
+            .store
+            .run(move |s| Ok(casefile::attachment(s, message, index, limit)))
+            .await
+            .unwrap_or_else(|e| Err(ActionError::Store(e))),
+        _ => Err(ActionError::NotFound(
+            "Lampiran ini tidak ditemukan.".into(),
+        )),
+    };
+    match found {
+        Ok(download) => {
+            let disposition = content_disposition(&download.name);
+            let mut res = (StatusCode::OK, download.bytes).into_response();
+            let h = res.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            );
+            h.insert(
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static(
+                    "attachment; filename=\"lampiran\"",
+                )),
+            );
+            res
+        }
+        Err(ActionError::Store(e)) => server_error(&e),
+        Err(e) => render(
+            &app,
+            status_of(&e),
+            "web/message.html",
+            Some(&session),
+            &session.csrf,
+            serde_json::json!({ "title": "Lampiran tidak tersedia", "message": e.to_string() }),
+        ),
+    }
+}
+
+/// PURE: `Content-Disposition: attachment` for `name` (RFC 6266): a quoted ASCII
+/// `filename` for old clients and `filename*` (RFC 5987, UTF-8, percent-encoded) with the
+/// real name. Path separators, control characters, quotes and backslashes are removed; a
+/// name left empty (or only dots) becomes "lampiran".
+pub fn content_disposition(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = last
+        .chars()
+        .filter(|c| {
+            !c.is_control() && !matches!(c, '"' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+        .collect();
+    let trimmed = cleaned.trim().trim_start_matches('.').trim();
+    let name = if trimmed.is_empty() {
+        "lampiran"
+    } else {
+        trimmed
+    };
+    let ascii: String = name
+        .chars()
+        .map(|c| match c {
+            // `%` too: some clients percent-decode the plain parameter.
+            ' '..='~' if c != '%' => c,
+            _ => '_',
+        })
+        .collect();
+    let mut encoded = String::new();
+    for b in name.bytes() {
+        match b {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'!'
+            | b'#'
+            | b'$'
+            | b'&'
+            | b'+'
+            | b'-'
+            | b'.'
+            | b'^'
+            | b'_'
+            | b'`'
+            | b'|'
+            | b'~' => encoded.push(b as char),
+            _ => encoded.push_str(&format!("%{b:02X}")),
+        }
+    }
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
 /// What the manual-entry form holds (also when it is shown again with the reason).
 #[derive(Deserialize, Serialize, Default)]
 pub struct RecordForm {
@@ -347,5 +540,38 @@ pub async fn record(
         Ok(ticket) => Redirect::to(&format!("/pengaduan/{ticket}")).into_response(),
         Err(ActionError::Store(e)) => server_error(&e),
         Err(e) => record_screen(&app, &session, &form, Some(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_disposition;
+
+    #[test]
+    fn download_names_are_safe_in_the_header() {
+        assert_eq!(
+            content_disposition("foto.jpg"),
+            "attachment; filename=\"foto.jpg\"; filename*=UTF-8''foto.jpg"
+        );
+        assert_eq!(
+            content_disposition("../../x\".html"),
+            "attachment; filename=\"x.html\"; filename*=UTF-8''x.html"
+        );
+        assert_eq!(
+            content_disposition("surat ñ 100%.pdf"),
+            "attachment; filename=\"surat _ 100_.pdf\"; filename*=UTF-8''surat%20%C3%B1%20100%25.pdf"
+        );
+        for empty in ["", "..", "/", "\"\r\n"] {
+            assert_eq!(
+                content_disposition(empty),
+                "attachment; filename=\"lampiran\"; filename*=UTF-8''lampiran",
+                "{empty:?}"
+            );
+        }
+        let evil = content_disposition("a\r\nSet-Cookie: x=1;\u{202e}fdp.exe");
+        assert!(
+            !evil.contains('\r') && !evil.contains('\n') && !evil.contains('\u{202e}'),
+            "{evil}"
+        );
     }
 }

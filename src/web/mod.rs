@@ -6,6 +6,7 @@
 mod auth;
 mod board;
 mod complaint;
+mod flagged;
 mod ops;
 mod pages;
 mod reports;
@@ -155,6 +156,12 @@ pub fn routes() -> Vec<Route> {
         Route::new("/pengaduan/{ticket}/telaah", Staff).post(complaint::review),
         Route::new("/pengaduan/{ticket}/jawab", Staff).post(complaint::answer),
         Route::new("/pengaduan/{ticket}/tutup", Staff).post(complaint::close),
+        Route::new("/pengaduan/{ticket}/unit", Staff).post(complaint::assign),
+        Route::new("/pengaduan/{ticket}/rujuk", Staff).post(complaint::refer),
+        Route::new("/pengaduan/{ticket}/balasan", Staff).post(complaint::decide_reply),
+        Route::new("/lampiran/{message}/{index}", Staff).get(complaint::attachment),
+        Route::new("/ditandai", Staff).get(flagged::show),
+        Route::new("/ditandai/terima", Staff).post(flagged::accept),
     ]
 }
 
