@@ -8,20 +8,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
 use super::auth::{Acting, Allowed, RequireRole, Reviewing, Staff};
-use super::pages::{render, server_error};
+use super::pages::{action_status, render, server_error};
 use super::{State as AppState, WebApp};
 use crate::app::accounts::Session;
 use crate::app::{casefile, views, ActionError};
 use crate::domain::Ticket;
-
-pub(super) fn status_of(e: &ActionError) -> StatusCode {
-    match e {
-        ActionError::NotFound(_) => StatusCode::NOT_FOUND,
-        ActionError::WrongState(_) => StatusCode::CONFLICT,
-        ActionError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        ActionError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
 
 /// The answer as it would be emailed, for the preview.
 #[derive(Serialize, Default)]
@@ -82,7 +73,7 @@ async fn page(
         Err(e) => {
             return render(
                 app,
-                status_of(&e),
+                action_status(&e),
                 "web/message.html",
                 Some(session),
                 &session.csrf,
@@ -93,7 +84,7 @@ async fn page(
     let (status, error, preview) = match outcome {
         Ok(preview) => (StatusCode::OK, None, preview),
         Err(ActionError::Store(e)) => return server_error(&e),
-        Err(e) => (status_of(&e), Some(e.to_string()), None),
+        Err(e) => (action_status(&e), Some(e.to_string()), None),
     };
     render(
         app,
@@ -357,7 +348,7 @@ pub async fn attachment(
         Err(ActionError::Store(e)) => server_error(&e),
         Err(e) => render(
             &app,
-            status_of(&e),
+            action_status(&e),
             "web/message.html",
             Some(&session),
             &session.csrf,
@@ -452,7 +443,7 @@ fn record_screen(
     form: &RecordForm,
     e: Option<ActionError>,
 ) -> Response {
-    let status = e.as_ref().map_or(StatusCode::OK, status_of);
+    let status = e.as_ref().map_or(StatusCode::OK, action_status);
     let channels = crate::domain::Channel::ALL
         .iter()
         .filter(|c| **c != crate::domain::Channel::Email)

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
 use super::auth::{Acting, Allowed, RequireRole, Staff};
-use super::complaint::status_of;
+use super::pages::action_status;
 use super::pages::{render, server_error};
 use super::{State as AppState, WebApp};
 use crate::app::accounts::Session;
@@ -29,7 +29,7 @@ async fn page(app: &WebApp, session: &Session, error: Option<ActionError>) -> Re
         Ok(page) => page,
         Err(e) => return server_error(&e),
     };
-    let status = error.as_ref().map_or(StatusCode::OK, status_of);
+    let status = error.as_ref().map_or(StatusCode::OK, action_status);
     render(
         app,
         status,
