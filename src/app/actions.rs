@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 
 use crate::app::intake::{MailArrival, Registration, Stored};
 use crate::app::Pipeline;
-use crate::domain::{extract_phones, Channel, EmailAddress, Kind, PhoneNumber, Status, Ticket};
+use crate::domain::{
+    extract_phones, Channel, EmailAddress, Kind, MessageClass, PhoneNumber, Status, Ticket,
+};
 use crate::procedure::transition;
 use crate::store::{CaseRecord, Store, Tx};
 use crate::workflow::classify::{contact, guess_kind, guess_unit, Words};
@@ -322,7 +324,10 @@ impl Pipeline {
                 tx.case_by_id(cid)?.ticket
             )));
         }
-        if !matches!(stored.class.as_str(), "curiga" | "unreadable") {
+        if !matches!(
+            stored.class,
+            MessageClass::Curiga | MessageClass::Unreadable
+        ) {
             return Err(ActionError::WrongState(format!(
                 "surel {message_id} bukan surel curiga atau tak terbaca (kelasnya {}); hanya \
                  surel dari daftar `pengaduan flagged` yang dapat diterima sebagai pengaduan",

@@ -160,12 +160,8 @@ pub fn register_page(store: &Store, q: &RegisterQuery, now: DateTime<Utc>) -> Re
     let words: Vec<String> = q.q.split_whitespace().map(str::to_lowercase).collect();
     let mut lines: Vec<(Option<DateTime<Utc>>, RegisterLine)> = Vec::new();
     for c in rows {
-        let status: Status = c.status.parse().unwrap_or(Status::Received);
-        let next = match (time(&c.review_due), time(&c.answer_due)) {
-            (Some(r), Some(a)) => next_deadline(status, r, a, now),
-            _ => None,
-        };
-        if crate::workflow::state::is_open(status) {
+        let next = next_deadline(c.status, c.review_due, c.answer_due, now);
+        if crate::workflow::state::is_open(c.status) {
             counts.open += 1;
             match next {
                 Some((_, Urgency::Overdue)) => counts.overdue += 1,
@@ -175,10 +171,10 @@ pub fn register_page(store: &Store, q: &RegisterQuery, now: DateTime<Utc>) -> Re
                 _ => {}
             }
         }
-        let keep = (q.status.is_empty() || c.status == q.status)
+        let keep = (q.status.is_empty() || c.status.as_str() == q.status)
             && (q.unit.is_empty() || c.unit.as_deref() == Some(q.unit.as_str()))
-            && (q.channel.is_empty() || c.channel == q.channel)
-            && (q.kind.is_empty() || c.kind == q.kind)
+            && (q.channel.is_empty() || c.channel.as_str() == q.channel)
+            && (q.kind.is_empty() || c.kind.as_str() == q.kind)
             && (q.overdue.is_none() || matches!(next, Some((_, Urgency::Overdue))))
             && words.iter().all(|w| matches_word(&c, w));
         if keep {
@@ -210,22 +206,16 @@ pub fn register_page(store: &Store, q: &RegisterQuery, now: DateTime<Utc>) -> Re
     })
 }
 
-fn time(wib: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(wib)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
-
 fn matches_word(c: &ComplaintRow, word: &str) -> bool {
-    [
-        Some(c.ticket.as_str()),
-        c.complainant_name.as_deref(),
-        c.complainant_email.as_deref(),
-        Some(c.subject.as_str()),
-    ]
-    .into_iter()
-    .flatten()
-    .any(|field| field.to_lowercase().contains(word))
+    c.ticket.to_string().to_lowercase().contains(word)
+        || [
+            c.complainant_name.as_deref(),
+            c.complainant_email.as_deref(),
+            Some(c.subject.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|field| field.to_lowercase().contains(word))
 }
 
 #[cfg(test)]
@@ -295,10 +285,12 @@ pub fn complaint_page(
         .case(ticket)?
         .ok_or_else(|| ActionError::NotFound(format!("Tiket {ticket} tidak ditemukan.")))?;
     let thread = tx.case_messages(case.id)?;
-    let next = match time(&detail.complaint.review_due) {
-        Some(review) => next_deadline(case.status, review, case.answer_due, now),
-        None => None,
-    };
+    let next = next_deadline(
+        case.status,
+        detail.complaint.review_due,
+        case.answer_due,
+        now,
+    );
     Ok(ComplaintPage {
         thread,
         body: case.body,
