@@ -1365,6 +1365,68 @@ mod tests {
         assert_eq!(after_pass((8_500, 8_500), (1_200, 1_200)), Soon);
     }
 
+    /// Rows come out typed; a word or time the database holds that this build cannot read
+    /// is an error naming the column and the value, not a panic and not a default.
+    #[test]
+    fn an_unreadable_value_is_an_error_naming_its_column() {
+        use chrono::TimeZone;
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("p.db")).unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 3, 12, 3, 0, 0).unwrap();
+        let tx = store.transaction().unwrap();
+        let ticket = tx.next_ticket(2026).unwrap();
+        tx.insert_complaint(
+            &NewComplaint {
+                ticket: &ticket,
+                status: Status::Received,
+                kind: Kind::Saran,
+                channel: Channel::Telepon,
+                complainant_email: None,
+                complainant_name: Some("Siti"),
+                phones: &[],
+                subject: "Antrean",
+                body: "Antrean lama.",
+                received_at: at,
+                ack_due: at,
+                review_due: at,
+                answer_due: at,
+            },
+            at,
+        )
+        .unwrap();
+        tx.commit().unwrap();
+
+        let row = store.complaint(&ticket).unwrap().unwrap();
+        assert_eq!(
+            (row.ticket, row.status, row.kind, row.channel),
+            (ticket, Status::Received, Kind::Saran, Channel::Telepon)
+        );
+        assert_eq!((row.received_at, row.ack_sent_at), (at, None));
+        let json = serde_json::to_value(&row).unwrap();
+        assert_eq!(json["ticket"], "ADU-2026-0001");
+        assert_eq!(json["status"], "received");
+        assert_eq!(json["channel"], "telepon");
+        assert_eq!(json["received_at"], "2026-03-12T10:00:00+07:00");
+        assert_eq!(json["ack_sent_at"], serde_json::Value::Null);
+
+        let sql = |q: &str| store.conn.execute_batch(q).unwrap();
+        sql("UPDATE complaints SET status = 'ditunda'");
+        let e = format!("{:#}", store.complaint(&ticket).unwrap_err());
+        assert!(
+            e.contains("column status") && e.contains("\"ditunda\""),
+            "{e}"
+        );
+        let e = format!("{:#}", store.list_complaints(&ListFilter::ALL).unwrap_err());
+        assert!(e.contains("column status"), "{e}");
+
+        sql("UPDATE complaints SET status = 'received', review_due = 'besok'");
+        let e = format!("{:#}", store.complaint(&ticket).unwrap_err());
+        assert!(
+            e.contains("column review_due") && e.contains("\"besok\""),
+            "{e}"
+        );
+    }
+
     #[test]
     fn deferred_checkpoints_leave_the_log_to_the_checkpointer() {
         let dir = tempfile::tempdir().unwrap();
