@@ -71,10 +71,8 @@ fn main() {
     );
 
     let mut store = Store::open(&db).unwrap();
-    let ticket = store.list_complaints(&ListFilter::ALL).unwrap()[n / 2]
-        .ticket
-        .clone();
-    let parsed: pengaduan::domain::Ticket = ticket.parse().unwrap();
+    let parsed = store.list_complaints(&ListFilter::ALL).unwrap()[n / 2].ticket;
+    let ticket = parsed.to_string();
 
     plans(&db);
 

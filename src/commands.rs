@@ -15,7 +15,7 @@ use crate::calendar::{self, Calendar, WIB};
 use crate::cli::{Cli, Command, ComplaintsCommand, FlaggedCommand};
 use crate::clock::{to_wib_rfc3339, Clock, SystemClock};
 use crate::config::Config;
-use crate::domain::Ticket;
+use crate::domain::{MessageClass, Ticket};
 use crate::ingest::{Arrival, Outcome};
 use crate::mail::imap::{self, Watcher};
 use crate::mail::mbox;
@@ -802,7 +802,7 @@ fn flagged(
                 "cli/flagged.txt",
                 &serde_json::json!({
                     "messages": list,
-                    "suspect": list.iter().filter(|m| m.class == "curiga").count(),
+                    "suspect": list.iter().filter(|m| m.class == MessageClass::Curiga).count(),
                 })
             )?
         );

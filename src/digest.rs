@@ -12,33 +12,15 @@ use serde::Serialize;
 
 use crate::calendar::{local_date, Calendar};
 use crate::clock::to_wib_rfc3339;
-use crate::domain::{Kind, Status};
+use crate::domain::Status;
 use crate::health::{LimitView, SystemState};
 use crate::ingest::Pipeline;
 use crate::mail::compose::{self, MailSpec, PuskesmasView, Recipient};
 use crate::store::{FlaggedMessage, Store};
 use crate::workflow::state;
 
-/// The health key that holds the time of the last queued digest.
-pub const LAST_DIGEST: &str = "last_digest";
-
 /// A complaint as the digest needs it (read by `Store::digest_cases`).
-#[derive(Debug, Clone)]
-pub struct DigestCase {
-    pub ticket: String,
-    pub status: Status,
-    pub kind: Kind,
-    pub unit: Option<String>,
-    pub complainant_name: Option<String>,
-    pub complainant_email: Option<String>,
-    pub subject: String,
-    pub received_at: DateTime<Utc>,
-    pub review_due: DateTime<Utc>,
-    pub answer_due: DateTime<Utc>,
-    pub attention: Option<String>,
-    /// The acknowledgement's outbox row ended `failed`.
-    pub ack_failed: bool,
-}
+pub use crate::store::DigestCase;
 
 /// One complaint line of the digest. Times are RFC 3339 in WIB (for `|tanggal`).
 #[derive(Debug, Clone, Serialize)]
@@ -180,7 +162,7 @@ fn item(c: &DigestCase, now: DateTime<Utc>, calendar: &Calendar) -> DigestItem {
         _ => ("jawaban", c.answer_due),
     };
     DigestItem {
-        ticket: c.ticket.clone(),
+        ticket: c.ticket.to_string(),
         kind: c.kind.as_str().to_string(),
         status: c.status.as_str().to_string(),
         status_label: state::label(c.status).to_string(),
@@ -236,7 +218,7 @@ pub fn build(
         .collect();
     // Overdue first, then nearest deadline; the ticket breaks ties so the order is stable.
     pending.sort_by(|a, b| {
-        let key = |c: &DigestCase| (now <= deadline_of(c), deadline_of(c), c.ticket.clone());
+        let key = |c: &DigestCase| (now <= deadline_of(c), deadline_of(c), c.ticket);
         key(a).cmp(&key(b))
     });
 
@@ -427,6 +409,7 @@ impl Pipeline {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Kind;
     use chrono::{TimeZone, Weekday};
 
     fn calendar() -> Calendar {
@@ -442,7 +425,7 @@ mod tests {
     fn case(seq: u32, hours_ago: i64, status: Status) -> DigestCase {
         let received_at = now() - Duration::hours(hours_ago);
         DigestCase {
-            ticket: format!("ADU-2026-{seq:04}"),
+            ticket: crate::domain::Ticket { year: 2026, seq },
             status,
             kind: Kind::Pengaduan,
             unit: None,

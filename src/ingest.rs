@@ -7,7 +7,7 @@ use chrono::{DateTime, Datelike, Utc};
 
 use crate::app::intake::{MailArrival, Stored};
 use crate::calendar::WIB;
-use crate::domain::{extract_phones, Kind, PhoneNumber, Ticket};
+use crate::domain::{extract_phones, Kind, MessageClass, PhoneNumber, Ticket};
 use crate::mail::compose::{self, AckInput, OutgoingMail, Recipient, ThreadOf};
 use crate::mail::parse::{parse, InboundMessage, Sender};
 use crate::procedure::SYSTEM;
@@ -272,7 +272,8 @@ impl Pipeline {
             from_email: msg.from.as_ref().map(|s| s.email.as_str()),
             from_name: msg.from.as_ref().and_then(|s| s.name.as_deref()),
             subject: &msg.subject,
-            class: "",
+            // Each route below sets its own class.
+            class: MessageClass::Complaint,
             reason: None,
             problems: &msg.problems,
             complaint_id: None,
@@ -285,7 +286,7 @@ impl Pipeline {
             Route::Machine { reason } => {
                 tx.insert_message(
                     &NewMessage {
-                        class: "machine",
+                        class: MessageClass::Machine,
                         reason: Some(&reason),
                         complaint_id: thread.complaint_id,
                         ..base
@@ -307,7 +308,7 @@ impl Pipeline {
             Route::Suspect { reason } => {
                 tx.insert_message(
                     &NewMessage {
-                        class: "curiga",
+                        class: MessageClass::Curiga,
                         reason: Some(&reason),
                         ..base
                     },
@@ -319,7 +320,7 @@ impl Pipeline {
             Route::Unreadable { reason } => {
                 tx.insert_message(
                     &NewMessage {
-                        class: "unreadable",
+                        class: MessageClass::Unreadable,
                         reason: Some(&reason),
                         ..base
                     },
@@ -331,7 +332,7 @@ impl Pipeline {
             Route::Reply { complaint_id } => {
                 tx.insert_message(
                     &NewMessage {
-                        class: "reply",
+                        class: MessageClass::Reply,
                         complaint_id: Some(complaint_id),
                         ..base
                     },
@@ -352,7 +353,7 @@ impl Pipeline {
             Route::New => {
                 let contact = contact(msg, &self.config.intake);
                 let record = NewMessage {
-                    class: "complaint",
+                    class: MessageClass::Complaint,
                     reason: contact.flag.as_deref(),
                     ..base
                 };

@@ -50,9 +50,6 @@ pub const SMTP_OK: &str = "smtp_ok";
 pub const SMTP_ERROR: &str = "smtp_error";
 pub const SMTP_PAUSE: &str = "smtp_pause";
 
-/// The outbox row purpose of the team's alert about a paused outbox.
-pub const PAUSE_ALERT: &str = "outbox_alert";
-
 /// The window Gmail counts its sending limit over, and ours with it.
 pub const SENDING_WINDOW: Duration = Duration::hours(24);
 
@@ -62,44 +59,8 @@ pub fn retry_delay(attempts: u32) -> Duration {
     Duration::seconds(secs.min(3600))
 }
 
-/// Who a mail serves, in the order the outbox sends when it must choose: alerts about the
-/// daemon itself (few: one per outage), then mail that carries a complaint forward (to the
-/// complainant, or the referral to the Dinas Kesehatan), then the team's own reminders,
-/// escalations and digests, which can wait a day without harm to a citizen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Priority {
-    Alert = 0,
-    Complainant = 1,
-    Staff = 2,
-}
-
-/// Purposes that are not `Staff`; every other purpose (reminder_*, overdue_*,
-/// ack_undelivered, digest, anything new) is.
-const PRIORITIES: &[(&str, Priority)] = &[
-    ("health", Priority::Alert),
-    (PAUSE_ALERT, Priority::Alert),
-    ("ack", Priority::Complainant),
-    ("answer", Priority::Complainant),
-    ("referred_notice", Priority::Complainant),
-    ("referral", Priority::Complainant),
-];
-
-/// PURE: a purpose's priority.
-pub fn priority(purpose: &str) -> Priority {
-    PRIORITIES
-        .iter()
-        .find(|(p, _)| *p == purpose)
-        .map_or(Priority::Staff, |(_, pr)| *pr)
-}
-
-/// The same table as an SQL expression over `purpose`, so the claim orders by it.
-pub fn priority_sql() -> String {
-    let arms: String = PRIORITIES
-        .iter()
-        .map(|(p, pr)| format!(" WHEN '{p}' THEN {}", *pr as u8))
-        .collect();
-    format!("CASE purpose{arms} ELSE {} END", Priority::Staff as u8)
-}
+/// Who a mail serves and the table of purposes: defined with the claim that orders by it.
+pub use crate::store::{priority, priority_sql, Priority, PAUSE_ALERT};
 
 /// PURE: which mail the daily budget lets go now: every priority while more than a tenth
 /// of `limit` is left, only alerts and complainant mail from the last tenth (the reserve,
@@ -185,7 +146,7 @@ pub async fn send_next(
     let (pause, sent, oldest) = store
         .run(move |s| {
             let (sent, oldest) = s.sent_since(now - SENDING_WINDOW)?;
-            Ok((s.outbox_pause()?, sent, oldest))
+            Ok((s.outbox_pause::<Pause>()?, sent, oldest))
         })
         .await?;
     let admitted = match gate(pause.as_ref(), limit, sent, oldest, now) {

@@ -48,7 +48,7 @@ impl From<&CaseRecord> for CaseView {
             ticket: c.ticket.to_string(),
             kind: c.kind.to_string(),
             unit: c.unit.clone(),
-            channel: c.channel.clone(),
+            channel: c.channel.to_string(),
             complainant_name: c.complainant_name.clone(),
             complainant_email: c.complainant_email.clone(),
             complainant_address: c.complainant_address.clone(),

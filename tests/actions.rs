@@ -9,7 +9,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use pengaduan::app::{views, ActionError, Pipeline};
-use pengaduan::domain::Ticket;
+use pengaduan::domain::{Status, Ticket};
 use pengaduan::ingest::Outcome;
 use pengaduan::mail::smtp::Transport;
 use pengaduan::store::{SharedStore, Store};
@@ -40,7 +40,7 @@ fn unclear_reply(p: &Pipeline, s: &mut Store, id: &str, ticket: &Ticket) {
     offline::arrive(p, s, raw.as_bytes(), t0() + Duration::hours(5));
 }
 
-fn status(s: &Store, t: &Ticket) -> String {
+fn status(s: &Store, t: &Ticket) -> Status {
     s.complaint(t).unwrap().unwrap().status
 }
 
@@ -84,7 +84,7 @@ fn refusals_are_typed_and_change_nothing() {
     assert!(matches!(e, ActionError::NotFound(_)), "{e:?}");
 
     assert_eq!(events(&s), before, "a refused action writes no event");
-    assert_eq!(status(&s, &ticket), "received");
+    assert_eq!(status(&s, &ticket), Status::Received);
 }
 
 #[tokio::test]
@@ -100,7 +100,11 @@ async fn the_preview_is_the_mail_the_answer_sends() {
         .preview_answer(&mut s, &ticket, text, now)
         .unwrap()
         .expect("the complainant has an address");
-    assert_eq!(status(&s, &ticket), "reviewed", "a preview changes nothing");
+    assert_eq!(
+        status(&s, &ticket),
+        Status::Reviewed,
+        "a preview changes nothing"
+    );
     assert_eq!(preview.rcpt_to, vec!["siti@example.test".to_string()]);
 
     assert!(p.answer(&mut s, &ticket, text, "Ella", now).unwrap());
@@ -136,7 +140,7 @@ fn staff_decide_an_unclear_satisfaction_reply() {
         p.review(s, &t, "rencana", "Ella", t0()).unwrap();
         p.answer(s, &t, "jawaban", "Ella", t0()).unwrap();
         unclear_reply(p, s, &format!("r-{id}"), &t);
-        assert_eq!(status(s, &t), "answered", "an unclear reply waits");
+        assert_eq!(status(s, &t), Status::Answered, "an unclear reply waits");
         t
     };
     let puas = answered(&p, &mut s, "c@x");
@@ -145,12 +149,12 @@ fn staff_decide_an_unclear_satisfaction_reply() {
 
     p.decide_reply(&mut s, &puas, true, "Ella", later).unwrap();
     let row = s.complaint(&puas).unwrap().unwrap();
-    assert_eq!(row.status, "closed_satisfied");
+    assert_eq!(row.status, Status::ClosedSatisfied);
     assert_eq!(row.attention, None, "nothing waits for a person any more");
 
     p.decide_reply(&mut s, &tidak, false, "Ella", later)
         .unwrap();
-    assert_eq!(status(&s, &tidak), "referred");
+    assert_eq!(status(&s, &tidak), Status::Referred);
     let detail = views::complaint_detail(&s, &tidak).unwrap();
     assert!(detail
         .events

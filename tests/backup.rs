@@ -43,7 +43,7 @@ fn backup_while_open_then_restore_gives_the_same_register() {
         .list_complaints(&pengaduan::store::ListFilter::ALL)
         .unwrap()
         .into_iter()
-        .map(|c| c.ticket)
+        .map(|c| c.ticket.to_string())
         .collect();
     assert_eq!(
         tickets,

@@ -61,9 +61,7 @@ fn register_by_mail(p: &Pipeline, s: &mut Store) -> (Ticket, DateTime<Utc>, Vec<
 
 fn deadline_and_warnings(s: &Store, ticket: &Ticket) -> (DateTime<Utc>, Vec<String>) {
     let row = s.complaint(ticket).unwrap().unwrap();
-    let due = DateTime::parse_from_rfc3339(&row.answer_due)
-        .unwrap()
-        .with_timezone(&Utc);
+    let due = row.answer_due;
     let warnings = s
         .events_of(row.id)
         .unwrap()

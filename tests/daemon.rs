@@ -5,6 +5,8 @@ mod support;
 
 use std::time::Duration;
 
+use pengaduan::domain::{Direction, Kind, Status};
+
 use support::daemon::{complaint, header, sample, text_body, Daemon, Options, PUSKESMAS};
 use support::lab::Lab;
 
@@ -37,15 +39,11 @@ fn complaint_is_registered_and_acknowledged_in_its_thread() {
     let list = d.complaints();
     assert_eq!(list.len(), 1, "one complaint");
     let c = &list[0];
-    assert!(
-        c.ticket.starts_with("ADU-") && c.ticket.ends_with("-0001"),
-        "{}",
-        c.ticket
-    );
+    assert_eq!(c.ticket.seq, 1, "{}", c.ticket);
     assert_eq!(c.complainant_email.as_deref(), Some("siti@example.test"));
     assert_eq!(c.complainant_name.as_deref(), Some("Siti Aminah"));
     assert_eq!(c.phones, vec!["+6281234567890"]);
-    assert_eq!(c.kind, "pengaduan");
+    assert_eq!(c.kind, Kind::Pengaduan);
 
     let subject = header(ack, "Subject").unwrap();
     assert!(subject.contains(&format!("[{}]", c.ticket)), "{subject}");
@@ -66,7 +64,9 @@ fn complaint_is_registered_and_acknowledged_in_its_thread() {
     );
     let body = text_body(ack);
     assert!(
-        body.contains(&c.ticket) && body.contains("14 hari kerja") && body.contains("3 x 24 jam"),
+        body.contains(&c.ticket.to_string())
+            && body.contains("14 hari kerja")
+            && body.contains("3 x 24 jam"),
         "{body}"
     );
 
@@ -74,7 +74,7 @@ fn complaint_is_registered_and_acknowledged_in_its_thread() {
     d.wait_until("ack_sent_at is recorded", WAIT, || {
         d.complaints()[0].ack_sent_at.is_some()
     });
-    assert_eq!(d.complaints()[0].status, "acknowledged");
+    assert_eq!(d.complaints()[0].status, Status::Acknowledged);
 
     // Exactly one acknowledgement, and the puskesmas mailbox holds only the complaint
     // (nothing answered our own sent mail).
@@ -106,7 +106,7 @@ fn replies_attach_and_machine_mail_gets_nothing() {
     let ack = lab
         .wait_for_messages("budi@example.test", 1, WAIT)
         .remove(0);
-    let ticket = d.complaints()[0].ticket.clone();
+    let ticket = d.complaints()[0].ticket;
     let ack_id = header(&ack, "Message-ID").unwrap();
 
     // A reply by ticket in the subject, and one by In-Reply-To only.
@@ -142,12 +142,12 @@ fn replies_attach_and_machine_mail_gets_nothing() {
         "replies and machine mail make no complaint"
     );
     let store = d.store();
-    let c = store.complaint(&ticket.parse().unwrap()).unwrap().unwrap();
+    let c = store.complaint(&ticket).unwrap().unwrap();
     let inbound: Vec<_> = store
         .messages_of(c.id)
         .unwrap()
         .into_iter()
-        .filter(|m| m.direction == "in")
+        .filter(|m| m.direction == Direction::In)
         .collect();
     assert_eq!(inbound.len(), 3, "{inbound:?}");
 
@@ -350,7 +350,7 @@ fn the_whole_procedure_ends_at_the_dinas_kesehatan_when_the_complainant_is_not_s
     let ack = lab
         .wait_for_messages("wati@example.test", 1, WAIT)
         .remove(0);
-    let ticket = d.complaints()[0].ticket.clone();
+    let ticket = d.complaints()[0].ticket.to_string();
 
     // Staff act from the command line while the daemon runs.
     let ok = |o: std::process::Output| {
@@ -430,7 +430,7 @@ fn the_whole_procedure_ends_at_the_dinas_kesehatan_when_the_complainant_is_not_s
     // And the complainant is told.
     let notice = d.wait_for_mail(&lab, "wati@example.test", 3).remove(2);
     assert!(text_body(&notice).contains("Dinas Kesehatan"));
-    assert_eq!(d.complaints()[0].status, "referred");
+    assert_eq!(d.complaints()[0].status, Status::Referred);
 
     let show =
         String::from_utf8_lossy(&d.run_cli(&["complaints", "show", &ticket, "--json"]).stdout)

@@ -10,7 +10,8 @@ use std::path::Path;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use pengaduan::app::actions::ManualComplaint;
-use pengaduan::domain::{Channel, Ticket};
+use pengaduan::clock::to_wib_rfc3339;
+use pengaduan::domain::{Channel, Kind, Status, Ticket};
 use pengaduan::ingest::{Outcome, Pipeline};
 use pengaduan::mail::smtp::Transport;
 use pengaduan::store::{SharedStore, Store};
@@ -39,7 +40,7 @@ fn reply(id: &str, ticket: &Ticket, body: &str) -> String {
     format!("From: Siti <siti@example.test>\r\nTo: kademangan.puskesmas@gmail.com\r\nSubject: Re: Obat habis [{ticket}]\r\nMessage-ID: <{id}>\r\n\r\n{body}\r\n\r\nPada Kamis, Puskesmas menulis:\r\n> Balas PUAS atau TIDAK PUAS\r\n")
 }
 
-fn status(s: &Store, t: &Ticket) -> String {
+fn status(s: &Store, t: &Ticket) -> Status {
     s.complaint(t).unwrap().unwrap().status
 }
 
@@ -92,10 +93,10 @@ async fn unsatisfied_complainant_is_referred_with_the_whole_case() {
         Some("farmasi"),
         "unit guessed from keywords"
     );
-    assert_eq!(row.review_due, "2026-03-15T10:00:00+07:00");
-    assert_eq!(row.answer_due, "2026-04-09T23:59:59+07:00");
+    assert_eq!(to_wib_rfc3339(row.review_due), "2026-03-15T10:00:00+07:00");
+    assert_eq!(to_wib_rfc3339(row.answer_due), "2026-04-09T23:59:59+07:00");
     let mut s = drain(s, &outbox, t0() + Duration::minutes(1)).await;
-    assert_eq!(status(&s, &ticket), "acknowledged");
+    assert_eq!(status(&s, &ticket), Status::Acknowledged);
 
     // Answer before review is refused with a clear message, and nothing changes.
     std::fs::write(dir.path().join("a.txt"), "Obat sudah datang.").unwrap();
@@ -104,7 +105,7 @@ async fn unsatisfied_complainant_is_referred_with_the_whole_case() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("complaints review"), "{e}");
-    assert_eq!(status(&s, &ticket), "acknowledged");
+    assert_eq!(status(&s, &ticket), Status::Acknowledged);
 
     p.review(
         &mut s,
@@ -124,7 +125,7 @@ async fn unsatisfied_complainant_is_referred_with_the_whole_case() {
         )
         .unwrap());
     let mut s = drain(s, &outbox, t0() + Duration::days(2)).await;
-    assert_eq!(status(&s, &ticket), "answered");
+    assert_eq!(status(&s, &ticket), Status::Answered);
 
     // "TIDAK PUAS", with the quoted answer below it (which itself says PUAS).
     let o = arrive(
@@ -134,7 +135,7 @@ async fn unsatisfied_complainant_is_referred_with_the_whole_case() {
         t0() + Duration::days(3),
     );
     assert!(matches!(o, Outcome::Reply { .. }));
-    assert_eq!(status(&s, &ticket), "referred");
+    assert_eq!(status(&s, &ticket), Status::Referred);
     let s = drain(s, &outbox, t0() + Duration::days(3)).await;
 
     let sent = mails(&outbox);
@@ -218,7 +219,7 @@ async fn satisfied_closes_unclear_waits_and_silence_closes_after_five_working_da
         &reply("h1@x", &happy, "Sudah puas, terima kasih."),
         t0() + Duration::hours(5),
     );
-    assert_eq!(status(&s, &happy), "closed_satisfied");
+    assert_eq!(status(&s, &happy), Status::ClosedSatisfied);
     arrive(
         &p,
         &mut s,
@@ -227,7 +228,7 @@ async fn satisfied_closes_unclear_waits_and_silence_closes_after_five_working_da
     );
     assert_eq!(
         status(&s, &unsure),
-        "answered",
+        Status::Answered,
         "an unclear reply is never guessed"
     );
     assert!(s
@@ -251,10 +252,10 @@ async fn satisfied_closes_unclear_waits_and_silence_closes_after_five_working_da
         .sweep_no_reply(&mut s, Utc.with_ymd_and_hms(2026, 3, 26, 17, 0, 1).unwrap())
         .unwrap();
     assert_eq!(closed, vec![unsure, silent]);
-    assert_eq!(status(&s, &silent), "closed_without_reply");
+    assert_eq!(status(&s, &silent), Status::ClosedWithoutReply);
     assert_eq!(
         status(&s, &happy),
-        "closed_satisfied",
+        Status::ClosedSatisfied,
         "closed cases are left alone"
     );
 }
@@ -277,7 +278,7 @@ fn other_channels_enter_the_same_register() {
     };
     let t = p.record(&mut s, &manual, "Ella", t0()).unwrap();
     let row = s.complaint(&t).unwrap().unwrap();
-    assert_eq!(row.channel, "telepon");
+    assert_eq!(row.channel, Channel::Telepon);
     assert_eq!(row.phones, vec!["+6281234567890"]);
     assert_eq!(row.unit.as_deref(), Some("pendaftaran"));
     p.review(
@@ -294,7 +295,7 @@ fn other_channels_enter_the_same_register() {
         "no email: answered offline"
     );
     p.close(&mut s, &t, "Ella", t0()).unwrap();
-    assert_eq!(status(&s, &t), "closed_satisfied");
+    assert_eq!(status(&s, &t), Status::ClosedSatisfied);
     let e = p
         .assign(&mut s, &t, Some("farmasi"), None, "Ella", t0())
         .unwrap_err()
@@ -330,7 +331,7 @@ fn unknown_unit_lists_the_known_ones() {
     .unwrap();
     let row = s.complaint(&ticket).unwrap().unwrap();
     assert_eq!(
-        (row.unit.as_deref(), row.kind.as_str()),
-        (Some("poli_umum"), "saran")
+        (row.unit.as_deref(), row.kind),
+        (Some("poli_umum"), Kind::Saran)
     );
 }

@@ -120,7 +120,7 @@ fn unit_and_kind_are_set_from_the_page_by_the_account() {
     assert_eq!(r.status, 303, "{}", r.body);
     let after = row(&site, &t);
     assert_eq!(after.unit.as_deref(), Some("farmasi"));
-    assert_eq!(after.kind, "saran");
+    assert_eq!(after.kind.as_str(), "saran");
     assert!(has_event(&site, &t, "assigned", "rina"));
     assert!(has_event(&site, &t, "kind_set", "rina"));
 
@@ -184,7 +184,7 @@ fn a_referral_goes_to_the_dinas_only_after_the_answer() {
         "{}",
         early.body
     );
-    assert_eq!(row(&site, &t).status, "received");
+    assert_eq!(row(&site, &t).status.as_str(), "received");
 
     answer(&mut c, &t, &csrf);
     let page = c.get(&path);
@@ -200,7 +200,7 @@ fn a_referral_goes_to_the_dinas_only_after_the_answer() {
         &[("csrf", &csrf), ("reason", reason)],
     );
     assert_eq!(r.status, 303, "{}", r.body);
-    assert_eq!(row(&site, &t).status, "referred");
+    assert_eq!(row(&site, &t).status.as_str(), "referred");
     let ev = events(&site, &t);
     assert!(ev
         .iter()
@@ -237,7 +237,11 @@ fn an_unclear_reply_is_shown_and_decided_by_a_person() {
         let csrf = c.csrf(&format!("/pengaduan/{t}"));
         answer(&mut c, &t, &csrf);
         unclear_reply(&site, &format!("r-{id}"), &t, "Kapan dokternya datang?");
-        assert_eq!(row(&site, &t).status, "answered", "an unclear reply waits");
+        assert_eq!(
+            row(&site, &t).status.as_str(),
+            "answered",
+            "an unclear reply waits"
+        );
         tickets.push(t);
     }
     let (puas, tidak) = (&tickets[0], &tickets[1]);
@@ -259,7 +263,7 @@ fn an_unclear_reply_is_shown_and_decided_by_a_person() {
     );
     assert_eq!(r.status, 303, "{}", r.body);
     let done = row(&site, puas);
-    assert_eq!(done.status, "closed_satisfied");
+    assert_eq!(done.status.as_str(), "closed_satisfied");
     assert_eq!(done.attention, None);
     assert!(has_event(&site, puas, "status:closed_satisfied", "rina"));
     let page = c.get(&path);
@@ -276,7 +280,7 @@ fn an_unclear_reply_is_shown_and_decided_by_a_person() {
         &[("csrf", &csrf), ("keputusan", "tidak_puas")],
     );
     assert_eq!(r.status, 303, "{}", r.body);
-    assert_eq!(row(&site, tidak).status, "referred");
+    assert_eq!(row(&site, tidak).status.as_str(), "referred");
     assert!(has_event(&site, tidak, "status:referred", "rina"));
 }
 

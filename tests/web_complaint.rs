@@ -5,6 +5,7 @@
 
 mod support;
 
+use pengaduan::domain::Status;
 use support::web::Site;
 
 const PW: &str = "kata-sandi-rina-123";
@@ -17,7 +18,7 @@ fn site() -> Site {
     site
 }
 
-fn status(site: &Site, ticket: &str) -> String {
+fn status(site: &Site, ticket: &str) -> Status {
     site.store()
         .complaint(&ticket.parse().unwrap())
         .unwrap()
@@ -55,7 +56,7 @@ fn review_preview_and_send_the_answer_from_the_page() {
         &[("csrf", &csrf), ("plan", plan)],
     );
     assert_eq!(r.status, 303, "{}", r.body);
-    assert_eq!(status(&site, "ADU-2026-0001"), "reviewed");
+    assert_eq!(status(&site, "ADU-2026-0001"), Status::Reviewed);
 
     let text = "Mulai Senin loket pendaftaran pagi dilayani dua petugas.";
     let preview = c.post(
@@ -72,7 +73,7 @@ fn review_preview_and_send_the_answer_from_the_page() {
     );
     assert_eq!(
         status(&site, "ADU-2026-0001"),
-        "reviewed",
+        Status::Reviewed,
         "a preview sends nothing"
     );
 
@@ -81,7 +82,7 @@ fn review_preview_and_send_the_answer_from_the_page() {
         &[("csrf", &csrf), ("text", text), ("send", "1")],
     );
     assert_eq!(sent.status, 303, "{}", sent.body);
-    assert_eq!(status(&site, "ADU-2026-0001"), "answered");
+    assert_eq!(status(&site, "ADU-2026-0001"), Status::Answered);
     let after = c.get("/pengaduan/ADU-2026-0001");
     assert!(after.body.contains(text));
     assert!(
@@ -125,7 +126,7 @@ fn roles_csrf_and_unknown_tickets() {
             "{path}"
         );
     }
-    assert_eq!(status(&site, "ADU-2026-0002"), "reviewed");
+    assert_eq!(status(&site, "ADU-2026-0002"), Status::Reviewed);
     assert_eq!(rina.get("/pengaduan/ADU-2026-0999").status, 404);
     assert_eq!(rina.get("/pengaduan/bukan-tiket").status, 404);
 }
@@ -241,7 +242,7 @@ fn a_lapor_complaint_entered_by_form_shows_its_report_number() {
         .complaint(&ticket.parse().unwrap())
         .unwrap()
         .unwrap();
-    assert_eq!(row.channel, "lapor");
+    assert_eq!(row.channel, pengaduan::domain::Channel::Lapor);
     assert_eq!(row.lapor_number.as_deref(), Some("1916449"));
     // The register page finds it by its LAPOR! number (a follow-up from the portal names it).
     let found = c.get("/?q=1916449");

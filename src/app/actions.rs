@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use crate::app::intake::{MailArrival, Registration, Stored};
 use crate::app::Pipeline;
 use crate::domain::{
-    extract_phones, Channel, EmailAddress, Kind, LaporNumber, PhoneNumber, Status, Ticket,
+    extract_phones, Channel, EmailAddress, Kind, LaporNumber, MessageClass, PhoneNumber, Status,
+    Ticket,
 };
 use crate::procedure::transition;
 use crate::store::{CaseRecord, Store, Tx};
@@ -103,8 +104,8 @@ fn lapor_number(channel: Channel, typed: Option<&str>) -> ActionResult<Option<La
 
 /// PURE: whether a flagged message may be accepted as a complaint by a person: a suspect
 /// (`curiga`) or unreadable message that registered nothing yet.
-pub fn acceptable(class: &str, registered: bool) -> bool {
-    !registered && matches!(class, "curiga" | "unreadable")
+pub fn acceptable(class: MessageClass, registered: bool) -> bool {
+    !registered && matches!(class, MessageClass::Curiga | MessageClass::Unreadable)
 }
 
 impl Pipeline {
@@ -364,7 +365,7 @@ impl Pipeline {
                 tx.case_by_id(cid)?.ticket
             )));
         }
-        if !acceptable(&stored.class, false) {
+        if !acceptable(stored.class, false) {
             return Err(ActionError::WrongState(format!(
                 "surel {message_id} bukan surel curiga atau tak terbaca (kelasnya {}); hanya \
                  surel dari daftar `pengaduan flagged` yang dapat diterima sebagai pengaduan",

@@ -365,7 +365,7 @@ pub fn management(store: &Store) -> anyhow::Result<Management> {
             .iter()
             .map(|r| {
                 (
-                    r.ticket.clone().unwrap_or_default(),
+                    r.ticket.map(|t| t.to_string()).unwrap_or_default(),
                     view::entry(&published(r)),
                 )
             })

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::app::ActionError;
-use crate::domain::{Kind, Status, Ticket};
+use crate::domain::{Direction, Kind, MessageClass, Status, Ticket};
 use crate::store::attachments::{RelatedComplaint, ThreadMail};
 use crate::store::Store;
 use crate::workflow::state::{self, Action};
@@ -28,9 +28,9 @@ pub struct AttachmentLine {
 pub struct CaseMail {
     /// The row id of the stored message (inbound) or outgoing mail.
     pub id: i64,
-    pub direction: &'static str,
-    /// RFC 3339, WIB.
-    pub at: String,
+    pub direction: Direction,
+    #[serde(serialize_with = "crate::clock::serialize_wib")]
+    pub at: DateTime<Utc>,
     pub from: Option<String>,
     pub to: Vec<String>,
     pub subject: String,
@@ -48,7 +48,8 @@ pub struct CaseMail {
 /// The complainant's reply to the answer that waits for a person: PUAS or TIDAK PUAS?
 #[derive(Debug, Clone, Serialize)]
 pub struct WaitingReply {
-    pub at: String,
+    #[serde(serialize_with = "crate::clock::serialize_wib")]
+    pub at: DateTime<Utc>,
     pub from: Option<String>,
     pub text: String,
 }
@@ -75,8 +76,9 @@ pub struct CaseFile {
     /// Units of `[units]` and the kinds, for the assign form's selects.
     pub units: Vec<String>,
     pub kinds: Vec<&'static str>,
-    /// When the raw mail was deleted (RFC 3339, WIB), if it was.
-    pub purged_at: Option<String>,
+    /// When the raw mail was deleted, if it was.
+    #[serde(serialize_with = "crate::clock::serialize_wib_opt")]
+    pub purged_at: Option<DateTime<Utc>>,
 }
 
 /// The attachment list as ingest stores it (`mail::parse::Attachment` as JSON).
@@ -122,12 +124,10 @@ pub fn waiting_reply(
     mails
         .iter()
         .rev()
-        .filter(|m| m.direction == "in" && m.class == "reply")
-        .find(|m| {
-            DateTime::parse_from_rfc3339(&m.at).is_ok_and(|t| t.with_timezone(&Utc) >= answered)
-        })
+        .filter(|m| m.direction == Direction::In && m.class == MessageClass::Reply.as_str())
+        .find(|m| m.at >= answered)
         .map(|m| WaitingReply {
-            at: m.at.clone(),
+            at: m.at,
             from: m.from.clone(),
             text: m.text.clone(),
         })
@@ -164,7 +164,11 @@ fn mail(m: ThreadMail, max_parse_bytes: usize) -> CaseMail {
         .collect();
     CaseMail {
         id: m.id,
-        direction: if m.inbound { "in" } else { "out" },
+        direction: if m.inbound {
+            Direction::In
+        } else {
+            Direction::Out
+        },
         at: m.at,
         from: m.from,
         to,
@@ -191,8 +195,7 @@ pub fn case_file(
     let facts = store
         .case_facts(&ticket.to_string())?
         .ok_or_else(|| not_found(ticket))?;
-    let status: Status = facts.status.parse().map_err(|_| not_found(ticket))?;
-    let kind: Kind = facts.kind.parse().map_err(|_| not_found(ticket))?;
+    let (status, kind) = (facts.status, facts.kind);
     let mails: Vec<CaseMail> = store
         .thread_mails(facts.id)?
         .into_iter()
@@ -281,8 +284,8 @@ mod tests {
     fn reply(at: &str, class: &str) -> CaseMail {
         CaseMail {
             id: 1,
-            direction: "in",
-            at: at.into(),
+            direction: Direction::In,
+            at: DateTime::parse_from_rfc3339(at).unwrap().to_utc(),
             from: None,
             to: Vec::new(),
             subject: String::new(),

@@ -31,9 +31,9 @@ impl Pipeline {
         let complaint_id = tx.insert_complaint(
             &NewComplaint {
                 ticket: &ticket,
-                status: Status::Received.as_str(),
-                kind: r.kind.as_str(),
-                channel: r.channel.as_str(),
+                status: Status::Received,
+                kind: r.kind,
+                channel: r.channel,
                 lapor_number: r.lapor_number.map(LaporNumber::as_str),
                 complainant_email: r.email,
                 complainant_name: r.name,

@@ -160,12 +160,8 @@ pub fn register_page(store: &Store, q: &RegisterQuery, now: DateTime<Utc>) -> Re
     let words: Vec<String> = q.q.split_whitespace().map(str::to_lowercase).collect();
     let mut lines: Vec<(Option<DateTime<Utc>>, RegisterLine)> = Vec::new();
     for c in rows {
-        let status: Status = c.status.parse().unwrap_or(Status::Received);
-        let next = match (time(&c.review_due), time(&c.answer_due)) {
-            (Some(r), Some(a)) => next_deadline(status, r, a, now),
-            _ => None,
-        };
-        if crate::workflow::state::is_open(status) {
+        let next = next_deadline(c.status, c.review_due, c.answer_due, now);
+        if crate::workflow::state::is_open(c.status) {
             counts.open += 1;
             match next {
                 Some((_, Urgency::Overdue)) => counts.overdue += 1,
@@ -175,10 +171,10 @@ pub fn register_page(store: &Store, q: &RegisterQuery, now: DateTime<Utc>) -> Re
                 _ => {}
             }
         }
-        let keep = (q.status.is_empty() || c.status == q.status)
+        let keep = (q.status.is_empty() || c.status.as_str() == q.status)
             && (q.unit.is_empty() || c.unit.as_deref() == Some(q.unit.as_str()))
-            && (q.channel.is_empty() || c.channel == q.channel)
-            && (q.kind.is_empty() || c.kind == q.kind)
+            && (q.channel.is_empty() || c.channel.as_str() == q.channel)
+            && (q.kind.is_empty() || c.kind.as_str() == q.kind)
             && (q.overdue.is_none() || matches!(next, Some((_, Urgency::Overdue))))
             && words.iter().all(|w| matches_word(&c, w));
         if keep {
@@ -210,15 +206,10 @@ pub fn register_page(store: &Store, q: &RegisterQuery, now: DateTime<Utc>) -> Re
     })
 }
 
-fn time(wib: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(wib)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
-
 fn matches_word(c: &ComplaintRow, word: &str) -> bool {
-    [
-        Some(c.ticket.as_str()),
+    let ticket = c.ticket.to_string();
+    let found = [
+        Some(ticket.as_str()),
         c.complainant_name.as_deref(),
         c.complainant_email.as_deref(),
         Some(c.subject.as_str()),
@@ -226,7 +217,8 @@ fn matches_word(c: &ComplaintRow, word: &str) -> bool {
     ]
     .into_iter()
     .flatten()
-    .any(|field| field.to_lowercase().contains(word))
+    .any(|field| field.to_lowercase().contains(word));
+    found
 }
 
 #[cfg(test)]
@@ -296,10 +288,12 @@ pub fn complaint_page(
         .case(ticket)?
         .ok_or_else(|| ActionError::NotFound(format!("Tiket {ticket} tidak ditemukan.")))?;
     let thread = tx.case_messages(case.id)?;
-    let next = match time(&detail.complaint.review_due) {
-        Some(review) => next_deadline(case.status, review, case.answer_due, now),
-        None => None,
-    };
+    let next = next_deadline(
+        case.status,
+        detail.complaint.review_due,
+        case.answer_due,
+        now,
+    );
     Ok(ComplaintPage {
         thread,
         body: case.body,
@@ -341,7 +335,7 @@ pub fn flagged_page(store: &Store) -> Result<FlaggedPage> {
         .flagged_messages()?
         .into_iter()
         .map(|m| {
-            let acceptable = crate::app::actions::acceptable(&m.class, m.ticket.is_some());
+            let acceptable = crate::app::actions::acceptable(m.class, m.ticket.is_some());
             let text = match acceptable {
                 true => store.message_text(&m.message_id)?.map(|t| {
                     let mut cut: String = t.chars().take(FLAGGED_TEXT_CHARS).collect();

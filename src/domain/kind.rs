@@ -85,6 +85,34 @@ word_enum!(
     }
 );
 
+word_enum!(
+    /// What the daemon made of a stored inbound message (`messages.class`).
+    MessageClass {
+        Complaint => "complaint",
+        Reply => "reply",
+        Machine => "machine",
+        Curiga => "curiga",
+        Unreadable => "unreadable",
+    }
+);
+
+word_enum!(
+    /// Which way a message of a case went: received from a person, or sent by us.
+    Direction {
+        In => "in",
+        Out => "out",
+    }
+);
+
+word_enum!(
+    /// Where a mail of the outbox stands (`outbox.status`).
+    Delivery {
+        Pending => "pending",
+        Sent => "sent",
+        Failed => "failed",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +129,14 @@ mod tests {
             assert_eq!(c.as_str().parse::<Channel>().unwrap(), *c);
         }
         assert_eq!("LAPOR".parse::<Channel>().unwrap(), Channel::Lapor);
+        for c in MessageClass::ALL {
+            assert_eq!(c.as_str().parse::<MessageClass>().unwrap(), *c);
+            assert_eq!(serde_json::to_string(c).unwrap(), format!("\"{c}\""));
+        }
+        for d in Delivery::ALL {
+            assert_eq!(serde_json::to_string(d).unwrap(), format!("\"{d}\""));
+        }
+        assert_eq!(serde_json::to_string(&Direction::In).unwrap(), "\"in\"");
         assert_eq!(" Saran ".parse::<Kind>().unwrap(), Kind::Saran);
         let e = "keluhan".parse::<Kind>().unwrap_err().to_string();
         assert!(e.contains("pengaduan, saran"), "{e}");

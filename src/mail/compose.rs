@@ -31,6 +31,21 @@ pub struct OutgoingMail {
     pub raw: Vec<u8>,
 }
 
+impl<'a> From<&'a OutgoingMail> for crate::store::QueuedMail<'a> {
+    fn from(m: &'a OutgoingMail) -> Self {
+        crate::store::QueuedMail {
+            idem_key: &m.idem_key,
+            message_id: &m.message_id,
+            purpose: &m.purpose,
+            automatic: m.automatic,
+            mail_from: &m.mail_from,
+            rcpt_to: &m.rcpt_to,
+            subject: &m.subject,
+            raw: &m.raw,
+        }
+    }
+}
+
 /// What the acknowledgement templates see.
 #[derive(Debug, Clone, Serialize)]
 pub struct AckContext {

@@ -10,34 +10,7 @@ use crate::domain::{Channel, Kind, Status};
 use crate::workflow::state;
 
 /// A complaint as the register needs it (read in one place: `Store::register_facts`).
-#[derive(Debug, Clone)]
-pub struct Facts {
-    pub ticket: String,
-    pub status: Status,
-    pub kind: Kind,
-    pub channel: Channel,
-    /// The SP4N-LAPOR! report number (channel `lapor` only).
-    pub lapor_number: Option<String>,
-    pub unit: Option<String>,
-    pub name: Option<String>,
-    pub address: Option<String>,
-    pub phones: Vec<String>,
-    pub email: Option<String>,
-    pub subject: String,
-    pub body: String,
-    pub received_at: DateTime<Utc>,
-    pub ack_due: DateTime<Utc>,
-    pub review_due: DateTime<Utc>,
-    pub answer_due: DateTime<Utc>,
-    /// When the acknowledgement reached the SMTP server (`ack_sent` event).
-    pub ack_sent_at: Option<DateTime<Utc>>,
-    pub plan: Option<String>,
-    pub reviewed_at: Option<DateTime<Utc>>,
-    pub answer: Option<String>,
-    pub answered_at: Option<DateTime<Utc>>,
-    /// When the case was referred to the Dinas Kesehatan (`status:referred` event).
-    pub referred_at: Option<DateTime<Utc>>,
-}
+pub use crate::store::register::Facts;
 
 /// The days a register covers, in WIB, both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -294,7 +267,7 @@ fn row(f: &Facts, calendar: &Calendar, as_of: DateTime<Utc>) -> RegisterRow {
         _ => Satisfaction::None,
     };
     RegisterRow {
-        ticket: f.ticket.clone(),
+        ticket: f.ticket.to_string(),
         received: f.received_at,
         channel: f.channel,
         lapor_number: f.lapor_number.clone(),
@@ -486,7 +459,7 @@ pub(crate) mod tests {
     pub fn facts(seq: u32) -> Facts {
         let received_at = Utc.with_ymd_and_hms(2026, 11, 2, 2, 0, 0).unwrap();
         Facts {
-            ticket: format!("ADU-2026-{seq:04}"),
+            ticket: crate::domain::Ticket { year: 2026, seq },
             status: Status::Acknowledged,
             kind: Kind::Pengaduan,
             channel: Channel::Email,

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
-use super::{Store, Tx};
-use crate::clock::{from_db, to_db};
+use super::{opt_time, time, word, Store, Tx};
+use crate::clock::to_db;
 use crate::domain::{AccountName, Role};
 
 /// An account as `users list` and the account page show it.
@@ -45,28 +45,6 @@ pub struct LoginFailures {
     pub address: Vec<DateTime<Utc>>,
 }
 
-/// A value the database holds that this build cannot read (a role renamed by hand).
-fn bad<E: std::error::Error + Send + Sync + 'static>(col: usize, e: E) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
-}
-
-fn name_at(r: &rusqlite::Row<'_>, col: usize) -> rusqlite::Result<AccountName> {
-    AccountName::parse(&r.get::<_, String>(col)?).map_err(|e| bad(col, e))
-}
-
-fn role_at(r: &rusqlite::Row<'_>, col: usize) -> rusqlite::Result<Role> {
-    r.get::<_, String>(col)?.parse().map_err(|e| bad(col, e))
-}
-
-fn time_at(r: &rusqlite::Row<'_>, col: usize) -> rusqlite::Result<DateTime<Utc>> {
-    let s: String = r.get(col)?;
-    from_db(&s).ok_or_else(|| bad(col, BadTime(s)))
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("unreadable timestamp {0:?}")]
-struct BadTime(String);
-
 impl Store {
     pub fn accounts(&self) -> Result<Vec<AccountRow>> {
         let mut stmt = self
@@ -74,10 +52,10 @@ impl Store {
             .prepare("SELECT name, role, disabled_at, created_at FROM accounts ORDER BY name")?;
         let rows = stmt.query_map([], |r| {
             Ok(AccountRow {
-                name: name_at(r, 0)?,
-                role: role_at(r, 1)?,
-                disabled_at: r.get::<_, Option<String>>(2)?.as_deref().and_then(from_db),
-                created_at: time_at(r, 3)?,
+                name: word(r, 0)?,
+                role: word(r, 1)?,
+                disabled_at: opt_time(r, 2)?,
+                created_at: time(r, 3)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -92,8 +70,8 @@ impl Store {
                 |r| {
                     Ok(Credentials {
                         id: r.get(0)?,
-                        name: name_at(r, 1)?,
-                        role: role_at(r, 2)?,
+                        name: word(r, 1)?,
+                        role: word(r, 2)?,
                         password_hash: r.get(3)?,
                         disabled: r.get(4)?,
                     })
@@ -113,10 +91,10 @@ impl Store {
             )?
             .query_row([token_hash], |r| {
                 Ok(SessionRecord {
-                    name: name_at(r, 0)?,
-                    role: role_at(r, 1)?,
+                    name: word(r, 0)?,
+                    role: word(r, 1)?,
                     csrf: r.get(2)?,
-                    last_seen: time_at(r, 3)?,
+                    last_seen: time(r, 3)?,
                 })
             })
             .optional()?)
@@ -133,7 +111,7 @@ impl Store {
             let mut stmt = self.conn.prepare_cached(&format!(
                 "SELECT at FROM login_failures WHERE {column} = ?1 AND at >= ?2 ORDER BY at"
             ))?;
-            let rows = stmt.query_map(params![value, to_db(since)], |r| time_at(r, 0))?;
+            let rows = stmt.query_map(params![value, to_db(since)], |r| time(r, 0))?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         };
         Ok(LoginFailures {

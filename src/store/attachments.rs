@@ -7,7 +7,10 @@ use anyhow::Result;
 use rusqlite::{params_from_iter, OptionalExtension};
 use serde::Serialize;
 
-use super::{wib, Store};
+use chrono::{DateTime, Utc};
+
+use super::{opt_time, time, word, Store};
+use crate::domain::{Kind, Status, Ticket};
 
 /// One mail of a case, in or out, oldest first.
 #[derive(Debug, Clone)]
@@ -15,8 +18,7 @@ pub struct ThreadMail {
     /// The row id in `messages` (inbound) or `outbox` (outbound).
     pub id: i64,
     pub inbound: bool,
-    /// RFC 3339, WIB.
-    pub at: String,
+    pub at: DateTime<Utc>,
     /// Inbound: the sender; outbound: our address.
     pub from: Option<String>,
     /// Outbound: the recipients (a JSON list as stored); inbound: none.
@@ -47,11 +49,11 @@ pub struct MessageBytes {
 /// Another complaint of the same complainant.
 #[derive(Debug, Clone, Serialize)]
 pub struct RelatedComplaint {
-    pub ticket: String,
-    /// RFC 3339, WIB.
-    pub received_at: String,
-    pub status: String,
-    pub kind: String,
+    pub ticket: Ticket,
+    #[serde(serialize_with = "crate::clock::serialize_wib")]
+    pub received_at: DateTime<Utc>,
+    pub status: Status,
+    pub kind: Kind,
     pub subject: String,
 }
 
@@ -59,16 +61,16 @@ pub struct RelatedComplaint {
 #[derive(Debug, Clone)]
 pub struct CaseFacts {
     pub id: i64,
-    pub status: String,
-    pub kind: String,
+    pub status: Status,
+    pub kind: Kind,
     pub unit: Option<String>,
     pub complainant_email: Option<String>,
     /// E.164 numbers (the stored JSON list).
     pub phones: Vec<String>,
     /// When the answer went out (RFC 3339, UTC as stored); none before.
-    pub answered_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub answered_at: Option<DateTime<Utc>>,
     /// When `pengaduan purge` deleted the raw mail.
-    pub purged_at: Option<String>,
+    pub purged_at: Option<DateTime<Utc>>,
 }
 
 /// At most this many other complaints are listed (the newest).
@@ -87,16 +89,13 @@ impl Store {
                     let phones: String = r.get(5)?;
                     Ok(CaseFacts {
                         id: r.get(0)?,
-                        status: r.get(1)?,
-                        kind: r.get(2)?,
+                        status: word(r, 1)?,
+                        kind: word(r, 2)?,
                         unit: r.get(3)?,
                         complainant_email: r.get(4)?,
                         phones: serde_json::from_str(&phones).unwrap_or_default(),
-                        answered_at: r
-                            .get::<_, Option<String>>(6)?
-                            .as_deref()
-                            .and_then(crate::clock::from_db),
-                        purged_at: r.get::<_, Option<String>>(7)?.as_deref().map(wib),
+                        answered_at: opt_time(r, 6)?,
+                        purged_at: opt_time(r, 7)?,
                     })
                 },
             )
@@ -119,7 +118,7 @@ impl Store {
             Ok(ThreadMail {
                 inbound: r.get::<_, i64>(0)? == 1,
                 id: r.get(1)?,
-                at: wib(&r.get::<_, String>(2)?),
+                at: time(r, 2)?,
                 from: r.get(3)?,
                 to: r.get(4)?,
                 subject: r.get(5)?,
@@ -182,10 +181,10 @@ impl Store {
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(params_from_iter(values.iter()), |r| {
             Ok(RelatedComplaint {
-                ticket: r.get(0)?,
-                received_at: wib(&r.get::<_, String>(1)?),
-                status: r.get(2)?,
-                kind: r.get(3)?,
+                ticket: word(r, 0)?,
+                received_at: time(r, 1)?,
+                status: word(r, 2)?,
+                kind: word(r, 3)?,
                 subject: r.get(4)?,
             })
         })?;
@@ -269,7 +268,7 @@ mod tests {
         let found = store
             .related_complaints(1, Some("siti@example.test"), &phones)
             .unwrap();
-        let tickets: Vec<&str> = found.iter().map(|r| r.ticket.as_str()).collect();
+        let tickets: Vec<String> = found.iter().map(|r| r.ticket.to_string()).collect();
         assert_eq!(tickets, ["ADU-2026-0003", "ADU-2026-0002"], "newest first");
         let (sql, values) = related_query(1, Some("siti@example.test"), &phones).unwrap();
         let mut stmt = store

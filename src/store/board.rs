@@ -6,14 +6,14 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 
-use super::{Store, Tx};
-use crate::clock::{from_db, to_db};
+use super::{opt_time, opt_word, time, word, Store, Tx};
+use crate::clock::to_db;
 use crate::domain::{Status, Ticket};
 
 /// A published entry, as staff wrote it.
 #[derive(Debug, Clone)]
 pub struct BoardRow {
-    pub ticket: Option<String>,
+    pub ticket: Option<Ticket>,
     /// `YYYY-MM` (WIB) of the complaint's receipt.
     pub month: String,
     pub unit: Option<String>,
@@ -53,7 +53,7 @@ pub struct MessageFields {
 /// A closed case as the board's management page lists it (staff only).
 #[derive(Debug, Clone)]
 pub struct ClosedCase {
-    pub ticket: String,
+    pub ticket: Ticket,
     pub status: Status,
     pub unit: Option<String>,
     pub subject: String,
@@ -61,13 +61,9 @@ pub struct ClosedCase {
     pub published: bool,
 }
 
-fn time(s: Option<String>) -> Option<DateTime<Utc>> {
-    s.as_deref().and_then(from_db)
-}
-
 const ENTRY_COLUMNS: &str = "month, unit, summary, followup, published_by, published_at";
 
-fn board_row(r: &rusqlite::Row<'_>, ticket: Option<String>) -> rusqlite::Result<BoardRow> {
+fn board_row(r: &rusqlite::Row<'_>, ticket: Option<Ticket>) -> rusqlite::Result<BoardRow> {
     Ok(BoardRow {
         ticket,
         month: r.get(0)?,
@@ -75,7 +71,7 @@ fn board_row(r: &rusqlite::Row<'_>, ticket: Option<String>) -> rusqlite::Result<
         summary: r.get(2)?,
         followup: r.get(3)?,
         published_by: r.get(4)?,
-        published_at: time(r.get(5)?).unwrap_or_default(),
+        published_at: time(r, 5)?,
     })
 }
 
@@ -96,7 +92,7 @@ impl Store {
              FROM board_entries b JOIN complaints c ON c.id = b.complaint_id
              ORDER BY b.month DESC, b.published_at DESC",
         )?;
-        let rows = stmt.query_map([], |r| board_row(r, r.get(6)?))?;
+        let rows = stmt.query_map([], |r| board_row(r, opt_word(r, 6)?))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -109,13 +105,12 @@ impl Store {
              ORDER BY c.status = 'closed_satisfied' DESC, c.closed_at DESC LIMIT ?1",
         )?;
         let rows = stmt.query_map([limit as i64], |r| {
-            let status: String = r.get(1)?;
             Ok(ClosedCase {
-                ticket: r.get(0)?,
-                status: status.parse().unwrap_or(Status::ClosedWithoutReply),
+                ticket: word(r, 0)?,
+                status: word(r, 1)?,
                 unit: r.get(2)?,
                 subject: r.get(3)?,
-                closed_at: time(r.get(4)?),
+                closed_at: opt_time(r, 4)?,
                 published: r.get(5)?,
             })
         })?;
@@ -133,14 +128,13 @@ impl Tx<'_> {
                  FROM complaints WHERE ticket = ?1",
                 [ticket.to_string()],
                 |r| {
-                    let status: String = r.get(1)?;
                     let phones: String = r.get(7)?;
                     Ok(BoardCase {
                         id: r.get(0)?,
                         ticket: *ticket,
-                        status: status.parse().unwrap_or(Status::Received),
+                        status: word(r, 1)?,
                         unit: r.get(2)?,
-                        received_at: time(r.get(3)?).unwrap_or_default(),
+                        received_at: time(r, 3)?,
                         name: r.get(4)?,
                         email: r.get(5)?,
                         address: r.get(6)?,

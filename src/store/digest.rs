@@ -5,9 +5,30 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
 
-use super::{Store, Tx};
-use crate::clock::{from_db, to_db};
-use crate::digest::{DigestCase, LAST_DIGEST};
+use super::{time, word, Store, Tx};
+use crate::clock::to_db;
+use crate::domain::{Kind, Status, Ticket};
+
+/// The health key that holds the time of the last queued digest.
+pub const LAST_DIGEST: &str = "last_digest";
+
+/// A complaint as the digest needs it (`digest::build`).
+#[derive(Debug, Clone)]
+pub struct DigestCase {
+    pub ticket: Ticket,
+    pub status: Status,
+    pub kind: Kind,
+    pub unit: Option<String>,
+    pub complainant_name: Option<String>,
+    pub complainant_email: Option<String>,
+    pub subject: String,
+    pub received_at: DateTime<Utc>,
+    pub review_due: DateTime<Utc>,
+    pub answer_due: DateTime<Utc>,
+    pub attention: Option<String>,
+    /// The acknowledgement's outbox row ended `failed`.
+    pub ack_failed: bool,
+}
 
 impl Store {
     /// Open complaints, complaints received after `since`, and complaints waiting for a person.
@@ -66,30 +87,17 @@ fn digest_cases(conn: &Connection, since: DateTime<Utc>) -> Result<Vec<DigestCas
         super::open_or_since_ids("?1")
     ))?;
     let rows = stmt.query_map(params![to_db(since)], |r| {
-        let bad = |i: usize, what: &str| {
-            rusqlite::Error::FromSqlConversionFailure(
-                i,
-                rusqlite::types::Type::Text,
-                what.to_string().into(),
-            )
-        };
-        let time = |i: usize| -> rusqlite::Result<DateTime<Utc>> {
-            let s: String = r.get(i)?;
-            from_db(&s).ok_or_else(|| bad(i, "bad timestamp"))
-        };
-        let status: String = r.get(1)?;
-        let kind: String = r.get(2)?;
         Ok(DigestCase {
-            ticket: r.get(0)?,
-            status: status.parse().map_err(|_| bad(1, "bad status"))?,
-            kind: kind.parse().map_err(|_| bad(2, "bad kind"))?,
+            ticket: word(r, 0)?,
+            status: word(r, 1)?,
+            kind: word(r, 2)?,
             unit: r.get(3)?,
             complainant_name: r.get(4)?,
             complainant_email: r.get(5)?,
             subject: r.get(6)?,
-            received_at: time(7)?,
-            review_due: time(8)?,
-            answer_due: time(9)?,
+            received_at: time(r, 7)?,
+            review_due: time(r, 8)?,
+            answer_due: time(r, 9)?,
             attention: r.get(10)?,
             ack_failed: r.get(11)?,
         })

@@ -14,6 +14,8 @@ pub mod retention;
 mod schema;
 
 pub use backup::restore;
+pub use digest::DigestCase;
+pub use outbox::{priority, priority_sql, Priority, PAUSE_ALERT};
 
 use std::path::Path;
 
@@ -22,9 +24,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
-use crate::clock::{from_db, to_db, to_wib_rfc3339};
-use crate::domain::{Kind, Status, Ticket};
-use crate::mail::compose::OutgoingMail;
+use crate::clock::{from_db, serialize_wib, serialize_wib_opt, to_db};
+use crate::domain::{Channel, Delivery, Direction, Kind, MessageClass, Status, Ticket};
 
 pub struct Store {
     conn: Connection,
@@ -47,7 +48,7 @@ pub struct NewMessage<'a> {
     pub from_email: Option<&'a str>,
     pub from_name: Option<&'a str>,
     pub subject: &'a str,
-    pub class: &'a str,
+    pub class: MessageClass,
     pub reason: Option<&'a str>,
     pub problems: &'a [String],
     pub complaint_id: Option<i64>,
@@ -58,9 +59,9 @@ pub struct NewMessage<'a> {
 
 pub struct NewComplaint<'a> {
     pub ticket: &'a Ticket,
-    pub status: &'a str,
-    pub kind: &'a str,
-    pub channel: &'a str,
+    pub status: Status,
+    pub kind: Kind,
+    pub channel: Channel,
     /// The SP4N-LAPOR! report number (digits), for channel `lapor` only.
     pub lapor_number: Option<&'a str>,
     pub complainant_email: Option<&'a str>,
@@ -106,15 +107,16 @@ fn open_or_since_ids(param: &str) -> String {
     )
 }
 
-/// A complaint as the register, the CLI and JSON show it. Times are RFC 3339 in WIB.
+/// A complaint as the register, the CLI and JSON show it. Times serialize as RFC 3339 in
+/// WIB.
 #[derive(Debug, Clone, Serialize)]
 pub struct ComplaintRow {
     #[serde(skip)]
     pub id: i64,
-    pub ticket: String,
-    pub status: String,
-    pub kind: String,
-    pub channel: String,
+    pub ticket: Ticket,
+    pub status: Status,
+    pub kind: Kind,
+    pub channel: Channel,
     /// The SP4N-LAPOR! report number; null for other channels.
     pub lapor_number: Option<String>,
     pub unit: Option<String>,
@@ -122,32 +124,57 @@ pub struct ComplaintRow {
     pub complainant_name: Option<String>,
     pub phones: Vec<String>,
     pub subject: String,
-    pub received_at: String,
-    pub ack_due: String,
-    pub review_due: String,
-    pub answer_due: String,
-    pub ack_sent_at: Option<String>,
+    #[serde(serialize_with = "serialize_wib")]
+    pub received_at: DateTime<Utc>,
+    #[serde(serialize_with = "serialize_wib")]
+    pub ack_due: DateTime<Utc>,
+    #[serde(serialize_with = "serialize_wib")]
+    pub review_due: DateTime<Utc>,
+    #[serde(serialize_with = "serialize_wib")]
+    pub answer_due: DateTime<Utc>,
+    #[serde(serialize_with = "serialize_wib_opt")]
+    pub ack_sent_at: Option<DateTime<Utc>>,
     /// Why a person must look at it now; null when nothing is waiting.
     pub attention: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MessageSummary {
-    pub direction: &'static str,
+    pub direction: Direction,
     pub message_id: String,
     pub subject: String,
-    pub date: String,
+    #[serde(serialize_with = "serialize_wib")]
+    pub date: DateTime<Utc>,
+    /// Incoming: the message's class (`MessageClass`); outgoing: the mail's purpose
+    /// (`ack`, `answer`, `reminder_review`, ...).
     pub class: String,
-    /// Outgoing only: pending, sent or failed.
-    pub delivery: Option<String>,
+    /// Outgoing only.
+    pub delivery: Option<Delivery>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct EventRow {
-    pub at: String,
+    #[serde(serialize_with = "serialize_wib")]
+    pub at: DateTime<Utc>,
     pub actor: String,
     pub kind: String,
     pub detail: String,
+}
+
+/// A mail to queue, as the outbox holds it (`mail::compose::OutgoingMail` gives one).
+#[derive(Debug, Clone, Copy)]
+pub struct QueuedMail<'a> {
+    /// What this mail is for, e.g. `ack:ADU-2026-0007`; unique in the outbox.
+    pub idem_key: &'a str,
+    /// With angle brackets, as it stands in the header.
+    pub message_id: &'a str,
+    pub purpose: &'a str,
+    /// Counts toward the per-address limit on automatic mail (RFC 3834).
+    pub automatic: bool,
+    pub mail_from: &'a str,
+    pub rcpt_to: &'a [String],
+    pub subject: &'a str,
+    pub raw: &'a [u8],
 }
 
 #[derive(Debug, Clone)]
@@ -171,14 +198,15 @@ pub struct Cursor {
 #[derive(Debug, Clone, Serialize)]
 pub struct FlaggedMessage {
     pub message_id: String,
-    pub received_at: String,
+    #[serde(serialize_with = "serialize_wib")]
+    pub received_at: DateTime<Utc>,
     pub from_email: Option<String>,
     pub subject: String,
-    pub class: String,
+    pub class: MessageClass,
     pub reason: Option<String>,
     pub problems: Option<String>,
     /// The complaint it registered, if any (a `curiga` message has none until accepted).
-    pub ticket: Option<String>,
+    pub ticket: Option<Ticket>,
 }
 
 impl Store {
@@ -362,20 +390,20 @@ impl Store {
     /// Inbound and outbound mail of one complaint, oldest first.
     pub fn messages_of(&self, complaint_id: i64) -> Result<Vec<MessageSummary>> {
         let mut stmt = self.conn.prepare(
-            "SELECT 'in', message_id, subject, received_at, class, NULL FROM messages WHERE complaint_id = ?1
+            "SELECT 'in' AS direction, message_id, subject, received_at AS date, class, NULL AS delivery
+               FROM messages WHERE complaint_id = ?1
              UNION ALL
              SELECT 'out', message_id, subject, coalesce(sent_at, created_at), purpose, status FROM outbox WHERE complaint_id = ?1
              ORDER BY 4",
         )?;
         let rows = stmt.query_map([complaint_id], |r| {
-            let dir: String = r.get(0)?;
             Ok(MessageSummary {
-                direction: if dir == "in" { "in" } else { "out" },
+                direction: word(r, 0)?,
                 message_id: r.get(1)?,
                 subject: r.get(2)?,
-                date: wib(&r.get::<_, String>(3)?),
+                date: time(r, 3)?,
                 class: r.get(4)?,
-                delivery: r.get(5)?,
+                delivery: opt_word(r, 5)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -421,7 +449,7 @@ impl Store {
         now: DateTime<Utc>,
         lease: DateTime<Utc>,
     ) -> Result<Option<OutboxRow>> {
-        self.claim_next_mail(now, lease, crate::outbox::Priority::Staff)
+        self.claim_next_mail(now, lease, Priority::Staff)
     }
 
     /// When the earliest pending mail is due, so the worker can sleep until then.
@@ -515,7 +543,7 @@ impl Store {
 pub struct StoredMessage {
     pub raw: Vec<u8>,
     pub received_at: DateTime<Utc>,
-    pub class: String,
+    pub class: MessageClass,
     pub reason: Option<String>,
     pub complaint_id: Option<i64>,
 }
@@ -534,13 +562,13 @@ fn flagged_since(conn: &Connection, since: Option<DateTime<Utc>>) -> Result<Vec<
     let rows = stmt.query_map([since], |r| {
         Ok(FlaggedMessage {
             message_id: r.get(0)?,
-            received_at: wib(&r.get::<_, String>(1)?),
+            received_at: time(r, 1)?,
             from_email: r.get(2)?,
             subject: r.get(3)?,
-            class: r.get(4)?,
+            class: word(r, 4)?,
             reason: r.get(5)?,
             problems: r.get(6)?,
-            ticket: r.get(7)?,
+            ticket: opt_word(r, 7)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -646,17 +674,10 @@ impl Tx<'_> {
                 "SELECT raw, received_at, class, reason, complaint_id FROM messages WHERE message_id = ?1",
                 [message_id],
                 |r| {
-                    let at: String = r.get(1)?;
                     Ok(StoredMessage {
                         raw: r.get(0)?,
-                        received_at: from_db(&at).ok_or_else(|| {
-                            rusqlite::Error::InvalidColumnType(
-                                1,
-                                "received_at".into(),
-                                rusqlite::types::Type::Text,
-                            )
-                        })?,
-                        class: r.get(2)?,
+                        received_at: time(r, 1)?,
+                        class: word(r, 2)?,
                         reason: r.get(3)?,
                         complaint_id: r.get(4)?,
                     })
@@ -695,7 +716,7 @@ impl Tx<'_> {
                 m.from_email,
                 m.from_name,
                 m.subject,
-                m.class,
+                m.class.as_str(),
                 m.reason,
                 problems,
                 m.complaint_id,
@@ -730,9 +751,9 @@ impl Tx<'_> {
                 c.ticket.to_string(),
                 c.ticket.year,
                 c.ticket.seq,
-                c.status,
-                c.kind,
-                c.channel,
+                c.status.as_str(),
+                c.kind.as_str(),
+                c.channel.as_str(),
                 c.complainant_email,
                 c.complainant_name,
                 serde_json::to_string(c.phones)?,
@@ -774,12 +795,13 @@ impl Tx<'_> {
     }
 
     /// Queues a mail. Returns false when a mail with the same idempotency key exists.
-    pub fn enqueue(
+    pub fn enqueue<'m>(
         &self,
-        mail: &OutgoingMail,
+        mail: impl Into<QueuedMail<'m>>,
         complaint_id: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<bool> {
+        let mail = mail.into();
         let n = self.exec(
             "INSERT INTO outbox (idem_key, message_id, complaint_id, purpose, automatic, mail_from, rcpt_to,
                subject, raw, next_attempt_at, created_at)
@@ -833,23 +855,74 @@ fn complaint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComplaintRow> {
     let phones: String = r.get(8)?;
     Ok(ComplaintRow {
         id: r.get(0)?,
-        ticket: r.get(1)?,
-        status: r.get(2)?,
-        kind: r.get(3)?,
-        channel: r.get(4)?,
+        ticket: word(r, 1)?,
+        status: word(r, 2)?,
+        kind: word(r, 3)?,
+        channel: word(r, 4)?,
         unit: r.get(5)?,
         complainant_email: r.get(6)?,
         complainant_name: r.get(7)?,
         phones: serde_json::from_str(&phones).unwrap_or_default(),
         subject: r.get(9)?,
-        received_at: wib(&r.get::<_, String>(10)?),
-        ack_due: wib(&r.get::<_, String>(11)?),
-        review_due: wib(&r.get::<_, String>(12)?),
-        answer_due: wib(&r.get::<_, String>(13)?),
-        ack_sent_at: r.get::<_, Option<String>>(14)?.map(|s| wib(&s)),
+        received_at: time(r, 10)?,
+        ack_due: time(r, 11)?,
+        review_due: time(r, 12)?,
+        answer_due: time(r, 13)?,
+        ack_sent_at: opt_time(r, 14)?,
         attention: r.get(15)?,
         lapor_number: r.get(16)?,
     })
+}
+
+/// A value in column `col` that this build cannot read (a word renamed by hand, a
+/// timestamp in another format): the error names the column and the value.
+fn unreadable(r: &rusqlite::Row<'_>, col: usize, value: &str, why: &str) -> rusqlite::Error {
+    let name = r.as_ref().column_name(col).unwrap_or("?");
+    rusqlite::Error::FromSqlConversionFailure(
+        col,
+        rusqlite::types::Type::Text,
+        format!("column {name} holds {value:?}: {why}").into(),
+    )
+}
+
+/// Column `col` parsed at the boundary into a word enum, a ticket, ...
+pub(super) fn word<T>(r: &rusqlite::Row<'_>, col: usize) -> rusqlite::Result<T>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    let s: String = r.get(col)?;
+    s.parse()
+        .map_err(|e: T::Err| unreadable(r, col, &s, &e.to_string()))
+}
+
+/// [`word`] of a nullable column.
+pub(super) fn opt_word<T>(r: &rusqlite::Row<'_>, col: usize) -> rusqlite::Result<Option<T>>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    match r.get::<_, Option<String>>(col)? {
+        None => Ok(None),
+        Some(_) => word(r, col).map(Some),
+    }
+}
+
+/// Column `col` as a time (stored as by [`to_db`]).
+pub(super) fn time(r: &rusqlite::Row<'_>, col: usize) -> rusqlite::Result<DateTime<Utc>> {
+    let s: String = r.get(col)?;
+    from_db(&s).ok_or_else(|| unreadable(r, col, &s, "not an RFC 3339 time"))
+}
+
+/// [`time`] of a nullable column.
+pub(super) fn opt_time(
+    r: &rusqlite::Row<'_>,
+    col: usize,
+) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    match r.get::<_, Option<String>>(col)? {
+        None => Ok(None),
+        Some(_) => time(r, col).map(Some),
+    }
 }
 
 /// The `health` table holds one fact per key: the daemon's own state, for `check`.
@@ -869,12 +942,6 @@ fn get_health(conn: &Connection, key: &str) -> Result<Option<(String, DateTime<U
         })
         .optional()?;
     Ok(row.and_then(|(v, at)| from_db(&at).map(|t| (v, t))))
-}
-
-fn wib(db: &str) -> String {
-    from_db(db)
-        .map(to_wib_rfc3339)
-        .unwrap_or_else(|| db.to_string())
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
@@ -1060,7 +1127,7 @@ pub struct CaseRecord {
     pub ticket: Ticket,
     pub status: Status,
     pub kind: Kind,
-    pub channel: String,
+    pub channel: Channel,
     pub unit: Option<String>,
     pub complainant_email: Option<String>,
     pub complainant_name: Option<String>,
@@ -1079,8 +1146,9 @@ pub struct CaseRecord {
 /// One message of a case file, with its text, for the referral to the Dinas Kesehatan.
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseMessage {
-    pub direction: &'static str,
-    pub at: String,
+    pub direction: Direction,
+    #[serde(serialize_with = "serialize_wib")]
+    pub at: DateTime<Utc>,
     pub from: Option<String>,
     pub subject: String,
     pub text: String,
@@ -1103,27 +1171,13 @@ const CASE_SELECT: &str = "SELECT id, ticket, status, kind, channel, unit, compl
     complainant_address, phones, subject, body, received_at, answer_due, plan, answer, answered_at, ack_sent_at FROM complaints";
 
 fn case_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRecord> {
-    let bad = |i: usize, what: &str| {
-        rusqlite::Error::FromSqlConversionFailure(
-            i,
-            rusqlite::types::Type::Text,
-            what.to_string().into(),
-        )
-    };
-    let ticket: String = r.get(1)?;
-    let status: String = r.get(2)?;
-    let kind: String = r.get(3)?;
     let phones: String = r.get(9)?;
-    let time = |i: usize| -> rusqlite::Result<DateTime<Utc>> {
-        let s: String = r.get(i)?;
-        from_db(&s).ok_or_else(|| bad(i, "bad timestamp"))
-    };
     Ok(CaseRecord {
         id: r.get(0)?,
-        ticket: ticket.parse().map_err(|_| bad(1, "bad ticket"))?,
-        status: status.parse().map_err(|_| bad(2, "bad status"))?,
-        kind: kind.parse().map_err(|_| bad(3, "bad kind"))?,
-        channel: r.get(4)?,
+        ticket: word(r, 1)?,
+        status: word(r, 2)?,
+        kind: word(r, 3)?,
+        channel: word(r, 4)?,
         unit: r.get(5)?,
         complainant_email: r.get(6)?,
         complainant_name: r.get(7)?,
@@ -1131,12 +1185,12 @@ fn case_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRecord> {
         phones: serde_json::from_str(&phones).unwrap_or_default(),
         subject: r.get(10)?,
         body: r.get(11)?,
-        received_at: time(12)?,
-        answer_due: time(13)?,
+        received_at: time(r, 12)?,
+        answer_due: time(r, 13)?,
         plan: r.get(14)?,
         answer: r.get(15)?,
-        answered_at: r.get::<_, Option<String>>(16)?.as_deref().and_then(from_db),
-        ack_sent_at: r.get::<_, Option<String>>(17)?.as_deref().and_then(from_db),
+        answered_at: opt_time(r, 16)?,
+        ack_sent_at: opt_time(r, 17)?,
     })
 }
 
@@ -1250,16 +1304,16 @@ impl Tx<'_> {
     /// The case file: every inbound message with its text and every mail we sent.
     pub fn case_messages(&self, complaint_id: i64) -> Result<Vec<CaseMessage>> {
         let mut stmt = self.tx.prepare(
-            "SELECT 'in', received_at, from_email, subject, body_text FROM messages WHERE complaint_id = ?1
+            "SELECT 'in' AS direction, received_at AS at, from_email, subject, body_text
+               FROM messages WHERE complaint_id = ?1
              UNION ALL
              SELECT 'out', coalesce(sent_at, created_at), mail_from, subject, '' FROM outbox WHERE complaint_id = ?1
              ORDER BY 2",
         )?;
         let rows = stmt.query_map([complaint_id], |r| {
-            let dir: String = r.get(0)?;
             Ok(CaseMessage {
-                direction: if dir == "in" { "in" } else { "out" },
-                at: wib(&r.get::<_, String>(1)?),
+                direction: word(r, 0)?,
+                at: time(r, 1)?,
                 from: r.get(2)?,
                 subject: r.get(3)?,
                 text: r.get(4)?,
@@ -1279,7 +1333,7 @@ fn events_of(conn: &Connection, complaint_id: i64) -> Result<Vec<EventRow>> {
     )?;
     let rows = stmt.query_map([complaint_id], |r| {
         Ok(EventRow {
-            at: wib(&r.get::<_, String>(0)?),
+            at: time(r, 0)?,
             actor: r.get(1)?,
             kind: r.get(2)?,
             detail: r.get(3)?,
@@ -1319,6 +1373,69 @@ mod tests {
         assert_eq!(after_pass((9_000, 6_000), (9_500, 6_000)), Wait);
         // The log was started over since the last pass: its count starts again from 0.
         assert_eq!(after_pass((8_500, 8_500), (1_200, 1_200)), Soon);
+    }
+
+    /// Rows come out typed; a word or time the database holds that this build cannot read
+    /// is an error naming the column and the value, not a panic and not a default.
+    #[test]
+    fn an_unreadable_value_is_an_error_naming_its_column() {
+        use chrono::TimeZone;
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("p.db")).unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 3, 12, 3, 0, 0).unwrap();
+        let tx = store.transaction().unwrap();
+        let ticket = tx.next_ticket(2026).unwrap();
+        tx.insert_complaint(
+            &NewComplaint {
+                ticket: &ticket,
+                status: Status::Received,
+                kind: Kind::Saran,
+                channel: Channel::Telepon,
+                lapor_number: None,
+                complainant_email: None,
+                complainant_name: Some("Siti"),
+                phones: &[],
+                subject: "Antrean",
+                body: "Antrean lama.",
+                received_at: at,
+                ack_due: at,
+                review_due: at,
+                answer_due: at,
+            },
+            at,
+        )
+        .unwrap();
+        tx.commit().unwrap();
+
+        let row = store.complaint(&ticket).unwrap().unwrap();
+        assert_eq!(
+            (row.ticket, row.status, row.kind, row.channel),
+            (ticket, Status::Received, Kind::Saran, Channel::Telepon)
+        );
+        assert_eq!((row.received_at, row.ack_sent_at), (at, None));
+        let json = serde_json::to_value(&row).unwrap();
+        assert_eq!(json["ticket"], "ADU-2026-0001");
+        assert_eq!(json["status"], "received");
+        assert_eq!(json["channel"], "telepon");
+        assert_eq!(json["received_at"], "2026-03-12T10:00:00+07:00");
+        assert_eq!(json["ack_sent_at"], serde_json::Value::Null);
+
+        let sql = |q: &str| store.conn.execute_batch(q).unwrap();
+        sql("UPDATE complaints SET status = 'ditunda'");
+        let e = format!("{:#}", store.complaint(&ticket).unwrap_err());
+        assert!(
+            e.contains("column status") && e.contains("\"ditunda\""),
+            "{e}"
+        );
+        let e = format!("{:#}", store.list_complaints(&ListFilter::ALL).unwrap_err());
+        assert!(e.contains("column status"), "{e}");
+
+        sql("UPDATE complaints SET status = 'received', review_due = 'besok'");
+        let e = format!("{:#}", store.complaint(&ticket).unwrap_err());
+        assert!(
+            e.contains("column review_due") && e.contains("\"besok\""),
+            "{e}"
+        );
     }
 
     #[test]

@@ -7,11 +7,53 @@ use rusqlite::{params, OptionalExtension};
 
 use super::{OutboxRow, Store, Tx};
 use crate::clock::{from_db, to_db};
-use crate::outbox::{priority_sql, Pause, Priority, SMTP_PAUSE};
+use crate::outbox::SMTP_PAUSE;
+
+/// The outbox row purpose of the team's alert about a paused outbox.
+pub const PAUSE_ALERT: &str = "outbox_alert";
+
+/// Who a mail serves, in the order the outbox sends when it must choose: alerts about the
+/// daemon itself (few: one per outage), then mail that carries a complaint forward (to the
+/// complainant, or the referral to the Dinas Kesehatan), then the team's own reminders,
+/// escalations and digests, which can wait a day without harm to a citizen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Priority {
+    Alert = 0,
+    Complainant = 1,
+    Staff = 2,
+}
+
+/// Purposes that are not `Staff`; every other purpose (reminder_*, overdue_*,
+/// ack_undelivered, digest, anything new) is.
+const PRIORITIES: &[(&str, Priority)] = &[
+    ("health", Priority::Alert),
+    (PAUSE_ALERT, Priority::Alert),
+    ("ack", Priority::Complainant),
+    ("answer", Priority::Complainant),
+    ("referred_notice", Priority::Complainant),
+    ("referral", Priority::Complainant),
+];
+
+/// PURE: a purpose's priority.
+pub fn priority(purpose: &str) -> Priority {
+    PRIORITIES
+        .iter()
+        .find(|(p, _)| *p == purpose)
+        .map_or(Priority::Staff, |(_, pr)| *pr)
+}
+
+/// The same table as an SQL expression over `purpose`, so the claim orders by it.
+pub fn priority_sql() -> String {
+    let arms: String = PRIORITIES
+        .iter()
+        .map(|(p, pr)| format!(" WHEN '{p}' THEN {}", *pr as u8))
+        .collect();
+    format!("CASE purpose{arms} ELSE {} END", Priority::Staff as u8)
+}
 
 impl Store {
     /// Claims the most urgent pending mail whose time has come, of priority `admitted` or
-    /// more urgent (`outbox::priority`; oldest first within a priority): its next attempt
+    /// more urgent ([`priority`]; oldest first within a priority): its next attempt
     /// moves to `lease`, so a second sender (another process, a restarted worker) does not
     /// take it too; if this sender dies, the mail is due again when the lease ends.
     pub fn claim_next_mail(
@@ -60,7 +102,9 @@ impl Store {
         Ok((n, oldest.as_deref().and_then(from_db)))
     }
 
-    pub fn outbox_pause(&self) -> Result<Option<Pause>> {
+    /// The pause of the whole outbox, if one is held (`outbox::Pause`, JSON in the `health`
+    /// row `smtp_pause`).
+    pub fn outbox_pause<P: serde::de::DeserializeOwned>(&self) -> Result<Option<P>> {
         self.health_fact(SMTP_PAUSE)
     }
 }

@@ -8,7 +8,37 @@ use rusqlite::{params, Connection};
 
 use super::{Store, Tx};
 use crate::clock::{from_db, to_db};
-use crate::reports::register::Facts;
+use crate::domain::{Channel, Kind, Status, Ticket};
+
+/// A complaint as the register needs it (`reports::register` turns it into a row).
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub ticket: Ticket,
+    pub status: Status,
+    pub kind: Kind,
+    pub channel: Channel,
+    /// The SP4N-LAPOR! report number (channel `lapor` only).
+    pub lapor_number: Option<String>,
+    pub unit: Option<String>,
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub phones: Vec<String>,
+    pub email: Option<String>,
+    pub subject: String,
+    pub body: String,
+    pub received_at: DateTime<Utc>,
+    pub ack_due: DateTime<Utc>,
+    pub review_due: DateTime<Utc>,
+    pub answer_due: DateTime<Utc>,
+    /// When the acknowledgement reached the SMTP server (`ack_sent` event).
+    pub ack_sent_at: Option<DateTime<Utc>>,
+    pub plan: Option<String>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub answer: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
+    /// When the case was referred to the Dinas Kesehatan (`status:referred` event).
+    pub referred_at: Option<DateTime<Utc>>,
+}
 
 /// The body is only summarised in the register; reading a few hundred characters keeps a
 /// year of long mails out of memory.
@@ -75,8 +105,9 @@ fn register_facts(
             later,
             lapor_number,
         ) = row?;
-        let at = |s: &str| from_db(s).with_context(|| format!("{ticket}: bad timestamp {s:?}"));
-        let maybe = |s: &Option<String>| s.as_deref().and_then(from_db);
+        let at =
+            |s: &str| from_db(s).with_context(|| format!("{ticket}: unreadable timestamp {s:?}"));
+        let maybe = |s: &Option<String>| s.as_deref().map(at).transpose();
         let [ack_sent, plan, reviewed, answer, answered, referred] = later;
         out.push(Facts {
             status: status
@@ -98,13 +129,15 @@ fn register_facts(
             ack_due: at(&times[1])?,
             review_due: at(&times[2])?,
             answer_due: at(&times[3])?,
-            ack_sent_at: maybe(&ack_sent),
+            ack_sent_at: maybe(&ack_sent)?,
             plan,
-            reviewed_at: maybe(&reviewed),
+            reviewed_at: maybe(&reviewed)?,
             answer,
-            answered_at: maybe(&answered),
-            referred_at: maybe(&referred),
-            ticket,
+            answered_at: maybe(&answered)?,
+            referred_at: maybe(&referred)?,
+            ticket: ticket
+                .parse()
+                .with_context(|| format!("column ticket holds {ticket:?}"))?,
         });
     }
     Ok(out)

@@ -11,16 +11,16 @@ use chrono::{DateTime, Utc};
 use rusqlite::params;
 use serde::Serialize;
 
-use super::{Store, Tx};
-use crate::clock::{from_db, to_db};
-use crate::domain::Status;
+use super::{opt_time, time, word, Store, Tx};
+use crate::clock::to_db;
+use crate::domain::{Status, Ticket};
 
 /// A closed complaint whose raw mail is still stored, with what a purge would delete.
 #[derive(Debug, Clone, Serialize)]
 pub struct RawHolding {
     #[serde(skip)]
     pub id: i64,
-    pub ticket: String,
+    pub ticket: Ticket,
     pub status: Status,
     pub closed_at: Option<DateTime<Utc>>,
     pub messages: Vec<RawMessage>,
@@ -32,7 +32,7 @@ pub struct RawHolding {
 #[derive(Debug, Clone, Serialize)]
 pub struct RawMessage {
     pub message_id: String,
-    pub received_at: Option<DateTime<Utc>>,
+    pub received_at: DateTime<Utc>,
     pub size: i64,
     /// Attachment file names with their sizes in bytes.
     pub attachments: Vec<(String, i64)>,
@@ -68,12 +68,11 @@ impl Store {
         )?;
         let cases = stmt
             .query_map([to_db(closed_before)], |r| {
-                let status: String = r.get(2)?;
                 Ok((
                     r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    status,
-                    r.get::<_, Option<String>>(3)?,
+                    word::<Ticket>(r, 1)?,
+                    word::<Status>(r, 2)?,
+                    opt_time(r, 3)?,
                 ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -87,14 +86,11 @@ impl Store {
         )?;
         let mut out = Vec::new();
         for (id, ticket, status, closed_at) in cases {
-            let Ok(status) = status.parse::<Status>() else {
-                continue;
-            };
             let list = messages
                 .query_map([id], |r| {
                     Ok(RawMessage {
                         message_id: r.get(0)?,
-                        received_at: from_db(&r.get::<_, String>(1)?),
+                        received_at: time(r, 1)?,
                         size: r.get(2)?,
                         attachments: attachment_list(&r.get::<_, String>(3)?),
                     })
@@ -105,7 +101,7 @@ impl Store {
                 id,
                 ticket,
                 status,
-                closed_at: closed_at.as_deref().and_then(from_db),
+                closed_at,
                 messages: list,
                 sent_mails,
                 sent_bytes,

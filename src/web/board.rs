@@ -112,7 +112,7 @@ async fn manage_page(
             .into_iter()
             .map(|c| CaseView {
                 offered: board::offered_first(c.status),
-                ticket: c.ticket,
+                ticket: c.ticket.to_string(),
                 status: c.status.as_str().into(),
                 unit: c.unit,
                 subject: c.subject,

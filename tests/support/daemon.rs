@@ -217,7 +217,7 @@ dir = "{root}/templates"
     }
 
     pub fn ticket_of(&self, row: &ComplaintRow) -> Ticket {
-        row.ticket.parse().unwrap()
+        row.ticket
     }
 }
 
