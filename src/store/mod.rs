@@ -4,7 +4,7 @@ pub mod accounts;
 mod backup;
 pub mod board;
 mod digest;
-mod health;
+pub mod health;
 pub mod metrics;
 mod notices;
 mod outbox;

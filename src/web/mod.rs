@@ -9,6 +9,7 @@ mod complaint;
 mod ops;
 mod pages;
 mod reports;
+mod system;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -155,6 +156,8 @@ pub fn routes() -> Vec<Route> {
         Route::new("/pengaduan/{ticket}/telaah", Staff).post(complaint::review),
         Route::new("/pengaduan/{ticket}/jawab", Staff).post(complaint::answer),
         Route::new("/pengaduan/{ticket}/tutup", Staff).post(complaint::close),
+        Route::new("/sistem", Staff).get(system::show),
+        Route::new("/sistem/kirim-ulang/{id}", Staff).post(system::retry),
     ]
 }
 
