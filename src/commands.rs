@@ -344,22 +344,34 @@ async fn check(path: &Path, now: DateTime<Utc>) -> Result<ExitCode> {
         }
         Err(e) => {
             push(Level::Fail, "basis data", format!("{e:#}"));
-            // The disk is judged without the database too: a full disk may be the cause.
+            // Judged without the database too: a full disk may be the cause.
             let state = crate::store::health::SystemState::default();
             let free = health::free_bytes(health::database_dir(&config.storage.database));
+            let missing = pipeline
+                .as_ref()
+                .map_or_else(Vec::new, |p| calendar::missing_lists(now, &p.calendar));
             let facts = health::Facts {
                 free_disk: free,
+                missing_lists: &missing,
                 ..health::Facts::of(&state)
             };
-            let disk = health::judge(&facts, &health::Thresholds::of(&config), now)
-                .into_iter()
-                .find(|p| matches!(p, Problem::DiskLow { .. }));
-            if let Some(free) = free {
-                push(
-                    disk.as_ref().map_or(Level::Ok, level_of),
-                    "ruang disk",
-                    disk_detail(free, &config),
-                );
+            let mut disk_said = false;
+            for p in health::judge(&facts, &health::Thresholds::of(&config), now) {
+                match &p {
+                    Problem::DiskLow { free } => {
+                        disk_said = true;
+                        push(level_of(&p), "ruang disk", disk_detail(*free, &config));
+                    }
+                    Problem::HolidayListMissing { years } => push(
+                        level_of(&p),
+                        "kalender",
+                        calendar::missing_lists_warning(years).unwrap_or_default(),
+                    ),
+                    _ => {}
+                }
+            }
+            if let (Some(free), false) = (free, disk_said) {
+                push(Level::Ok, "ruang disk", disk_detail(free, &config));
             }
         }
     }

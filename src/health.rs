@@ -1037,8 +1037,8 @@ mod tests {
             order,
             vec![
                 "outbox_stuck",
-                "outbox_failed",
                 "mailbox_never_read",
+                "outbox_failed",
                 "holiday_list_missing"
             ]
         );

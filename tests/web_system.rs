@@ -437,7 +437,10 @@ fn the_page_in_a_browser_at_390_and_1366_px() {
         b.screenshot("sistem-kotak-keluar", 390).await;
         b.screenshot("sistem-kotak-keluar", 1366).await;
         b.client
-            .execute("document.getElementById('kotak-keluar').scrollIntoView()", vec![])
+            .execute(
+                "document.getElementById('kotak-keluar').scrollIntoView()",
+                vec![],
+            )
             .await
             .unwrap();
         b.screenshot("sistem-kotak-keluar", 1366).await;
