@@ -426,6 +426,15 @@ fn the_page_in_a_browser_at_390_and_1366_px() {
         for width in [390, 1366] {
             b.screenshot("sistem", width).await;
         }
+        // The facts with the daily budgets.
+        b.client
+            .execute(
+                "document.getElementById('kotak-surel').scrollIntoView()",
+                vec![],
+            )
+            .await
+            .unwrap();
+        b.screenshot("sistem-fakta", 390).await;
         // Scrolled to the outbox table, where a phone shows each mail as a card.
         b.client
             .execute(
