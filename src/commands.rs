@@ -938,9 +938,15 @@ fn health_lines(
         ));
     }
     if let Some((err, at)) = &state.last_imap_error {
-        // Current (no good read since): a warning; history: for information.
-        let level =
-            problem(&|p| matches!(p, Problem::MailboxError { .. })).map_or(Level::Ok, level_of);
+        // Current (no good read since, or Gmail's limit behind it): a warning; history:
+        // for information.
+        let level = problem(&|p| {
+            matches!(
+                p,
+                Problem::MailboxError { .. } | Problem::MailboxLimited { .. }
+            )
+        })
+        .map_or(Level::Ok, level_of);
         lines.push((
             level,
             "galat IMAP terakhir",
