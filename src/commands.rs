@@ -915,12 +915,18 @@ fn health_lines(
     let mut lines = Vec::new();
     let problem = |f: &dyn Fn(&Problem) -> bool| reading.problems.iter().find(|p| f(p));
     let silent = problem(&|p| matches!(p, Problem::MailboxSilent { .. }));
-    if let Some(at) = state.mailbox_read_at {
-        lines.push((
+    match state.mailbox_read_at {
+        Some(at) => lines.push((
             silent.map_or(Level::Ok, level_of),
             "kotak surat terakhir dibaca",
             format!("{} ({} menit lalu)", when(at), (now - at).num_minutes()),
-        ));
+        )),
+        None if reading.problems.contains(&Problem::MailboxNeverRead) => lines.push((
+            level_of(&Problem::MailboxNeverRead),
+            "kotak surat terakhir dibaca",
+            "belum pernah: program belum pernah berjalan (pengaduan run)".into(),
+        )),
+        None => {}
     }
     if let Some(&Problem::MailboxSilent {
         alerted: Some(opened),
