@@ -610,6 +610,55 @@ mod tests {
         }
     }
 
+    /// One row of the judgement's table: the facts at `now` and the problems wanted.
+    struct Case {
+        what: &'static str,
+        state: SystemState,
+        sent: Option<u32>,
+        disk: Option<u64>,
+        missing: &'static [i32],
+        now: DateTime<Utc>,
+        want: Vec<Problem>,
+    }
+
+    fn case(
+        what: &'static str,
+        state: SystemState,
+        now: DateTime<Utc>,
+        want: Vec<Problem>,
+    ) -> Case {
+        Case {
+            what,
+            state,
+            sent: None,
+            disk: None,
+            missing: &[],
+            now,
+            want,
+        }
+    }
+
+    impl Case {
+        fn sent(self, n: u32) -> Case {
+            Case {
+                sent: Some(n),
+                ..self
+            }
+        }
+        fn disk(self, bytes: u64) -> Case {
+            Case {
+                disk: Some(bytes),
+                ..self
+            }
+        }
+        fn missing(self, years: &'static [i32]) -> Case {
+            Case {
+                missing: years,
+                ..self
+            }
+        }
+    }
+
     #[test]
     fn one_judgement_over_every_state() {
         use Problem::*;
@@ -628,54 +677,28 @@ mod tests {
             reply: "[ALERT] Too many simultaneous connections".into(),
         };
         let err = |e: &str, h, m| Some((e.to_string(), t(h, m)));
-        let none: &[i32] = &[];
-        // (what, state, sent in 24 h, free disk, missing lists, now, problems)
-        #[allow(clippy::type_complexity)]
-        let table: Vec<(
-            &str,
-            SystemState,
-            Option<u32>,
-            Option<u64>,
-            &[i32],
-            DateTime<Utc>,
-            Vec<Problem>,
-        )> = vec![
-            (
-                "all well",
-                well(),
-                Some(10),
-                Some(5000 * MB),
-                none,
-                t(1, 29),
-                vec![],
-            ),
-            (
+        let table = vec![
+            case("all well", well(), t(1, 29), vec![])
+                .sent(10)
+                .disk(5000 * MB),
+            case(
                 "never read, never started",
                 SystemState::default(),
-                None,
-                None,
-                none,
                 t(1, 0),
                 vec![MailboxNeverRead],
             ),
-            (
+            case(
                 "started, not read yet: healthy until the silence is long enough",
                 SystemState {
                     daemon_started_at: Some(t(1, 0)),
                     ..SystemState::default()
                 },
-                None,
-                None,
-                none,
                 t(1, 10),
                 vec![],
             ),
-            (
+            case(
                 "silent and stuck",
                 well(),
-                None,
-                None,
-                none,
                 t(2, 1),
                 vec![
                     MailboxSilent {
@@ -685,59 +708,47 @@ mod tests {
                     OutboxStuck { since: t(1, 0) },
                 ],
             ),
-            (
+            case(
                 "silent with the alert open",
                 SystemState {
                     alert: Some(t(1, 30)),
                     oldest_pending: None,
                     ..well()
                 },
-                None,
-                None,
-                none,
                 t(1, 45),
                 vec![MailboxSilent {
                     since: t(1, 0),
                     alerted: Some(t(1, 30)),
                 }],
             ),
-            (
+            case(
                 "an IMAP error after the last read is current",
                 SystemState {
                     last_imap_error: err("connection refused", 1, 5),
                     ..well()
                 },
-                None,
-                None,
-                none,
                 t(1, 10),
                 vec![MailboxError {
                     error: "connection refused".into(),
                     at: t(1, 5),
                 }],
             ),
-            (
+            case(
                 "an IMAP error before the last read is history",
                 SystemState {
                     last_imap_error: err("timeout", 0, 30),
                     ..well()
                 },
-                None,
-                None,
-                none,
                 t(1, 10),
                 vec![],
             ),
-            (
+            case(
                 "Gmail limits the mailbox: the hold, not its error",
                 SystemState {
                     imap_limit: Some(hold.clone()),
                     last_imap_error: err("[ALERT] Too many", 1, 10),
                     ..well()
                 },
-                None,
-                None,
-                none,
                 t(1, 15),
                 vec![MailboxLimited {
                     cause: ImapLimit::Connections,
@@ -746,7 +757,7 @@ mod tests {
                     reply: hold.reply.clone(),
                 }],
             ),
-            (
+            case(
                 "the download budget holds fetching",
                 SystemState {
                     download_hold: Some(DownloadHold {
@@ -756,9 +767,6 @@ mod tests {
                     }),
                     ..well()
                 },
-                None,
-                None,
-                none,
                 t(1, 15),
                 vec![DownloadHeld {
                     until: t(3, 0),
@@ -768,32 +776,26 @@ mod tests {
                     budget: Some(2000 * MB),
                 }],
             ),
-            (
+            case(
                 "an SMTP error after the last send is current",
                 SystemState {
                     smtp_sent_at: Some(t(0, 50)),
                     last_smtp_error: err("ack ke a@b: 451 busy", 1, 0),
                     ..well()
                 },
-                None,
-                None,
-                none,
                 t(1, 10),
                 vec![SendingError {
                     error: "ack ke a@b: 451 busy".into(),
                     at: t(1, 0),
                 }],
             ),
-            (
+            case(
                 "Gmail's daily-limit pause: the pause, not its error",
                 SystemState {
                     smtp_pause: Some(pause.clone()),
                     last_smtp_error: err("550 5.4.5", 1, 5),
                     ..well()
                 },
-                None,
-                None,
-                none,
                 t(1, 10),
                 vec![SendingPaused {
                     cause: PauseCause::DailyLimit,
@@ -802,99 +804,64 @@ mod tests {
                     reply: pause.reply.clone(),
                 }],
             ),
-            (
-                "the budget has room",
-                well(),
-                Some(404),
-                None,
-                none,
-                t(1, 10),
-                vec![],
-            ),
-            (
+            case("the budget has room", well(), t(1, 10), vec![]).sent(404),
+            case(
                 "the budget is in its reserve",
                 well(),
-                Some(405),
-                None,
-                none,
                 t(1, 10),
                 vec![SendingQuota {
                     sent: 405,
                     limit: 450,
                     spent: false,
                 }],
-            ),
-            (
+            )
+            .sent(405),
+            case(
                 "the budget is spent",
                 well(),
-                Some(450),
-                None,
-                none,
                 t(1, 10),
                 vec![SendingQuota {
                     sent: 450,
                     limit: 450,
                     spent: true,
                 }],
-            ),
-            (
+            )
+            .sent(450),
+            case(
                 "failed mail",
                 SystemState {
                     outbox_failed: 2,
                     ..well()
                 },
-                None,
-                None,
-                none,
                 t(1, 10),
                 vec![OutboxFailed { count: 2 }],
             ),
-            (
+            case(
                 "next year's holiday list is missing",
                 well(),
-                None,
-                None,
-                &[2027],
                 t(1, 10),
                 vec![HolidayListMissing { years: vec![2027] }],
-            ),
-            (
-                "plenty of disk",
-                well(),
-                None,
-                Some(200 * MB),
-                none,
-                t(1, 10),
-                vec![],
-            ),
-            (
+            )
+            .missing(&[2027]),
+            case("plenty of disk", well(), t(1, 10), vec![]).disk(200 * MB),
+            case(
                 "little disk",
                 well(),
-                None,
-                Some(150 * MB),
-                none,
                 t(1, 10),
                 vec![DiskLow { free: 150 * MB }],
-            ),
-            (
-                "no disk",
-                well(),
-                None,
-                Some(0),
-                none,
-                t(1, 10),
-                vec![DiskLow { free: 0 }],
-            ),
+            )
+            .disk(150 * MB),
+            case("no disk", well(), t(1, 10), vec![DiskLow { free: 0 }]).disk(0),
         ];
-        for (what, state, sent, free_disk, missing_lists, now, want) in table {
+        for c in table {
             let facts = Facts {
-                state: &state,
-                sent,
+                state: &c.state,
+                sent: c.sent,
                 downloaded: None,
-                missing_lists,
-                free_disk,
+                missing_lists: c.missing,
+                free_disk: c.disk,
             };
-            assert_eq!(judge(&facts, &limits(), now), want, "{what}");
+            assert_eq!(judge(&facts, &limits(), c.now), c.want, "{}", c.what);
         }
         // Without a budget configured, the count says nothing.
         let no_smtp = Thresholds {
