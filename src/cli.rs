@@ -128,6 +128,26 @@ pub enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// The outbox: mail that failed or waits long, and sending a failed mail again.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Mail that failed (newest first) and mail waiting over an hour (oldest first).
+    List,
+    /// Send a failed mail again (the same mail, same Message-ID); the daemon sends it
+    /// within seconds.
+    Retry {
+        /// The mail's number, as `outbox list` and the web page Kondisi sistem show it.
+        id: i64,
+        /// Staff member retrying (for the audit log).
+        #[arg(long)]
+        by: String,
+    },
 }
 
 /// Passwords are never arguments (they would show in `ps` and the shell history): they are

@@ -16,6 +16,7 @@ use crate::cli::{Cli, Command, ComplaintsCommand, FlaggedCommand};
 use crate::clock::{to_wib_rfc3339, Clock, SystemClock};
 use crate::config::Config;
 use crate::domain::{MessageClass, Ticket};
+use crate::health::{self, LimitView, Problem, Severity};
 use crate::ingest::{Arrival, Outcome};
 use crate::mail::imap::{self, Watcher};
 use crate::mail::mbox;
@@ -78,6 +79,9 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
         }
         Command::Users { command } => {
             crate::users::execute(&Config::load(&cli.config)?, command).await
+        }
+        Command::Outbox { command } => {
+            crate::cli_outbox::execute(&Config::load(&cli.config)?, command, clock.now())
         }
         Command::Restore { file } => {
             let config = Config::load(&cli.config)?;
@@ -251,8 +255,8 @@ async fn check(path: &Path, now: DateTime<Utc>) -> Result<ExitCode> {
     match load_pipeline(&config) {
         Ok(p) => {
             let missing = warn_missing_lists(&p.calendar, now);
-            match calendar::missing_lists_warning(&missing) {
-                None => push(
+            if missing.is_empty() {
+                push(
                     Level::Ok,
                     "kalender",
                     format!(
@@ -264,8 +268,7 @@ async fn check(path: &Path, now: DateTime<Utc>) -> Result<ExitCode> {
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
-                ),
-                Some(warning) => push(Level::Warn, "kalender", warning),
+                );
             }
             let ctx = crate::mail::compose::AckContext {
                 puskesmas: (&config.puskesmas).into(),
@@ -326,106 +329,51 @@ async fn check(path: &Path, now: DateTime<Utc>) -> Result<ExitCode> {
                     config.storage.database.display()
                 ),
             );
-            if let Ok(state) = store.system_state() {
-                let silent_after = config.alerts.mailbox_silent_minutes;
-                let when = |t| templates::format_date(&crate::clock::to_wib_rfc3339(t), true);
-                if let Some(at) = state.mailbox_read_at {
-                    let age = (now - at).num_minutes();
-                    push(
-                        pass(age < i64::from(silent_after)),
-                        "kotak surat terakhir dibaca",
-                        format!("{} ({age} menit lalu)", when(at)),
-                    );
+            let calendar = pipeline
+                .as_ref()
+                .map(|p: &crate::app::Pipeline| &p.calendar);
+            match crate::app::system::read_health(&store, &config, calendar, now) {
+                Ok(reading) => {
+                    for (level, what, detail) in health_lines(&reading, &config, now) {
+                        push(level, what, detail);
+                    }
+                    imap_limit = reading.state.imap_limit;
                 }
-                if let Some(opened) = state.alert {
-                    push(
-                        Level::Fail,
-                        "peringatan kotak surat",
-                        format!(
-                            "kotak surat tidak terbaca lebih dari {silent_after} menit; \
-                             peringatan dikirim ke tim pengaduan {}",
-                            when(opened)
-                        ),
-                    );
-                }
-                if let Some((err, at)) = &state.last_imap_error {
-                    // Current (no good read since): a warning; history: for information.
-                    let level = match state.current_imap_error() {
-                        Some(_) => Level::Warn,
-                        None => Level::Ok,
-                    };
-                    push(
-                        level,
-                        "galat IMAP terakhir",
-                        format!("{} — {err}", when(*at)),
-                    );
-                }
-                // While Gmail holds the whole outbox, the pause's own line says it all.
-                let smtp_error = state
-                    .current_smtp_error()
-                    .filter(|_| state.smtp_pause.is_none());
-                if let Some((err, at)) = smtp_error {
-                    push(
-                        Level::Warn,
-                        "pengiriman surel",
-                        format!("gagal sejak {} dan akan dicoba lagi: {err}", when(*at)),
-                    );
-                }
-                let day = now - chrono::Duration::hours(24);
-                let sending = config.smtp.as_ref().zip(store.sent_since(day).ok());
-                let download = config.imap.as_ref().zip(store.downloaded_since(day).ok());
-                for (warn, what, detail) in crate::health::limit_lines(
-                    &state,
-                    sending.map(|(c, (sent, _))| (sent, c.daily_limit)),
-                    download.map(|(c, (used, _))| (used, c.daily_download_bytes)),
-                ) {
-                    push(if warn { Level::Warn } else { Level::Ok }, what, detail);
-                }
-                imap_limit = state.imap_limit;
-            }
-            if let Ok(counts) = store.outbox_counts() {
-                let failed = counts
-                    .iter()
-                    .find(|(s, _)| s == "failed")
-                    .map(|(_, n)| *n)
-                    .unwrap_or(0);
-                let summary = counts
-                    .iter()
-                    .map(|(s, n)| format!("{s}: {n}"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                push(
-                    pass(failed == 0),
-                    "kotak keluar",
-                    if summary.is_empty() {
-                        "kosong".into()
-                    } else {
-                        summary
-                    },
-                );
+                Err(e) => push(Level::Fail, "kondisi sistem", format!("{e:#}")),
             }
         }
-        Err(e) => push(Level::Fail, "basis data", format!("{e:#}")),
-    }
-    let db_dir = config
-        .storage
-        .database
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if let Some(free) = free_bytes(db_dir) {
-        let mb = free / (1024 * 1024);
-        // A full disk stops registration (the mail waits in the mailbox); warn well before.
-        let level = match mb {
-            0..20 => Level::Fail,
-            20..200 => Level::Warn,
-            _ => Level::Ok,
-        };
-        push(
-            level,
-            "ruang disk",
-            format!("{mb} MB bebas di {}", db_dir.display()),
-        );
+        Err(e) => {
+            push(Level::Fail, "basis data", format!("{e:#}"));
+            // Judged without the database too: a full disk may be the cause.
+            let state = crate::store::health::SystemState::default();
+            let free = health::free_bytes(health::database_dir(&config.storage.database));
+            let missing = pipeline
+                .as_ref()
+                .map_or_else(Vec::new, |p| calendar::missing_lists(now, &p.calendar));
+            let facts = health::Facts {
+                free_disk: free,
+                missing_lists: &missing,
+                ..health::Facts::of(&state)
+            };
+            let mut disk_said = false;
+            for p in health::judge(&facts, &health::Thresholds::of(&config), now) {
+                match &p {
+                    Problem::DiskLow { free } => {
+                        disk_said = true;
+                        push(level_of(&p), "ruang disk", disk_detail(*free, &config));
+                    }
+                    Problem::HolidayListMissing { years } => push(
+                        level_of(&p),
+                        "kalender",
+                        calendar::missing_lists_warning(years).unwrap_or_default(),
+                    ),
+                    _ => {}
+                }
+            }
+            if let (Some(free), false) = (free, disk_said) {
+                push(Level::Ok, "ruang disk", disk_detail(free, &config));
+            }
+        }
     }
     match &config.imap {
         None => push(Level::Fail, "IMAP", "bagian [imap] belum diisi".into()),
@@ -950,17 +898,222 @@ fn digest(config: &Config, dry_run: bool, send: bool, now: DateTime<Utc>) -> Res
     Ok(ExitCode::SUCCESS)
 }
 
-/// Free bytes for an unprivileged user on the file system holding `dir` (statvfs(3)).
-fn free_bytes(dir: &Path) -> Option<u64> {
-    use std::os::unix::ffi::OsStrExt;
-    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
-    let mut st = std::mem::MaybeUninit::<libc::statvfs>::uninit();
-    // SAFETY: `path` is NUL-terminated and `st` is written by statvfs before it is read.
-    let rc = unsafe { libc::statvfs(path.as_ptr(), st.as_mut_ptr()) };
-    if rc != 0 {
-        return None;
+fn level_of(p: &Problem) -> Level {
+    match p.severity() {
+        Severity::Warn => Level::Warn,
+        Severity::Fail => Level::Fail,
     }
-    // SAFETY: statvfs returned 0, so it filled `st`.
-    let st = unsafe { st.assume_init() };
-    Some(st.f_bavail.saturating_mul(st.f_frsize))
+}
+
+/// `check`'s lines about the daemon's own condition: the facts, each with the level the
+/// one judgement (`health::judge`) gives it, and a line for each problem it finds.
+fn health_lines(
+    reading: &crate::app::system::Reading,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Vec<(Level, &'static str, String)> {
+    let state = &reading.state;
+    let when = |t: DateTime<Utc>| templates::format_date(&to_wib_rfc3339(t), true);
+    let mut lines = Vec::new();
+    let problem = |f: &dyn Fn(&Problem) -> bool| reading.problems.iter().find(|p| f(p));
+    let silent = problem(&|p| matches!(p, Problem::MailboxSilent { .. }));
+    match state.mailbox_read_at {
+        Some(at) => lines.push((
+            silent.map_or(Level::Ok, level_of),
+            "kotak surat terakhir dibaca",
+            format!("{} ({} menit lalu)", when(at), (now - at).num_minutes()),
+        )),
+        None if reading.problems.contains(&Problem::MailboxNeverRead) => lines.push((
+            level_of(&Problem::MailboxNeverRead),
+            "kotak surat terakhir dibaca",
+            "belum pernah: program belum pernah berjalan (pengaduan run)".into(),
+        )),
+        None => {}
+    }
+    if let Some(&Problem::MailboxSilent {
+        alerted: Some(opened),
+        ..
+    }) = silent
+    {
+        lines.push((
+            Level::Fail,
+            "peringatan kotak surat",
+            format!(
+                "kotak surat tidak terbaca lebih dari {} menit; peringatan dikirim ke tim                  pengaduan {}",
+                config.alerts.mailbox_silent_minutes,
+                when(opened)
+            ),
+        ));
+    }
+    if let Some((err, at)) = &state.last_imap_error {
+        // Current (no good read since, or Gmail's limit behind it): a warning; history:
+        // for information.
+        let level = problem(&|p| {
+            matches!(
+                p,
+                Problem::MailboxError { .. } | Problem::MailboxLimited { .. }
+            )
+        })
+        .map_or(Level::Ok, level_of);
+        lines.push((
+            level,
+            "galat IMAP terakhir",
+            format!("{} — {err}", when(*at)),
+        ));
+    }
+    let held = |cause: &str, since, until, reply: &str| {
+        format!(
+            "{} sejak {}; dicoba lagi {} — {reply}",
+            health::limit_meaning(cause),
+            when(since),
+            when(until)
+        )
+    };
+    let mut quota_said = false;
+    let mut download_said = false;
+    for p in &reading.problems {
+        let level = level_of(p);
+        match p {
+            Problem::SendingError { error, at } => lines.push((
+                level,
+                "pengiriman surel",
+                format!("gagal sejak {} dan akan dicoba lagi: {error}", when(*at)),
+            )),
+            Problem::SendingPaused {
+                cause,
+                since,
+                until,
+                reply,
+            } => lines.push((
+                level,
+                "pengiriman surel ditahan",
+                held(&LimitView::cause_of(cause), *since, *until, reply),
+            )),
+            Problem::SendingQuota { sent, limit, spent } => {
+                quota_said = true;
+                lines.push((
+                    level,
+                    "kuota kirim harian",
+                    format!(
+                        "{sent} dari {limit} surel dalam 24 jam terakhir{}",
+                        if *spent {
+                            "; habis, pengiriman berhenti sampai kuota pulih"
+                        } else {
+                            "; sisanya hanya untuk tanda terima dan jawaban, pengingat dan                              ringkasan menunggu"
+                        }
+                    ),
+                ))
+            }
+            Problem::MailboxLimited {
+                cause,
+                since,
+                until,
+                reply,
+            } => lines.push((
+                level,
+                "kotak surel dibatasi Gmail",
+                held(&LimitView::cause_of(cause), *since, *until, reply),
+            )),
+            Problem::DownloadHeld {
+                until,
+                backfill,
+                new,
+                used,
+                budget,
+            } => {
+                download_said = true;
+                let mb =
+                    |b: &Option<u64>| b.map_or("?".into(), |b| (b / (1024 * 1024)).to_string());
+                let waiting = match (backfill, new) {
+                    (true, 0) => "surel lama (backfill)".to_string(),
+                    (true, n) => format!("surel lama (backfill) dan {n} surel baru"),
+                    (false, n) => format!("{n} surel baru"),
+                };
+                lines.push((
+                    level,
+                    "kuota unduh harian",
+                    format!(
+                        "{} dari {} MB dalam 24 jam terakhir; habis: {waiting} menunggu sampai {}",
+                        mb(used),
+                        mb(budget),
+                        when(*until)
+                    ),
+                ))
+            }
+            Problem::OutboxStuck { since } => lines.push((
+                level,
+                "kotak keluar tertahan",
+                format!("surel tertua menunggu dikirim sejak {}", when(*since)),
+            )),
+            Problem::HolidayListMissing { years } => lines.push((
+                level,
+                "kalender",
+                calendar::missing_lists_warning(years).unwrap_or_default(),
+            )),
+            Problem::DiskLow { free } => {
+                lines.push((level, "ruang disk", disk_detail(*free, config)))
+            }
+            // Said by the fact lines above and below.
+            Problem::MailboxNeverRead
+            | Problem::MailboxSilent { .. }
+            | Problem::MailboxError { .. }
+            | Problem::OutboxFailed { .. } => {}
+        }
+    }
+    if let (false, Some(sent), Some(c)) = (quota_said, reading.sent, &config.smtp) {
+        lines.push((
+            Level::Ok,
+            "kuota kirim harian",
+            format!("{sent} dari {} surel dalam 24 jam terakhir", c.daily_limit),
+        ));
+    }
+    if let (false, Some(used), Some(c)) = (download_said, reading.downloaded, &config.imap) {
+        let mb = |b: u64| b / (1024 * 1024);
+        lines.push((
+            Level::Ok,
+            "kuota unduh harian",
+            format!(
+                "{} dari {} MB dalam 24 jam terakhir",
+                mb(used),
+                mb(c.daily_download_bytes)
+            ),
+        ));
+    }
+    let failed = problem(&|p| matches!(p, Problem::OutboxFailed { .. }));
+    lines.push((
+        failed.map_or(Level::Ok, level_of),
+        "kotak keluar",
+        if state.outbox_pending == 0 && state.outbox_failed == 0 {
+            "tidak ada surel yang menunggu atau gagal".into()
+        } else {
+            format!(
+                "pending: {}, failed: {}{}",
+                state.outbox_pending,
+                state.outbox_failed,
+                if state.outbox_failed > 0 {
+                    " (lihat pengaduan outbox list; kirim ulang dengan pengaduan outbox retry ID --by NAMA)"
+                } else {
+                    ""
+                }
+            )
+        },
+    ));
+    if let (Some(free), false) = (
+        reading.free_disk,
+        reading
+            .problems
+            .iter()
+            .any(|p| matches!(p, Problem::DiskLow { .. })),
+    ) {
+        lines.push((Level::Ok, "ruang disk", disk_detail(free, config)));
+    }
+    lines
+}
+
+fn disk_detail(free: u64, config: &Config) -> String {
+    format!(
+        "{} MB bebas di {}",
+        free / (1024 * 1024),
+        health::database_dir(&config.storage.database).display()
+    )
 }

@@ -13,9 +13,10 @@ use serde::Serialize;
 use crate::calendar::{local_date, Calendar};
 use crate::clock::to_wib_rfc3339;
 use crate::domain::Status;
-use crate::health::{LimitView, SystemState};
+use crate::health::{Facts, LimitView, ProblemView, Thresholds};
 use crate::ingest::Pipeline;
 use crate::mail::compose::{self, MailSpec, PuskesmasView, Recipient};
+use crate::store::health::SystemState;
 use crate::store::{FlaggedMessage, Store};
 use crate::workflow::state;
 
@@ -108,6 +109,8 @@ pub struct SystemView {
     pub mailbox_limited: Option<LimitView>,
     /// Fetching waits for the daily download budget.
     pub download_held: Option<DownloadHeldView>,
+    /// What the one judgement (`health::judge`) finds, the most urgent first.
+    pub problems: Vec<ProblemView>,
     /// Any of the above needs a person.
     pub trouble: bool,
 }
@@ -120,25 +123,20 @@ pub struct DownloadHeldView {
 }
 
 impl SystemView {
-    pub fn of(state: &SystemState, now: DateTime<Utc>) -> SystemView {
-        let last_error = state.current_imap_error().map(|(e, _)| e.clone());
-        let smtp_error = state.current_smtp_error().map(|(e, _)| e.clone());
-        let stuck = state
-            .oldest_pending
-            .filter(|t| now - *t > Duration::hours(1));
+    /// The stored facts as the digest shows them, judged by `health::judge` (the holiday
+    /// lists are said on top of the digest, not here).
+    pub fn of(state: &SystemState, limits: &Thresholds, now: DateTime<Utc>) -> SystemView {
+        let problems = crate::health::judge(&Facts::of(state), limits, now);
+        let stuck = problems.iter().find_map(|p| match p {
+            crate::health::Problem::OutboxStuck { since } => Some(*since),
+            _ => None,
+        });
         SystemView {
             mailbox_read_at: state.mailbox_read_at.map(to_wib_rfc3339),
             mailbox_silent: state.alert.is_some(),
-            trouble: state.alert.is_some()
-                || state.smtp_pause.is_some()
-                || state.imap_limit.is_some()
-                || state.download_hold.is_some()
-                || last_error.is_some()
-                || smtp_error.is_some()
-                || stuck.is_some()
-                || state.outbox_failed > 0,
-            last_error,
-            smtp_error,
+            trouble: !problems.is_empty(),
+            last_error: state.current_imap_error().map(|(e, _)| e.clone()),
+            smtp_error: state.current_smtp_error().map(|(e, _)| e.clone()),
             outbox_pending: state.outbox_pending,
             outbox_stuck_since: stuck.map(to_wib_rfc3339),
             outbox_failed: state.outbox_failed,
@@ -149,6 +147,7 @@ impl SystemView {
                 backfill: h.backfill,
                 new: h.new,
             }),
+            problems: crate::health::shown(&problems),
         }
     }
 }
@@ -333,7 +332,7 @@ impl Pipeline {
         let from = digest_since(since, now);
         let cases = store.digest_cases(from)?;
         let mut digest = build(now, since, &cases, &self.calendar);
-        digest.system = SystemView::of(&store.system_state()?, now);
+        digest.system = SystemView::of(&store.system_state()?, &Thresholds::of(&self.config), now);
         digest.flagged = unregistered(store.flagged_since(from)?);
         Ok(digest)
     }
@@ -376,7 +375,7 @@ impl Pipeline {
         let from = digest_since(since, now);
         let cases = tx.digest_cases(from)?;
         let mut digest = build(now, since, &cases, &self.calendar);
-        digest.system = SystemView::of(&tx.system_state()?, now);
+        digest.system = SystemView::of(&tx.system_state()?, &Thresholds::of(&self.config), now);
         digest.flagged = unregistered(tx.flagged_since(from)?);
         let to: Vec<Recipient<'_>> = team
             .iter()
@@ -548,6 +547,11 @@ mod tests {
     #[test]
     fn system_view_names_what_needs_a_person() {
         let t = now();
+        let limits = Thresholds {
+            silent_after: Duration::minutes(30),
+            daily_limit: None,
+            daily_download: None,
+        };
         let calm = SystemState {
             mailbox_read_at: Some(t - Duration::minutes(3)),
             last_imap_error: Some(("timeout".into(), t - Duration::hours(5))),
@@ -555,7 +559,7 @@ mod tests {
             oldest_pending: Some(t - Duration::minutes(10)),
             ..SystemState::default()
         };
-        let v = SystemView::of(&calm, t);
+        let v = SystemView::of(&calm, &limits, t);
         assert!(!v.trouble, "{v:?}");
         assert_eq!(
             v.last_error, None,
@@ -567,15 +571,17 @@ mod tests {
             oldest_pending: Some(t - Duration::minutes(61)),
             ..calm.clone()
         };
-        assert!(SystemView::of(&stuck, t).outbox_stuck_since.is_some());
-        assert!(SystemView::of(&stuck, t).trouble);
+        assert!(SystemView::of(&stuck, &limits, t)
+            .outbox_stuck_since
+            .is_some());
+        assert!(SystemView::of(&stuck, &limits, t).trouble);
 
         let down = SystemState {
             last_imap_error: Some(("connection refused".into(), t - Duration::minutes(1))),
             alert: Some(t - Duration::minutes(2)),
             ..calm
         };
-        let v = SystemView::of(&down, t);
+        let v = SystemView::of(&down, &limits, t);
         assert!(v.trouble && v.mailbox_silent);
         assert_eq!(v.last_error.as_deref(), Some("connection refused"));
     }

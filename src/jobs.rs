@@ -16,7 +16,6 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::calendar::{local_date, WIB};
 use crate::clock::Clock;
-use crate::health;
 use crate::ingest::Pipeline;
 use crate::store::SharedStore;
 
@@ -121,7 +120,7 @@ pub async fn catch_up(
     now: DateTime<Utc>,
 ) -> Result<usize> {
     store
-        .run(move |s| s.set_health(health::DAEMON_STARTED, "", now))
+        .run(move |s| s.set_health(crate::store::health::keys::DAEMON_STARTED, "", now))
         .await?;
     let schedule = &pipeline.config.schedule;
     let mut queued = 0;

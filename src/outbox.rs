@@ -8,10 +8,8 @@ use anyhow::Result;
 use chrono::{DateTime, Duration, Utc};
 use tokio::sync::{watch, Notify};
 
-use serde::{Deserialize, Serialize};
-
 use crate::clock::Clock;
-use crate::health::{hold_after, Limited};
+use crate::health::hold_after;
 use crate::ingest::Pipeline;
 use crate::mail::smtp::{SendError, Transport};
 use crate::store::{OutboxRow, SharedStore};
@@ -42,13 +40,9 @@ const CLAIM_LEASE: Duration = Duration::seconds(120);
 /// Mail queued by another process (staff actions from the CLI) is noticed this fast.
 const POLL: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// `health` rows for `check` and the digest: the last successful send, and the last failed
-/// attempt (transient or permanent) with the recipient and the server's reply. SMTP is in
-/// trouble while `smtp_error` is newer than `smtp_ok`. `smtp_pause`: the whole outbox is
-/// held (a [`Pause`] as JSON); the row is removed by the first successful send after it.
-pub const SMTP_OK: &str = "smtp_ok";
-pub const SMTP_ERROR: &str = "smtp_error";
-pub const SMTP_PAUSE: &str = "smtp_pause";
+/// The `health` facts the worker keeps (see `store::health::keys`), and the pause it stores.
+use crate::store::health::keys::{SMTP_ERROR, SMTP_OK, SMTP_PAUSE};
+use crate::store::health::{Pause, PauseCause};
 
 /// The window Gmail counts its sending limit over, and ours with it.
 pub const SENDING_WINDOW: Duration = Duration::hours(24);
@@ -74,17 +68,6 @@ pub fn admitted(limit: u32, sent: u32) -> Option<Priority> {
         _ => Some(Priority::Staff),
     }
 }
-
-/// Why the whole outbox waits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PauseCause {
-    DailyLimit,
-    TooManyLogins,
-}
-
-/// The whole outbox waits until `until` (stored as JSON in `smtp_pause`).
-pub type Pause = Limited<PauseCause>;
 
 /// PURE: the pause after a refusal of `cause` at `now`, following `previous` (the pause
 /// before it, if sending has not succeeded since). The daily limit is tried again after

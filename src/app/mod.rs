@@ -11,6 +11,7 @@ pub mod pipeline;
 pub mod register;
 pub mod report;
 pub mod retention;
+pub mod system;
 pub mod views;
 
 pub use actions::ActionError;

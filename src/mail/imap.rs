@@ -23,10 +23,12 @@ use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::config::{Imap, Login, Security};
-use crate::health::{hold_after, DownloadHold, ImapHold, ImapLimit, IMAP_BUDGET, IMAP_LIMIT};
+use crate::health::hold_after;
 use crate::ingest::{Arrival, Outcome, Pipeline};
 use crate::mail::oauth;
 use crate::mail::parse::InboundMessage;
+use crate::store::health::keys::{IMAP_BUDGET, IMAP_LIMIT};
+use crate::store::health::{DownloadHold, ImapHold, ImapLimit};
 use crate::store::{Cursor, MailboxPosition, SharedStore};
 
 /// Bytes fetched per UID FETCH at most (a fetched chunk is held whole in memory, and one

@@ -5,7 +5,7 @@ pub mod attachments;
 mod backup;
 pub mod board;
 mod digest;
-mod health;
+pub mod health;
 pub mod metrics;
 mod notices;
 mod outbox;

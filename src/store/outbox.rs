@@ -5,9 +5,9 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 
+use super::health::keys::SMTP_PAUSE;
 use super::{OutboxRow, Store, Tx};
 use crate::clock::{from_db, to_db};
-use crate::outbox::SMTP_PAUSE;
 
 /// The outbox row purpose of the team's alert about a paused outbox.
 pub const PAUSE_ALERT: &str = "outbox_alert";

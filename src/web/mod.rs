@@ -10,6 +10,7 @@ mod flagged;
 mod ops;
 mod pages;
 mod reports;
+mod system;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -43,8 +44,6 @@ pub struct WebApp {
     pub puskesmas: String,
     /// `puskesmas.contact`, for the public board's "how to reach us".
     pub contact: String,
-    /// As `health::decide` uses it: the mailbox counts as silent after this long.
-    pub mailbox_silent_after: chrono::Duration,
     /// The units of `[units]`, for the register's filter.
     pub units: Vec<String>,
     /// What the staff actions need (config, calendar, templates of the mails).
@@ -70,9 +69,6 @@ impl WebApp {
             settings,
             puskesmas: config.puskesmas.name.clone(),
             contact: config.puskesmas.contact.clone(),
-            mailbox_silent_after: chrono::Duration::minutes(
-                config.alerts.mailbox_silent_minutes.into(),
-            ),
             units: config.units.iter().map(|(u, _)| u.clone()).collect(),
             pipeline: Arc::new(crate::app::load_pipeline(config)?),
         })
@@ -162,6 +158,8 @@ pub fn routes() -> Vec<Route> {
         Route::new("/lampiran/{message}/{index}", Staff).get(complaint::attachment),
         Route::new("/ditandai", Staff).get(flagged::show),
         Route::new("/ditandai/terima", Staff).post(flagged::accept),
+        Route::new("/sistem", Staff).get(system::show),
+        Route::new("/sistem/kirim-ulang/{id}", Staff).post(system::retry),
     ]
 }
 

@@ -13,7 +13,7 @@ use serde_json::json;
 use super::auth::{is_local, same};
 use super::State as AppState;
 use crate::domain::Status;
-use crate::health::{judge, SystemState};
+use crate::store::health::SystemState;
 use crate::store::metrics::Breaches;
 
 fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
@@ -25,12 +25,22 @@ fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
         .into_response()
 }
 
-/// 200 when the mailbox was read recently, the database answers and no mail is stuck in
-/// the outbox; 503 with the reasons otherwise (`health::judge`).
+/// 200 when the daemon can do its work; 503 with the reasons otherwise: the one judgement
+/// (`health::judge`) found a problem that stops it (the mailbox silent or never read, Gmail
+/// limiting the mailbox or pausing all sending, mail stuck in the outbox, a full disk), or
+/// the database does not answer. Problems that need a person but do not stop the daemon
+/// come as `warnings`, with either status.
 pub async fn healthz(State(app): State<AppState>) -> Response {
     let now = app.clock.now();
-    let state = match app.store.run(|s| s.system_state()).await {
-        Ok(state) => state,
+    let pipeline = app.pipeline.clone();
+    let reading = app
+        .store
+        .run(move |s| {
+            crate::app::system::read_health(s, &pipeline.config, Some(&pipeline.calendar), now)
+        })
+        .await;
+    let reading = match reading {
+        Ok(r) => r,
         Err(e) => {
             tracing::error!("healthz: the database does not answer: {e:#}");
             return json_response(
@@ -39,17 +49,22 @@ pub async fn healthz(State(app): State<AppState>) -> Response {
             );
         }
     };
-    let problems = judge(&state, now, app.mailbox_silent_after);
-    let read = state.mailbox_read_at.map(crate::clock::to_wib_rfc3339);
+    let (problems, warnings): (Vec<_>, Vec<_>) = crate::health::shown(&reading.problems)
+        .into_iter()
+        .partition(|p| p.unhealthy);
+    let read = reading
+        .state
+        .mailbox_read_at
+        .map(crate::clock::to_wib_rfc3339);
     if problems.is_empty() {
         json_response(
             StatusCode::OK,
-            json!({"status": "ok", "mailbox_read_at": read}),
+            json!({"status": "ok", "mailbox_read_at": read, "warnings": warnings}),
         )
     } else {
         json_response(
             StatusCode::SERVICE_UNAVAILABLE,
-            json!({"status": "unhealthy", "problems": problems, "mailbox_read_at": read}),
+            json!({"status": "unhealthy", "problems": problems, "warnings": warnings, "mailbox_read_at": read}),
         )
     }
 }

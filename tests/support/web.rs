@@ -143,7 +143,11 @@ impl Site {
     /// Records a successful mailbox read now, as the watcher does.
     pub fn mailbox_read(&self) {
         self.store()
-            .set_health(pengaduan::health::IMAP_OK, "", self.clock.now())
+            .set_health(
+                pengaduan::store::health::keys::IMAP_OK,
+                "",
+                self.clock.now(),
+            )
             .unwrap();
     }
 
