@@ -120,8 +120,9 @@ pub struct RegisterQuery {
 pub struct RegisterLine {
     #[serde(flatten)]
     pub complaint: ComplaintRow,
-    /// The next deadline (RFC 3339, WIB) and how it stands.
-    pub due: Option<String>,
+    /// The next deadline and how it stands.
+    #[serde(serialize_with = "crate::clock::serialize_wib_opt")]
+    pub due: Option<DateTime<Utc>>,
     pub urgency: Option<Urgency>,
 }
 
@@ -181,7 +182,7 @@ pub fn register_page(store: &Store, q: &RegisterQuery, now: DateTime<Utc>) -> Re
             lines.push((
                 next.map(|(d, _)| d),
                 RegisterLine {
-                    due: next.map(|(d, _)| to_wib_rfc3339(d)),
+                    due: next.map(|(d, _)| d),
                     urgency: next.map(|(_, u)| u),
                     complaint: c,
                 },
@@ -267,13 +268,13 @@ mod tests {
 pub struct ComplaintPage {
     #[serde(flatten)]
     pub detail: ComplaintDetail,
-    pub thread: Vec<crate::store::CaseMessage>,
     pub body: String,
     pub address: Option<String>,
     pub plan: Option<String>,
     pub answer: Option<String>,
-    /// The next deadline (RFC 3339, WIB) and how it stands at `now`.
-    pub due: Option<String>,
+    /// The next deadline and how it stands at `now`.
+    #[serde(serialize_with = "crate::clock::serialize_wib_opt")]
+    pub due: Option<DateTime<Utc>>,
     pub urgency: Option<Urgency>,
 }
 
@@ -287,7 +288,6 @@ pub fn complaint_page(
     let case = tx
         .case(ticket)?
         .ok_or_else(|| ActionError::NotFound(format!("Tiket {ticket} tidak ditemukan.")))?;
-    let thread = tx.case_messages(case.id)?;
     let next = next_deadline(
         case.status,
         detail.complaint.review_due,
@@ -295,12 +295,11 @@ pub fn complaint_page(
         now,
     );
     Ok(ComplaintPage {
-        thread,
         body: case.body,
         address: case.complainant_address,
         plan: case.plan,
         answer: case.answer,
-        due: next.map(|(d, _)| to_wib_rfc3339(d)),
+        due: next.map(|(d, _)| d),
         urgency: next.map(|(_, u)| u),
         detail,
     })
