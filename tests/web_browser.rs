@@ -75,6 +75,32 @@ fn staff_log_in_in_a_browser_and_see_the_register() {
         for width in [390, 1366] {
             b.screenshot("daftar", width).await;
         }
+        // On a phone the first screen shows the counts and the first complaint: the
+        // filters other than the search wait, closed, behind "Saring".
+        b.screenshot("daftar", 390).await;
+        let first_screen = b
+            .js("const r = document.querySelector('table.register tbody tr').getBoundingClientRect(); \
+                 return [document.querySelector('details.saring').open, r.top, window.innerHeight, \
+                 document.documentElement.scrollWidth, window.innerWidth]")
+            .await;
+        let v: Vec<f64> = first_screen.as_array().unwrap()[1..]
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        assert_eq!(first_screen[0], false, "the filters are closed: {first_screen}");
+        assert!(v[0] < v[1] * 0.75, "the first complaint is on the first screen: {first_screen}");
+        assert!(v[2] <= v[3], "nothing wider than the phone: {first_screen}");
+        // A filter in use keeps them open, and the search still finds.
+        b.client
+            .goto(&format!("{}/?status=received", site.url))
+            .await
+            .unwrap();
+        b.wait_css("details.saring[open] select[name='status']").await;
+        b.screenshot("daftar-saring", 390).await;
+        b.screenshot("daftar-saring", 1366).await;
+        b.client.goto(&format!("{}/", site.url)).await.unwrap();
+        b.wait_css("table.register").await;
+        b.client.set_window_size(1366, 768).await.unwrap();
         // One complaint, opened from its ticket in the list.
         b.client
             .find(Locator::Css("a[href='/pengaduan/ADU-2026-0001']"))
