@@ -103,6 +103,42 @@ fn open_or_since_ids(param: &str) -> String {
     )
 }
 
+/// What `register_lines` looks for (empty strings: no filter).
+pub struct RegisterSearch<'a> {
+    pub since: DateTime<Utc>,
+    pub now: DateTime<Utc>,
+    pub status: &'a str,
+    pub unit: &'a str,
+    pub channel: &'a str,
+    pub kind: &'a str,
+    /// Only those past their next deadline at `now`.
+    pub overdue: bool,
+    /// Lowercased words, each of which the ticket, name, address or subject contains.
+    pub words: &'a [String],
+    pub limit: usize,
+}
+
+fn open_statuses() -> String {
+    Status::ALL
+        .iter()
+        .filter(|s| crate::workflow::state::is_open(**s))
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The deadline a complaint waits on, in SQL, as `app::views::next_deadline` has it: the
+/// review until it is reviewed, then the answer; NULL once answered or closed. Times are
+/// `to_db` text (fixed width, UTC), so they compare as strings.
+fn next_due_sql() -> String {
+    format!(
+        "CASE WHEN status IN ('{}', '{}') THEN review_due WHEN status = '{}' THEN answer_due END",
+        Status::Received.as_str(),
+        Status::Acknowledged.as_str(),
+        Status::Reviewed.as_str()
+    )
+}
+
 /// A complaint as the register, the CLI and JSON show it. Times are RFC 3339 in WIB.
 #[derive(Debug, Clone, Serialize)]
 pub struct ComplaintRow {
@@ -333,6 +369,94 @@ impl Store {
         let mut rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
         rows.reverse();
         Ok(rows)
+    }
+
+    /// The register page's lines, chosen and ordered by SQLite so that only they are read
+    /// (at 100,000 complaints the open ones alone are tens of thousands): open complaints
+    /// and those received since `f.since`, narrowed by the filters, the earliest next
+    /// deadline first (see [`next_due_sql`]), then those waiting on nobody, the newest
+    /// first. At most `f.limit` lines; the bool says whether more matched.
+    pub fn register_lines(&self, f: &RegisterSearch<'_>) -> Result<(Vec<ComplaintRow>, bool)> {
+        let mut sql = format!(
+            "SELECT id, year, seq, {due} AS due FROM complaints WHERE id IN ({ids})",
+            due = next_due_sql(),
+            ids = open_or_since_ids("?1")
+        );
+        let mut args: Vec<rusqlite::types::Value> = vec![to_db(f.since).into()];
+        for (column, value) in [
+            ("status", f.status),
+            ("unit", f.unit),
+            ("channel", f.channel),
+            ("kind", f.kind),
+        ] {
+            if !value.is_empty() {
+                args.push(value.to_string().into());
+                sql.push_str(&format!(" AND {column} = ?{}", args.len()));
+            }
+        }
+        for word in f.words {
+            args.push(word.clone().into());
+            // SQLite's lower() folds ASCII letters only (the word was lowercased in full).
+            sql.push_str(&format!(
+                " AND instr(lower(ticket || char(10) || coalesce(complainant_name, '') || char(10) \
+                 || coalesce(complainant_email, '') || char(10) || subject), ?{}) > 0",
+                args.len()
+            ));
+        }
+        let mut sql = format!("SELECT id FROM ({sql})");
+        if f.overdue {
+            args.push(to_db(f.now).into());
+            sql.push_str(&format!(" WHERE due < ?{}", args.len()));
+        }
+        args.push(
+            i64::try_from(f.limit.saturating_add(1))
+                .unwrap_or(i64::MAX)
+                .into(),
+        );
+        // Ties keep ticket order; those without a deadline come last, the newest first.
+        sql.push_str(&format!(
+            " ORDER BY due IS NULL, due, CASE WHEN due IS NULL THEN -id END, year, seq LIMIT ?{}",
+            args.len()
+        ));
+        let ids = self
+            .conn
+            .prepare_cached(&sql)?
+            .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, i64>(0))?
+            .collect::<rusqlite::Result<Vec<i64>>>()?;
+        let cut = ids.len() > f.limit;
+        let ids = &ids[..ids.len().min(f.limit)];
+        if ids.is_empty() {
+            return Ok((Vec::new(), cut));
+        }
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let mut by_id: std::collections::HashMap<i64, ComplaintRow> = self
+            .conn
+            .prepare(&format!("{COMPLAINT_SELECT} WHERE id IN ({list})"))?
+            .query_map([], complaint_row)?
+            .map(|r| r.map(|c| (c.id, c)))
+            .collect::<rusqlite::Result<_>>()?;
+        Ok((ids.iter().filter_map(|id| by_id.remove(id)).collect(), cut))
+    }
+
+    /// Open complaints, those past their next deadline at `now`, and those due later
+    /// today (before `tomorrow`, the start of the next WIB day), counted by SQLite.
+    pub fn register_counts(
+        &self,
+        now: DateTime<Utc>,
+        tomorrow: DateTime<Utc>,
+    ) -> Result<(usize, usize, usize)> {
+        let open = open_statuses();
+        let (n, overdue, today): (i64, Option<i64>, Option<i64>) = self.conn.query_row(
+            &format!(
+                "SELECT count(*), sum(due < ?1), sum(due >= ?1 AND due < ?2) \
+                 FROM (SELECT {due} AS due FROM complaints WHERE status IN ({open}))",
+                due = next_due_sql()
+            ),
+            params![to_db(now), to_db(tomorrow)],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let u = |n: Option<i64>| usize::try_from(n.unwrap_or(0)).unwrap_or(0);
+        Ok((u(Some(n)), u(overdue), u(today)))
     }
 
     /// How many complaints the register holds.
