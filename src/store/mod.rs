@@ -118,6 +118,28 @@ pub struct RegisterSearch<'a> {
     pub limit: usize,
 }
 
+/// The register page's column filters and search words as SQL (` AND …`), their values
+/// appended to `args`.
+fn register_filters(f: &RegisterSearch<'_>, args: &mut Vec<rusqlite::types::Value>) -> String {
+    let mut sql = String::new();
+    for (column, value) in [("unit", f.unit), ("channel", f.channel), ("kind", f.kind)] {
+        if !value.is_empty() {
+            args.push(value.to_string().into());
+            sql.push_str(&format!(" AND {column} = ?{}", args.len()));
+        }
+    }
+    for word in f.words {
+        args.push(word.clone().into());
+        // SQLite's lower() folds ASCII letters only (the word was lowercased in full).
+        sql.push_str(&format!(
+            " AND instr(lower(ticket || char(10) || coalesce(complainant_name, '') || char(10) \
+             || coalesce(complainant_email, '') || char(10) || subject), ?{}) > 0",
+            args.len()
+        ));
+    }
+    sql
+}
+
 fn open_statuses() -> String {
     Status::ALL
         .iter()
@@ -125,18 +147,6 @@ fn open_statuses() -> String {
         .map(|s| format!("'{}'", s.as_str()))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// The deadline a complaint waits on, in SQL, as `app::views::next_deadline` has it: the
-/// review until it is reviewed, then the answer; NULL once answered or closed. Times are
-/// `to_db` text (fixed width, UTC), so they compare as strings.
-fn next_due_sql() -> String {
-    format!(
-        "CASE WHEN status IN ('{}', '{}') THEN review_due WHEN status = '{}' THEN answer_due END",
-        Status::Received.as_str(),
-        Status::Acknowledged.as_str(),
-        Status::Reviewed.as_str()
-    )
 }
 
 /// A complaint as the register, the CLI and JSON show it. Times are RFC 3339 in WIB.
@@ -371,60 +381,89 @@ impl Store {
         Ok(rows)
     }
 
-    /// The register page's lines, chosen and ordered by SQLite so that only they are read
-    /// (at 100,000 complaints the open ones alone are tens of thousands): open complaints
-    /// and those received since `f.since`, narrowed by the filters, the earliest next
-    /// deadline first (see [`next_due_sql`]), then those waiting on nobody, the newest
-    /// first. At most `f.limit` lines; the bool says whether more matched.
+    /// The register page's lines, chosen and ordered by SQLite so that only about as many
+    /// rows as are shown are read (at 100,000 complaints the open ones alone can be tens
+    /// of thousands): open complaints and those received since `f.since`, narrowed by the
+    /// filters, the earliest next deadline first (the review until reviewed, then the
+    /// answer, as `app::views::next_deadline`; times are `to_db` text, fixed width, so they
+    /// compare as strings), then those waiting on nobody, the newest first. At most `f.limit` lines; the bool says whether more
+    /// matched. Ties keep registration order.
     pub fn register_lines(&self, f: &RegisterSearch<'_>) -> Result<(Vec<ComplaintRow>, bool)> {
-        let mut sql = format!(
-            "SELECT id, year, seq, {due} AS due FROM complaints WHERE id IN ({ids})",
-            due = next_due_sql(),
-            ids = open_or_since_ids("?1")
-        );
-        let mut args: Vec<rusqlite::types::Value> = vec![to_db(f.since).into()];
-        for (column, value) in [
-            ("status", f.status),
-            ("unit", f.unit),
-            ("channel", f.channel),
-            ("kind", f.kind),
+        let want = f.limit.saturating_add(1);
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        let filters = register_filters(f, &mut args);
+        let limit = |args: &mut Vec<rusqlite::types::Value>| {
+            args.push(i64::try_from(want).unwrap_or(i64::MAX).into());
+            format!("?{}", args.len())
+        };
+        // Waiting on a deadline: one walk of an index per status, in deadline order
+        // (complaints_review_due, complaints_status), merged.
+        let mut walks = Vec::new();
+        for (status, due) in [
+            (Status::Received, "review_due"),
+            (Status::Acknowledged, "review_due"),
+            (Status::Reviewed, "answer_due"),
         ] {
-            if !value.is_empty() {
-                args.push(value.to_string().into());
-                sql.push_str(&format!(" AND {column} = ?{}", args.len()));
+            if !f.status.is_empty() && f.status != status.as_str() {
+                continue;
             }
-        }
-        for word in f.words {
-            args.push(word.clone().into());
-            // SQLite's lower() folds ASCII letters only (the word was lowercased in full).
-            sql.push_str(&format!(
-                " AND instr(lower(ticket || char(10) || coalesce(complainant_name, '') || char(10) \
-                 || coalesce(complainant_email, '') || char(10) || subject), ?{}) > 0",
-                args.len()
+            let mut cond = format!("status = '{}'{filters}", status.as_str());
+            if f.overdue {
+                args.push(to_db(f.now).into());
+                cond.push_str(&format!(" AND {due} < ?{}", args.len()));
+            }
+            let n = limit(&mut args);
+            walks.push(format!(
+                "SELECT * FROM (SELECT id, {due} AS due FROM complaints WHERE {cond} \
+                 ORDER BY {due}, id LIMIT {n})"
             ));
         }
-        let mut sql = format!("SELECT id FROM ({sql})");
-        if f.overdue {
-            args.push(to_db(f.now).into());
-            sql.push_str(&format!(" WHERE due < ?{}", args.len()));
+        let mut ids: Vec<i64> = Vec::new();
+        if !walks.is_empty() {
+            let n = limit(&mut args);
+            let sql = format!(
+                "SELECT id FROM ({}) ORDER BY due, id LIMIT {n}",
+                walks.join(" UNION ALL ")
+            );
+            ids = self
+                .conn
+                .prepare_cached(&sql)?
+                .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, i64>(0))?
+                .collect::<rusqlite::Result<_>>()?;
         }
-        args.push(
-            i64::try_from(f.limit.saturating_add(1))
-                .unwrap_or(i64::MAX)
-                .into(),
-        );
-        // Ties keep ticket order; those without a deadline come last, the newest first.
-        sql.push_str(&format!(
-            " ORDER BY due IS NULL, due, CASE WHEN due IS NULL THEN -id END, year, seq LIMIT ?{}",
-            args.len()
-        ));
-        let ids = self
-            .conn
-            .prepare_cached(&sql)?
-            .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, i64>(0))?
-            .collect::<rusqlite::Result<Vec<i64>>>()?;
+        // Then those without a deadline (answered, or closed and received since), newest
+        // first: only needed when the first part did not fill the page.
+        if ids.len() < want && !f.overdue {
+            let waiting: Vec<String> = [Status::Received, Status::Acknowledged, Status::Reviewed]
+                .iter()
+                .map(|s| format!("'{}'", s.as_str()))
+                .collect();
+            let mut args: Vec<rusqlite::types::Value> = vec![to_db(f.since).into()];
+            let filters = register_filters(f, &mut args);
+            let status = if f.status.is_empty() {
+                String::new()
+            } else {
+                args.push(f.status.to_string().into());
+                format!(" AND status = ?{}", args.len())
+            };
+            args.push(i64::try_from(want - ids.len()).unwrap_or(i64::MAX).into());
+            let sql = format!(
+                "SELECT id FROM complaints WHERE status NOT IN ({waiting}) \
+                 AND (status IN ({open}) OR received_at >= ?1){status}{filters} \
+                 ORDER BY id DESC LIMIT ?{n}",
+                waiting = waiting.join(", "),
+                open = open_statuses(),
+                n = args.len()
+            );
+            let rest = self
+                .conn
+                .prepare_cached(&sql)?
+                .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, i64>(0))?
+                .collect::<rusqlite::Result<Vec<i64>>>()?;
+            ids.extend(rest);
+        }
         let cut = ids.len() > f.limit;
-        let ids = &ids[..ids.len().min(f.limit)];
+        ids.truncate(f.limit);
         if ids.is_empty() {
             return Ok((Vec::new(), cut));
         }
@@ -439,24 +478,46 @@ impl Store {
     }
 
     /// Open complaints, those past their next deadline at `now`, and those due later
-    /// today (before `tomorrow`, the start of the next WIB day), counted by SQLite.
+    /// today (before `tomorrow`, the start of the next WIB day): index searches.
     pub fn register_counts(
         &self,
         now: DateTime<Utc>,
         tomorrow: DateTime<Utc>,
     ) -> Result<(usize, usize, usize)> {
-        let open = open_statuses();
-        let (n, overdue, today): (i64, Option<i64>, Option<i64>) = self.conn.query_row(
-            &format!(
-                "SELECT count(*), sum(due < ?1), sum(due >= ?1 AND due < ?2) \
-                 FROM (SELECT {due} AS due FROM complaints WHERE status IN ({open}))",
-                due = next_due_sql()
+        let (now, tomorrow) = (to_db(now), to_db(tomorrow));
+        let count = |sql: String, args: &[&str]| -> Result<usize> {
+            let n: i64 = self
+                .conn
+                .prepare_cached(&sql)?
+                .query_row(rusqlite::params_from_iter(args), |r| r.get(0))?;
+            Ok(usize::try_from(n).unwrap_or(0))
+        };
+        let open = count(
+            format!(
+                "SELECT count(*) FROM complaints WHERE status IN ({})",
+                open_statuses()
             ),
-            params![to_db(now), to_db(tomorrow)],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            &[],
         )?;
-        let u = |n: Option<i64>| usize::try_from(n.unwrap_or(0)).unwrap_or(0);
-        Ok((u(Some(n)), u(overdue), u(today)))
+        let (mut overdue, mut today) = (0, 0);
+        for (status, due) in [
+            (Status::Received, "review_due"),
+            (Status::Acknowledged, "review_due"),
+            (Status::Reviewed, "answer_due"),
+        ] {
+            let s = status.as_str();
+            overdue += count(
+                format!("SELECT count(*) FROM complaints WHERE status = '{s}' AND {due} < ?1"),
+                &[&now],
+            )?;
+            today += count(
+                format!(
+                    "SELECT count(*) FROM complaints WHERE status = '{s}' AND {due} >= ?1 AND {due} < ?2"
+                ),
+                &[&now, &tomorrow],
+            )?;
+        }
+        Ok((open, overdue, today))
     }
 
     /// How many complaints the register holds.

@@ -208,4 +208,10 @@ CREATE INDEX board_entries_month ON board_entries (month, published_at);
 ALTER TABLE complaints ADD COLUMN purged_at TEXT;
 CREATE INDEX complaints_closed ON complaints (closed_at) WHERE closed_at IS NOT NULL;
 "#,
+    r#"
+-- The register page (`/`, issue 13): the complaints waiting on their review in deadline
+-- order, and how many are past it, are index searches (store::register_lines and
+-- register_counts); complaints_status (status, answer_due) does the same for the answer.
+CREATE INDEX complaints_review_due ON complaints (status, review_due);
+"#,
 ];
