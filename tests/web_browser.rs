@@ -50,7 +50,7 @@ fn staff_log_in_in_a_browser_and_see_the_register() {
         }
 
         fill_login(&b, "siti", "salah-sekali").await;
-        let error = b.client.find(Locator::Css(".error")).await.unwrap();
+        let error = b.wait_css(".error").await;
         assert_eq!(
             error.text().await.unwrap(),
             "Nama pengguna atau kata sandi salah."
@@ -61,8 +61,8 @@ fn staff_log_in_in_a_browser_and_see_the_register() {
         b.screenshot("login-salah", 390).await;
 
         fill_login(&b, "siti", PW).await;
-        assert_eq!(b.client.current_url().await.unwrap().path(), "/");
-        let h1 = b.client.find(Locator::Css("h1")).await.unwrap();
+        b.wait_path("/").await;
+        let h1 = b.wait_css("h1").await;
         assert_eq!(h1.text().await.unwrap(), "Daftar pengaduan");
         let rows = b
             .client
@@ -75,6 +75,32 @@ fn staff_log_in_in_a_browser_and_see_the_register() {
         for width in [390, 1366] {
             b.screenshot("daftar", width).await;
         }
+        // On a phone the first screen shows the counts and the first complaint: the
+        // filters other than the search wait, closed, behind "Saring".
+        b.screenshot("daftar", 390).await;
+        let first_screen = b
+            .js("const r = document.querySelector('table.register tbody tr').getBoundingClientRect(); \
+                 return [document.querySelector('details.saring').open, r.top, window.innerHeight, \
+                 document.documentElement.scrollWidth, window.innerWidth]")
+            .await;
+        let v: Vec<f64> = first_screen.as_array().unwrap()[1..]
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        assert_eq!(first_screen[0], false, "the filters are closed: {first_screen}");
+        assert!(v[0] < v[1] * 0.75, "the first complaint is on the first screen: {first_screen}");
+        assert!(v[2] <= v[3], "nothing wider than the phone: {first_screen}");
+        // A filter in use keeps them open, and the search still finds.
+        b.client
+            .goto(&format!("{}/?status=received", site.url))
+            .await
+            .unwrap();
+        b.wait_css("details.saring[open] select[name='status']").await;
+        b.screenshot("daftar-saring", 390).await;
+        b.screenshot("daftar-saring", 1366).await;
+        b.client.goto(&format!("{}/", site.url)).await.unwrap();
+        b.wait_css("table.register").await;
+        b.client.set_window_size(1366, 768).await.unwrap();
         // One complaint, opened from its ticket in the list.
         b.client
             .find(Locator::Css("a[href='/pengaduan/ADU-2026-0001']"))
@@ -83,10 +109,8 @@ fn staff_log_in_in_a_browser_and_see_the_register() {
             .click()
             .await
             .unwrap();
-        assert_eq!(
-            b.client.current_url().await.unwrap().path(),
-            "/pengaduan/ADU-2026-0001"
-        );
+        b.wait_path("/pengaduan/ADU-2026-0001").await;
+        b.wait_css("dl.facts").await;
         for width in [390, 1366] {
             b.screenshot("pengaduan", width).await;
         }
@@ -110,7 +134,8 @@ fn staff_log_in_in_a_browser_and_see_the_register() {
             .click()
             .await
             .unwrap();
-        assert_eq!(b.client.current_url().await.unwrap().path(), "/login");
+        b.wait_path("/login").await;
+        b.wait_css("form[action='/login']").await;
         b.client.goto(&format!("{}/", site.url)).await.unwrap();
         assert_eq!(b.client.current_url().await.unwrap().path(), "/login");
         b.close().await;
@@ -126,14 +151,17 @@ fn an_admin_adds_an_account_from_the_browser() {
         let b = Browser::start().await;
         b.client.goto(&format!("{}/login", site.url)).await.unwrap();
         fill_login(&b, "admin", "admin-rahasia-1").await;
+        b.wait_path("/").await;
         b.client
-            .find(Locator::LinkText("Akun"))
+            .wait()
+            .for_element(Locator::LinkText("Akun"))
             .await
             .unwrap()
             .click()
             .await
             .unwrap();
-        assert_eq!(b.client.current_url().await.unwrap().path(), "/akun");
+        b.wait_path("/akun").await;
+        b.wait_css("form[action='/akun']").await;
         let form = b
             .client
             .form(Locator::Css("form[action='/akun']"))
@@ -151,6 +179,15 @@ fn an_admin_adds_an_account_from_the_browser() {
             .await
             .unwrap();
         form.submit().await.unwrap();
+        // The answer is /akun again, so its URL says nothing: wait for the new row.
+        b.client
+            .wait()
+            .at_most(std::time::Duration::from_secs(30))
+            .for_element(Locator::XPath(
+                "//table[contains(@class,'register')]//td[normalize-space()='budi']",
+            ))
+            .await
+            .unwrap();
         assert_eq!(b.client.current_url().await.unwrap().path(), "/akun");
         let table = b
             .client

@@ -147,79 +147,59 @@ pub struct RegisterPage {
 }
 
 /// Lines on one register page: the most urgent come first, and a search finds the rest.
-pub const PAGE_LINES: usize = 200;
+/// 100 keeps the page within its 60 KB budget (about 400 bytes a line).
+pub const PAGE_LINES: usize = 100;
 
 /// The register page: open complaints and those received in the last 30 days, filtered by
 /// `q`, sorted by the next deadline (the most urgent first; those waiting on nobody last,
 /// newest first); the counts cover every open complaint, whatever the filter.
 pub fn register_page(store: &Store, q: &RegisterQuery, now: DateTime<Utc>) -> Result<RegisterPage> {
-    let since =
-        crate::calendar::start_of_day_utc(crate::calendar::local_date(now) - chrono::Days::new(30));
-    let rows = store.list_complaints(&ListFilter { since, limit: None })?;
     let today = crate::calendar::local_date(now);
-    let mut counts = RegisterCounts::default();
+    let since = crate::calendar::start_of_day_utc(today - chrono::Days::new(30));
+    let tomorrow = crate::calendar::start_of_day_utc(today + chrono::Days::new(1));
     let words: Vec<String> = q.q.split_whitespace().map(str::to_lowercase).collect();
-    let mut lines: Vec<(Option<DateTime<Utc>>, RegisterLine)> = Vec::new();
-    for c in rows {
-        let next = next_deadline(c.status, c.review_due, c.answer_due, now);
-        if crate::workflow::state::is_open(c.status) {
-            counts.open += 1;
-            match next {
-                Some((_, Urgency::Overdue)) => counts.overdue += 1,
-                Some((due, _)) if crate::calendar::local_date(due) == today => {
-                    counts.due_today += 1
-                }
-                _ => {}
+    // SQLite picks and orders the lines and counts the open ones (store::register_lines,
+    // register_counts): only the lines shown are read, whatever the register's size.
+    let (rows, cut) = match since {
+        Some(since) => store.register_lines(&crate::store::RegisterSearch {
+            since,
+            now,
+            status: &q.status,
+            unit: &q.unit,
+            channel: &q.channel,
+            kind: &q.kind,
+            overdue: q.overdue.is_some(),
+            words: &words,
+            limit: PAGE_LINES,
+        })?,
+        None => (Vec::new(), false),
+    };
+    let (open, overdue, due_today) = match tomorrow {
+        Some(tomorrow) => store.register_counts(now, tomorrow)?,
+        None => (0, 0, 0),
+    };
+    let lines = rows
+        .into_iter()
+        .map(|c| {
+            let next = next_deadline(c.status, c.review_due, c.answer_due, now);
+            RegisterLine {
+                due: next.map(|(d, _)| d),
+                urgency: next.map(|(_, u)| u),
+                complaint: c,
             }
-        }
-        let keep = (q.status.is_empty() || c.status.as_str() == q.status)
-            && (q.unit.is_empty() || c.unit.as_deref() == Some(q.unit.as_str()))
-            && (q.channel.is_empty() || c.channel.as_str() == q.channel)
-            && (q.kind.is_empty() || c.kind.as_str() == q.kind)
-            && (q.overdue.is_none() || matches!(next, Some((_, Urgency::Overdue))))
-            && words.iter().all(|w| matches_word(&c, w));
-        if keep {
-            lines.push((
-                next.map(|(d, _)| d),
-                RegisterLine {
-                    due: next.map(|(d, _)| d),
-                    urgency: next.map(|(_, u)| u),
-                    complaint: c,
-                },
-            ));
-        }
-    }
-    // Earliest deadline first; then those without one, the newest first.
-    lines.sort_by(|(a, la), (b, lb)| match (a, b) {
-        (Some(a), Some(b)) => a.cmp(b),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => lb.complaint.id.cmp(&la.complaint.id),
-    });
-    let cut = lines.len() > PAGE_LINES;
-    lines.truncate(PAGE_LINES);
+        })
+        .collect();
     Ok(RegisterPage {
-        lines: lines.into_iter().map(|(_, l)| l).collect(),
-        counts,
+        lines,
+        counts: RegisterCounts {
+            open,
+            due_today,
+            overdue,
+        },
         total: store.count_complaints()?,
         shown_at_most: PAGE_LINES,
         cut,
     })
-}
-
-fn matches_word(c: &ComplaintRow, word: &str) -> bool {
-    let ticket = c.ticket.to_string();
-    let found = [
-        Some(ticket.as_str()),
-        c.complainant_name.as_deref(),
-        c.complainant_email.as_deref(),
-        Some(c.subject.as_str()),
-        c.lapor_number.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .any(|field| field.to_lowercase().contains(word));
-    found
 }
 
 #[cfg(test)]

@@ -107,6 +107,60 @@ fn open_or_since_ids(param: &str) -> String {
     )
 }
 
+/// What `register_lines` looks for (empty strings: no filter).
+pub struct RegisterSearch<'a> {
+    pub since: DateTime<Utc>,
+    pub now: DateTime<Utc>,
+    pub status: &'a str,
+    pub unit: &'a str,
+    pub channel: &'a str,
+    pub kind: &'a str,
+    /// Only those past their next deadline at `now`.
+    pub overdue: bool,
+    /// Lowercased words, each of which the ticket, name, email address, subject or
+    /// SP4N-LAPOR! number contains.
+    pub words: &'a [String],
+    pub limit: usize,
+}
+
+/// The register page's column filters and search words as SQL (` AND …`), their values
+/// appended to `args`.
+fn register_filters(f: &RegisterSearch<'_>, args: &mut Vec<rusqlite::types::Value>) -> String {
+    let mut sql = String::new();
+    for (column, value) in [("unit", f.unit), ("channel", f.channel), ("kind", f.kind)] {
+        if !value.is_empty() {
+            args.push(value.to_string().into());
+            sql.push_str(&format!(" AND {column} = ?{}", args.len()));
+        }
+    }
+    for word in f.words {
+        args.push(word.clone().into());
+        // SQLite's lower() folds ASCII letters only (the word was lowercased in full).
+        sql.push_str(&format!(
+            " AND instr(lower(ticket || char(10) || coalesce(complainant_name, '') || char(10) \
+             || coalesce(complainant_email, '') || char(10) || subject || char(10) \
+             || coalesce(lapor_number, '')), ?{}) > 0",
+            args.len()
+        ));
+    }
+    sql
+}
+
+/// One walk of the register page: complaints matching `cond` in `due` order, `limit` of
+/// them, along an index on (status, `due`) when `cond` fixes the status.
+fn register_walk_sql(due: &str, cond: &str, limit: &str) -> String {
+    format!("SELECT id, {due} AS due FROM complaints WHERE {cond} ORDER BY {due}, id LIMIT {limit}")
+}
+
+fn open_statuses() -> String {
+    Status::ALL
+        .iter()
+        .filter(|s| crate::workflow::state::is_open(**s))
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A complaint as the register, the CLI and JSON show it. Times serialize as RFC 3339 in
 /// WIB.
 #[derive(Debug, Clone, Serialize)]
@@ -366,6 +420,145 @@ impl Store {
         let mut rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
         rows.reverse();
         Ok(rows)
+    }
+
+    /// The register page's lines, chosen and ordered by SQLite so that only about as many
+    /// rows as are shown are read (at 100,000 complaints the open ones alone can be tens
+    /// of thousands): open complaints and those received since `f.since`, narrowed by the
+    /// filters, the earliest next deadline first (the review until reviewed, then the
+    /// answer, as `app::views::next_deadline`; times are `to_db` text, fixed width, so they
+    /// compare as strings), then those waiting on nobody, the newest first. At most `f.limit` lines; the bool says whether more
+    /// matched. Ties keep registration order.
+    pub fn register_lines(&self, f: &RegisterSearch<'_>) -> Result<(Vec<ComplaintRow>, bool)> {
+        let want = f.limit.saturating_add(1);
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        let filters = register_filters(f, &mut args);
+        let limit = |args: &mut Vec<rusqlite::types::Value>| {
+            args.push(i64::try_from(want).unwrap_or(i64::MAX).into());
+            format!("?{}", args.len())
+        };
+        // Waiting on a deadline: one walk of an index per status, in deadline order
+        // (complaints_review_due, complaints_status), merged.
+        let mut walks = Vec::new();
+        for (status, due) in [
+            (Status::Received, "review_due"),
+            (Status::Acknowledged, "review_due"),
+            (Status::Reviewed, "answer_due"),
+        ] {
+            if !f.status.is_empty() && f.status != status.as_str() {
+                continue;
+            }
+            let mut cond = format!("status = '{}'{filters}", status.as_str());
+            if f.overdue {
+                args.push(to_db(f.now).into());
+                cond.push_str(&format!(" AND {due} < ?{}", args.len()));
+            }
+            let n = limit(&mut args);
+            walks.push(format!(
+                "SELECT * FROM ({})",
+                register_walk_sql(due, &cond, &n)
+            ));
+        }
+        let mut ids: Vec<i64> = Vec::new();
+        if !walks.is_empty() {
+            let n = limit(&mut args);
+            let sql = format!(
+                "SELECT id FROM ({}) ORDER BY due, id LIMIT {n}",
+                walks.join(" UNION ALL ")
+            );
+            ids = self
+                .conn
+                .prepare_cached(&sql)?
+                .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, i64>(0))?
+                .collect::<rusqlite::Result<_>>()?;
+        }
+        // Then those without a deadline (answered, or closed and received since), newest
+        // first: only needed when the first part did not fill the page.
+        if ids.len() < want && !f.overdue {
+            let waiting: Vec<String> = [Status::Received, Status::Acknowledged, Status::Reviewed]
+                .iter()
+                .map(|s| format!("'{}'", s.as_str()))
+                .collect();
+            let mut args: Vec<rusqlite::types::Value> = vec![to_db(f.since).into()];
+            let filters = register_filters(f, &mut args);
+            let status = if f.status.is_empty() {
+                String::new()
+            } else {
+                args.push(f.status.to_string().into());
+                format!(" AND status = ?{}", args.len())
+            };
+            args.push(i64::try_from(want - ids.len()).unwrap_or(i64::MAX).into());
+            let sql = format!(
+                "SELECT id FROM complaints WHERE status NOT IN ({waiting}) \
+                 AND (status IN ({open}) OR received_at >= ?1){status}{filters} \
+                 ORDER BY id DESC LIMIT ?{n}",
+                waiting = waiting.join(", "),
+                open = open_statuses(),
+                n = args.len()
+            );
+            let rest = self
+                .conn
+                .prepare_cached(&sql)?
+                .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, i64>(0))?
+                .collect::<rusqlite::Result<Vec<i64>>>()?;
+            ids.extend(rest);
+        }
+        let cut = ids.len() > f.limit;
+        ids.truncate(f.limit);
+        if ids.is_empty() {
+            return Ok((Vec::new(), cut));
+        }
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let mut by_id: std::collections::HashMap<i64, ComplaintRow> = self
+            .conn
+            .prepare(&format!("{COMPLAINT_SELECT} WHERE id IN ({list})"))?
+            .query_map([], complaint_row)?
+            .map(|r| r.map(|c| (c.id, c)))
+            .collect::<rusqlite::Result<_>>()?;
+        Ok((ids.iter().filter_map(|id| by_id.remove(id)).collect(), cut))
+    }
+
+    /// Open complaints, those past their next deadline at `now`, and those due later
+    /// today (before `tomorrow`, the start of the next WIB day): index searches.
+    pub fn register_counts(
+        &self,
+        now: DateTime<Utc>,
+        tomorrow: DateTime<Utc>,
+    ) -> Result<(usize, usize, usize)> {
+        let (now, tomorrow) = (to_db(now), to_db(tomorrow));
+        let count = |sql: String, args: &[&str]| -> Result<usize> {
+            let n: i64 = self
+                .conn
+                .prepare_cached(&sql)?
+                .query_row(rusqlite::params_from_iter(args), |r| r.get(0))?;
+            Ok(usize::try_from(n).unwrap_or(0))
+        };
+        let open = count(
+            format!(
+                "SELECT count(*) FROM complaints WHERE status IN ({})",
+                open_statuses()
+            ),
+            &[],
+        )?;
+        let (mut overdue, mut today) = (0, 0);
+        for (status, due) in [
+            (Status::Received, "review_due"),
+            (Status::Acknowledged, "review_due"),
+            (Status::Reviewed, "answer_due"),
+        ] {
+            let s = status.as_str();
+            overdue += count(
+                format!("SELECT count(*) FROM complaints WHERE status = '{s}' AND {due} < ?1"),
+                &[&now],
+            )?;
+            today += count(
+                format!(
+                    "SELECT count(*) FROM complaints WHERE status = '{s}' AND {due} >= ?1 AND {due} < ?2"
+                ),
+                &[&now, &tomorrow],
+            )?;
+        }
+        Ok((open, overdue, today))
     }
 
     /// How many complaints the register holds.
@@ -1345,6 +1538,40 @@ fn events_of(conn: &Connection, complaint_id: i64) -> Result<Vec<EventRow>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The register page's walks follow an index in deadline order: no sort of the
+    /// waiting complaints, however many there are, with or without the overdue filter.
+    #[test]
+    fn the_register_walks_follow_their_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("p.db")).unwrap();
+        for (status, due, index) in [
+            ("received", "review_due", "complaints_review_due"),
+            ("reviewed", "answer_due", "complaints_status"),
+        ] {
+            for cond in [
+                format!("status = '{status}'"),
+                format!("status = '{status}' AND kind = ?2 AND {due} < ?3"),
+            ] {
+                let mut stmt = store
+                    .conn
+                    .prepare(&format!(
+                        "EXPLAIN QUERY PLAN {}",
+                        register_walk_sql(due, &cond, "?1")
+                    ))
+                    .unwrap();
+                let args = vec![""; stmt.parameter_count()];
+                let plan: Vec<String> = stmt
+                    .query_map(rusqlite::params_from_iter(args), |r| r.get(3))
+                    .unwrap()
+                    .collect::<rusqlite::Result<_>>()
+                    .unwrap();
+                let plan = plan.join("; ");
+                assert!(plan.contains(index), "{cond}: {plan}");
+                assert!(!plan.contains("TEMP B-TREE"), "{cond}: {plan}");
+            }
+        }
+    }
 
     /// Commits `pages` pages of data, then one small write (which starts the log over
     /// when everything in it was already copied into the database).

@@ -223,4 +223,10 @@ CREATE INDEX complaints_email ON complaints (lower(complainant_email))
     WHERE complainant_email IS NOT NULL;
 CREATE INDEX complaints_phones ON complaints (phones) WHERE phones != '[]';
 "#,
+    r#"
+-- The register page (`/`, issue 13): the complaints waiting on their review in deadline
+-- order, and how many are past it, are index searches (store::register_lines and
+-- register_counts); complaints_status (status, answer_due) does the same for the answer.
+CREATE INDEX complaints_review_due ON complaints (status, review_due);
+"#,
 ];

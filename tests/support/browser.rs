@@ -94,6 +94,43 @@ impl Browser {
         path
     }
 
+    /// Waits (up to 30 s) until the browser shows a page at `path` (the URL's path,
+    /// query ignored): after a click or a submit, before asserting on the next page.
+    pub async fn wait_path(&self, path: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let now = self.client.current_url().await.unwrap();
+            if now.path() == path {
+                // The URL changes when the new page starts loading; wait until it is parsed.
+                self.client
+                    .wait()
+                    .for_element(fantoccini::Locator::Css("body"))
+                    .await
+                    .unwrap();
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("the browser stayed at {now}, waiting for {path}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits (up to 30 s) for an element matching the CSS selector and returns it.
+    pub async fn wait_css(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(fantoccini::Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css:?} appeared: {e}"))
+    }
+
+    /// Runs `script` in the page and returns its value as JSON.
+    pub async fn js(&self, script: &str) -> serde_json::Value {
+        self.client.execute(script, vec![]).await.unwrap()
+    }
+
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
