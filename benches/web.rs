@@ -238,7 +238,7 @@ fn idle_rss() {
     for _ in 0..50 {
         assert_eq!(c.get("/").status, 200);
     }
-    let ticket = d.complaints()[0].ticket.clone();
+    let ticket = d.complaints()[0].ticket;
     for _ in 0..50 {
         assert_eq!(c.get(&format!("/pengaduan/{ticket}")).status, 200);
     }
