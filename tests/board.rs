@@ -554,21 +554,7 @@ fn the_board_in_a_browser_on_a_phone_a_pc_and_on_paper() {
             b.screenshot("papan", width).await;
         }
         // The staff side: the management page and a preview, as a petugas sees them.
-        b.client.goto(&format!("{}/login", site.url)).await.unwrap();
-        let login = b
-            .client
-            .form(Locator::Css("form[action='/login']"))
-            .await
-            .unwrap();
-        login.set_by_name("name", "rina").await.unwrap();
-        login.set_by_name("password", PW).await.unwrap();
-        login.submit().await.unwrap();
-        // The staff menu shows once the login's answer has loaded (the login page has none).
-        b.client
-            .wait()
-            .for_element(Locator::Css("nav"))
-            .await
-            .unwrap();
+        b.log_in(&site.url, "rina", PW).await;
         b.client
             .goto(&format!("{}/papan/kelola", site.url))
             .await

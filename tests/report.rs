@@ -170,37 +170,6 @@ fn the_report_is_recomputed_from_the_register_rows() {
     assert!(html.contains("Oktober 2026"));
 }
 
-async fn log_in(b: &Browser, url: &str, name: &str, password: &str) {
-    b.client.goto(&format!("{url}/login")).await.unwrap();
-    b.client
-        .find(Locator::Id("name"))
-        .await
-        .unwrap()
-        .send_keys(name)
-        .await
-        .unwrap();
-    b.client
-        .find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(password)
-        .await
-        .unwrap();
-    b.client
-        .find(Locator::Css("form[action='/login'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    // Logged in once the menu shows (a navigation started before would cancel the login).
-    b.client
-        .wait()
-        .for_element(Locator::Css("nav a[href='/laporan']"))
-        .await
-        .unwrap();
-}
-
 #[test]
 fn the_printable_report_renders_both_charts_in_chromium() {
     let site = Site::start();
@@ -211,7 +180,7 @@ fn the_printable_report_renders_both_charts_in_chromium() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let b = Browser::start().await;
-        log_in(&b, &site.url, "kapus", "kepala-rahasia-1").await;
+        b.log_in(&site.url, "kapus", "kepala-rahasia-1").await;
         b.client
             .goto(&format!("{}/laporan/cetak?bulan=2026-10", site.url))
             .await

@@ -731,20 +731,7 @@ fn the_complaint_page_with_its_actions_in_a_browser() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let b = support::browser::Browser::start().await;
-        b.client.goto(&format!("{}/login", site.url)).await.unwrap();
-        let login = b
-            .client
-            .form(Locator::Css("form[action='/login']"))
-            .await
-            .unwrap();
-        login.set_by_name("name", "rina").await.unwrap();
-        login.set_by_name("password", PW).await.unwrap();
-        login.submit().await.unwrap();
-        b.client
-            .wait()
-            .for_element(Locator::Css("nav"))
-            .await
-            .unwrap();
+        b.log_in(&site.url, "rina", PW).await;
         b.client
             .goto(&format!("{}/pengaduan/{t}", site.url))
             .await

@@ -210,11 +210,7 @@ fn a_mailed_complaint_is_answered_from_the_browser_and_the_answer_arrives() {
     // A telephone complaint entered through /catat is in the register the CLI prints.
     rt.block_on(async {
         let b = Browser::start().await;
-        b.client.goto(&format!("{url}/login")).await.unwrap();
-        type_into(&b, "#name", "rina").await;
-        type_into(&b, "#password", PW).await;
-        click(&b, "form[action='/login'] button").await;
-        b.wait_path("/").await;
+        b.log_in(&url, "rina", PW).await;
         b.client
             .wait()
             .for_element(Locator::LinkText("Catat pengaduan"))

@@ -17,20 +17,7 @@ fn a_lapor_complaint_is_entered_in_the_browser_and_shows_its_number() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let b = Browser::start().await;
-        b.client.goto(&format!("{}/login", site.url)).await.unwrap();
-        let login = b
-            .client
-            .form(Locator::Css("form[action='/login']"))
-            .await
-            .unwrap();
-        login.set_by_name("name", "rina").await.unwrap();
-        login.set_by_name("password", PW).await.unwrap();
-        login.submit().await.unwrap();
-        b.client
-            .wait()
-            .for_element(Locator::Css("nav"))
-            .await
-            .unwrap();
+        b.log_in(&site.url, "rina", PW).await;
         b.client.goto(&format!("{}/catat", site.url)).await.unwrap();
         let choose_lapor = || async {
             b.client

@@ -370,28 +370,7 @@ fn the_page_in_a_browser_at_390_and_1366_px() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let b = Browser::start().await;
-        b.client.goto(&format!("{}/login", site.url)).await.unwrap();
-        b.client
-            .find(Locator::Id("name"))
-            .await
-            .unwrap()
-            .send_keys("rina")
-            .await
-            .unwrap();
-        b.client
-            .find(Locator::Id("password"))
-            .await
-            .unwrap()
-            .send_keys(PW)
-            .await
-            .unwrap();
-        b.client
-            .find(Locator::Css("form[action='/login'] button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        b.log_in(&site.url, "rina", PW).await;
         b.client
             .wait()
             .for_element(Locator::Css("a[href='/sistem']"))

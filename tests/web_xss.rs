@@ -114,15 +114,7 @@ fn script_in_a_complaint_mail_never_runs_on_the_pages() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let b = Browser::start().await;
-        b.client.goto(&format!("{}/login", site.url)).await.unwrap();
-        b.wait_css("#name").await.send_keys("rina").await.unwrap();
-        b.wait_css("#password").await.send_keys(PW).await.unwrap();
-        b.wait_css("form[action='/login'] button")
-            .await
-            .click()
-            .await
-            .unwrap();
-        b.wait_path("/").await;
+        b.log_in(&site.url, "rina", PW).await;
         b.wait_css("nav").await;
 
         let mut pages = vec![("/".to_string(), "Daftar pengaduan".to_string())];

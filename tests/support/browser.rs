@@ -126,6 +126,26 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no element {css:?} appeared: {e}"))
     }
 
+    /// Logs in at `url` (the site's base) as `name` and waits for the staff menu, so the
+    /// next navigation cannot cancel the login's answer.
+    pub async fn log_in(&self, url: &str, name: &str, password: &str) {
+        self.client.goto(&format!("{url}/login")).await.unwrap();
+        let field = self.wait_css("#name").await;
+        field.clear().await.unwrap();
+        field.send_keys(name).await.unwrap();
+        self.wait_css("#password")
+            .await
+            .send_keys(password)
+            .await
+            .unwrap();
+        self.wait_css("form[action='/login'] button")
+            .await
+            .click()
+            .await
+            .unwrap();
+        self.wait_css("header nav").await;
+    }
+
     /// Runs `script` in the page and returns its value as JSON.
     pub async fn js(&self, script: &str) -> serde_json::Value {
         self.client.execute(script, vec![]).await.unwrap()
