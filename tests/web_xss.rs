@@ -112,11 +112,11 @@ fn script_in_a_complaint_mail_never_runs_on_the_pages() {
     drop(store);
 
     let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
+    let downloads = rt.block_on(async {
         let b = Browser::start().await;
         b.log_in(&site.url, "rina", PW).await;
-        b.wait_css("nav").await;
 
+        let mut downloads = Vec::new();
         let mut pages = vec![("/".to_string(), "Daftar pengaduan".to_string())];
         pages.extend(
             tickets
@@ -152,12 +152,60 @@ fn script_in_a_complaint_mail_never_runs_on_the_pages() {
             // The page is still intact after the payloads (nothing closed it early).
             let h1 = b.wait_css("main h1").await.text().await.unwrap();
             assert!(h1.contains(&title), "{path}: {h1}");
+            if let Some(links) = b.js(ATTACHMENT_LINKS).await.as_array() {
+                downloads.extend(
+                    links
+                        .iter()
+                        .map(|l| (path.clone(), l.as_str().unwrap().to_string())),
+                );
+            }
             if path == "/" {
                 b.screenshot("xss-daftar", 390).await;
             } else if path.ends_with(&tickets[0]) {
                 b.screenshot("xss-pengaduan", 390).await;
             }
         }
+
+        // The HTML attachment is offered as a link; following it downloads the file and
+        // leaves the page as it was: no navigation into the attachment's HTML.
+        assert!(!downloads.is_empty(), "the HTML attachment is listed");
+        let (page, href) = &downloads[0];
+        b.client.goto(&format!("{}{page}", site.url)).await.unwrap();
+        b.wait_path(page).await;
+        b.wait_css(&format!("a[href='{href}']"))
+            .await
+            .click()
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(b.client.current_url().await.unwrap().path(), page);
+        let title = b.js("return document.title").await;
+        assert!(!title.as_str().unwrap().contains("pwned"), "{title}");
         b.close().await;
+        downloads
     });
+
+    // What the browser was given for each attachment: a download, never a page.
+    let mut c = site.login("rina", PW);
+    for (_, href) in &downloads {
+        let r = c.get(href);
+        assert_eq!(r.status, 200, "{href}");
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/octet-stream"),
+            "{href}"
+        );
+        assert!(
+            r.header("content-disposition")
+                .unwrap_or("")
+                .starts_with("attachment;"),
+            "{href}: {:?}",
+            r.header("content-disposition")
+        );
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    }
 }
+
+/// The attachment links of the page, as their `href`s.
+const ATTACHMENT_LINKS: &str =
+    "return Array.from(document.querySelectorAll(\"a[href^='/lampiran/']\")).map(a => a.getAttribute('href'))";
