@@ -10,6 +10,7 @@ use super::actions::{ActionError, ActionResult};
 use crate::calendar::{local_date, Calendar};
 use crate::clock::to_wib_rfc3339;
 use crate::config::Config;
+use crate::domain::Delivery;
 use crate::health::{self, Facts, LimitView, Problem, ProblemView, Thresholds};
 use crate::outbox::SENDING_WINDOW;
 use crate::store::health::{OutboxEntry, SystemState};
@@ -120,7 +121,7 @@ impl From<&OutboxEntry> for MailView {
             purpose: e.purpose.clone(),
             rcpt_to: e.rcpt_to.replace(',', ", "),
             subject: e.subject.clone(),
-            failed: e.status == "failed",
+            failed: e.status == Delivery::Failed,
             attempts: e.attempts,
             last_error: e.last_error.clone(),
             next_attempt_at: to_wib_rfc3339(e.next_attempt_at),
@@ -254,14 +255,14 @@ pub fn retry_outbox(
     let mail = tx
         .outbox_entry(id)?
         .ok_or_else(|| ActionError::NotFound(format!("Surel keluar #{id} tidak ditemukan.")))?;
-    if mail.status != "failed" || !tx.retry_failed_mail(id, now)? {
+    if mail.status != Delivery::Failed || !tx.retry_failed_mail(id, now)? {
         return Err(ActionError::WrongState(format!(
             "Surel keluar #{id} tidak berstatus gagal ({}); hanya surel yang gagal dapat \
              dikirim ulang.",
-            match mail.status.as_str() {
-                "pending" => "masih menunggu dikirim",
-                "sent" => "sudah terkirim",
-                other => other,
+            match mail.status {
+                Delivery::Pending => "masih menunggu dikirim",
+                Delivery::Sent => "sudah terkirim",
+                Delivery::Failed => "gagal",
             }
         )));
     }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{get_health, put_health, Store, Tx};
 use crate::clock::{from_db, to_db};
+use crate::domain::Delivery;
 use keys::{
     ALERT, DAEMON_STARTED, IMAP_BUDGET, IMAP_ERROR, IMAP_LIMIT, IMAP_OK, SMTP_ERROR, SMTP_OK,
     SMTP_PAUSE,
@@ -117,8 +118,7 @@ pub struct OutboxEntry {
     pub purpose: String,
     pub rcpt_to: String,
     pub subject: String,
-    /// `pending` or `failed`.
-    pub status: String,
+    pub status: Delivery,
     pub attempts: u32,
     pub last_error: Option<String>,
     pub next_attempt_at: DateTime<Utc>,
@@ -248,7 +248,7 @@ fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxEntry> {
         purpose: r.get(1)?,
         rcpt_to: r.get(2)?,
         subject: r.get(3)?,
-        status: r.get(4)?,
+        status: super::word(r, 4)?,
         attempts: r.get(5)?,
         last_error: r.get(6)?,
         next_attempt_at: time(7)?,
