@@ -21,19 +21,6 @@ fn main() -> ExitCode {
 
 async fn run() -> ExitCode {
     let cli = pengaduan::cli::Cli::parse();
-    if !matches!(
-        cli.command,
-        pengaduan::cli::Command::Run { .. } | pengaduan::cli::Command::Demo { .. }
-    ) {
-        // A command whose output is piped into `head` stops quietly when the reader goes,
-        // as Unix tools do, instead of panicking on EPIPE. The daemon keeps Rust's default
-        // (SIGPIPE ignored) so a closed socket is an error it handles, not its death.
-        // SAFETY: no other thread exists yet that could race on the signal disposition
-        // except the runtime's idle workers, which do not touch signals.
-        unsafe {
-            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-        }
-    }
     // Logs go to stderr (journald picks them up under systemd); RUST_LOG overrides.
     // The demo's output is the register itself; its log lines would only hide it.
     let default = match cli.command {
