@@ -939,7 +939,7 @@ fn health_lines(
             Level::Fail,
             "peringatan kotak surat",
             format!(
-                "kotak surat tidak terbaca lebih dari {} menit; peringatan dikirim ke tim                  pengaduan {}",
+                "kotak surat tidak terbaca lebih dari {} menit; peringatan dikirim ke tim pengaduan {}",
                 config.alerts.mailbox_silent_minutes,
                 when(opened)
             ),
@@ -999,7 +999,7 @@ fn health_lines(
                         if *spent {
                             "; habis, pengiriman berhenti sampai kuota pulih"
                         } else {
-                            "; sisanya hanya untuk tanda terima dan jawaban, pengingat dan                              ringkasan menunggu"
+                            "; sisanya hanya untuk tanda terima dan jawaban, pengingat dan ringkasan menunggu"
                         }
                     ),
                 ))
