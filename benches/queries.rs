@@ -8,6 +8,9 @@
 //! `BENCH_QUERY_RUNS` (default 20) change the scale. Prints `RESULT queries …` lines for
 //! scripts/bench. A benchmark, not a test: it asserts nothing about speed.
 
+#[path = "support/knobs.rs"]
+mod knobs;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -22,12 +25,7 @@ use pengaduan::store::{ListFilter, Store};
 use pengaduan::workflow::intake::deadlines;
 use rusqlite::{params, Connection};
 
-fn env_usize(key: &str, default: usize) -> usize {
-    std::env::var(key)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use knobs::env_usize;
 
 fn main() {
     let n = env_usize("BENCH_COMPLAINTS", 100_000);

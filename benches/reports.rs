@@ -10,29 +10,22 @@
 #[path = "../tests/support/generate.rs"]
 mod generate;
 
+#[path = "support/knobs.rs"]
+mod knobs;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, TimeZone, Utc};
 use pengaduan::app::load_pipeline;
 use pengaduan::app::{register, report};
-use pengaduan::calendar::{Calendar, WIB};
+use pengaduan::calendar::Calendar;
 use pengaduan::config::Config;
 use pengaduan::reports::register::Period;
 use pengaduan::reports::sheet::SheetFormat;
 use pengaduan::store::Store;
 
-fn env_usize(key: &str, default: usize) -> usize {
-    std::env::var(key)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn wib(y: i32, m: u32, d: u32) -> DateTime<Utc> {
-    WIB.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap().to_utc()
-}
+use knobs::{env_usize, wib};
 
 fn main() {
     let runs = env_usize("BENCH_REPORT_RUNS", 5).max(1);

@@ -21,26 +21,18 @@ mod offline;
 #[path = "../tests/support/web.rs"]
 mod web;
 
-use std::io::Write;
-use std::process::Stdio;
+#[path = "support/knobs.rs"]
+mod knobs;
+
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::TimeZone;
 use pengaduan::calendar::WIB;
 use pengaduan::config::Config;
 
 const PW: &str = "petugas-rahasia-1";
 
-fn env_usize(key: &str, default: usize) -> usize {
-    std::env::var(key)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn wib(y: i32, m: u32, d: u32) -> DateTime<Utc> {
-    WIB.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap().to_utc()
-}
+use knobs::{env_usize, wib};
 
 fn main() {
     let runs = env_usize("BENCH_WEB_RUNS", 200).max(1);
@@ -180,33 +172,8 @@ fn vm(pid: u32, key: &str) -> u64 {
 /// `pengaduan run` with `[web]` against the lab: VmRSS once idle, then after pages.
 fn idle_rss() {
     let lab = lab::Lab::start();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let extra: &'static str =
-        Box::leak(format!("[web]\nlisten = \"127.0.0.1:{port}\"\n").into_boxed_str());
-    let mut d = daemon::Daemon::with(
-        &lab,
-        daemon::Options {
-            extra,
-            ..daemon::Options::default()
-        },
-    );
-    let mut add = d
-        .command(&["users", "add", "rina", "--role", "petugas"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{PW}\n").as_bytes())
-        .unwrap();
-    assert!(add.wait().unwrap().success());
+    let (mut d, url) = daemon::Daemon::with_web(&lab);
+    d.add_user("rina", "petugas", PW);
     // A few complaints, so the page has lines, and their acknowledgements go out (the
     // daemon registers only mail that arrives after its first start).
     d.start(&[]);
@@ -228,7 +195,6 @@ fn idle_rss() {
         d.wait_for_mail(&lab, from, 1);
     }
     let pid = d.pid().unwrap();
-    let url = format!("http://127.0.0.1:{port}");
     assert_eq!(web::Client::new(&url).get("/healthz").status, 200);
     // Idle: nothing arrives for a while (IDLE on the mailbox, outbox empty).
     std::thread::sleep(Duration::from_secs(10));

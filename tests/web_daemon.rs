@@ -4,47 +4,17 @@
 
 mod support;
 
-use std::io::Write;
-use std::process::Stdio;
-
-use support::daemon::{Daemon, Options};
+use support::daemon::Daemon;
 use support::lab::Lab;
 use support::web::Client;
 
 #[test]
 fn run_serves_the_dashboard_and_stops_it_on_sigterm() {
     let lab = Lab::start();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let web: &'static str =
-        Box::leak(format!("[web]\nlisten = \"127.0.0.1:{port}\"\n").into_boxed_str());
-    let mut d = Daemon::with(
-        &lab,
-        Options {
-            extra: web,
-            ..Options::default()
-        },
-    );
-    let mut add = d
-        .command(&["users", "add", "admin", "--role", "admin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"admin-rahasia-1\n")
-        .unwrap();
-    let out = add.wait_with_output().unwrap();
-    assert!(out.status.success(), "{out:?}");
+    let (mut d, url) = Daemon::with_web(&lab);
+    d.add_user("admin", "admin", "admin-rahasia-1");
 
     d.start(&[]);
-    let url = format!("http://127.0.0.1:{port}");
     let mut c = Client::new(&url);
     let health = c.get("/healthz");
     assert_eq!(health.status, 200, "{}", health.body);
@@ -55,7 +25,7 @@ fn run_serves_the_dashboard_and_stops_it_on_sigterm() {
 
     assert!(d.stop(), "clean exit on SIGTERM\n{}", d.log());
     assert!(
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        std::net::TcpStream::connect(url.trim_start_matches("http://")).is_err(),
         "the web server stopped with the daemon"
     );
     assert!(d.log().contains("web dashboard listening"), "{}", d.log());

@@ -8,44 +8,17 @@
 
 mod support;
 
-use std::io::Write;
-use std::process::Stdio;
 use std::time::Duration;
 
 use fantoccini::Locator;
 use support::browser::Browser;
-use support::daemon::{complaint, header, output, text_body, Daemon, Options, PUSKESMAS};
+use support::daemon::{complaint, header, output, text_body, Daemon, PUSKESMAS};
 use support::lab::Lab;
 
 const PW: &str = "petugas-rahasia-1";
 const WAIT: Duration = Duration::from_secs(60);
 const PLAN: &str = "Loket pendaftaran pagi ditambah satu petugas mulai Senin.";
 const ANSWER: &str = "Mulai Senin, 30 November 2026, loket pendaftaran pagi dilayani dua petugas.";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn add_user(d: &Daemon, name: &str, role: &str, password: &str) {
-    let mut add = d
-        .command(&["users", "add", name, "--role", role])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
-    let out = add.wait_with_output().unwrap();
-    assert!(out.status.success(), "users add {name}: {}", output(&out));
-}
 
 /// Line ends as a browser shows them, no trailing blanks: to compare shown and sent text.
 fn lines(s: &str) -> String {
@@ -71,19 +44,9 @@ async fn click(b: &Browser, css: &str) {
 #[test]
 fn a_mailed_complaint_is_answered_from_the_browser_and_the_answer_arrives() {
     let lab = Lab::start();
-    let port = free_port();
-    let web: &'static str =
-        Box::leak(format!("[web]\nlisten = \"127.0.0.1:{port}\"\n").into_boxed_str());
-    let mut d = Daemon::with(
-        &lab,
-        Options {
-            extra: web,
-            ..Options::default()
-        },
-    );
-    add_user(&d, "rina", "petugas", PW);
+    let (mut d, url) = Daemon::with_web(&lab);
+    d.add_user("rina", "petugas", PW);
     d.start(&[]);
-    let url = format!("http://127.0.0.1:{port}");
 
     // The complainant mails the puskesmas; the daemon registers it and acknowledges it.
     lab.deliver(

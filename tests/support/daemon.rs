@@ -41,6 +41,41 @@ impl Daemon {
         Daemon::with(lab, Options::default())
     }
 
+    /// [`Daemon::new`] with `[web]` on a free loopback port, and the dashboard's address
+    /// (`http://127.0.0.1:PORT`); the daemon is not started yet.
+    pub fn with_web(lab: &Lab) -> (Daemon, String) {
+        let port = closed_port();
+        let extra: &'static str =
+            Box::leak(format!("[web]\nlisten = \"127.0.0.1:{port}\"\n").into_boxed_str());
+        let d = Daemon::with(
+            lab,
+            Options {
+                extra,
+                ..Options::default()
+            },
+        );
+        (d, format!("http://127.0.0.1:{port}"))
+    }
+
+    /// `pengaduan users add NAME --role ROLE`, the password on stdin as a person types it.
+    pub fn add_user(&self, name: &str, role: &str, password: &str) {
+        use std::io::Write;
+        let mut add = self
+            .command(&["users", "add", name, "--role", role])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        add.stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        let out = add.wait_with_output().unwrap();
+        assert!(out.status.success(), "users add {name}: {}", output(&out));
+    }
+
     /// Writes a config for this lab into a fresh directory; the daemon is not started yet.
     pub fn with(lab: &Lab, o: Options) -> Daemon {
         let dir = tempfile::tempdir().unwrap();
