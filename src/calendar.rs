@@ -112,6 +112,10 @@ pub struct Holiday {
     pub date: NaiveDate,
     pub name: String,
     pub kind: HolidayKind,
+    /// The date may still move: Idul Fitri and Idul Adha (and their cuti bersama) are
+    /// fixed by the Menteri Agama after the sidang isbat (`may_move = true` in the file).
+    #[serde(default)]
+    pub may_move: bool,
 }
 
 /// The months in Bahasa Indonesia, for every date staff and complainants read.
@@ -146,6 +150,7 @@ pub fn fixed_holiday(date: NaiveDate) -> Option<Holiday> {
         date,
         name: name.to_string(),
         kind: HolidayKind::National,
+        may_move: false,
     })
 }
 
@@ -172,6 +177,8 @@ pub struct HolidayFile {
     pub origin: String,
     /// `Some(y)` when the file declares that it covers the whole year `y`.
     pub year: Option<i32>,
+    /// The decree the list comes from (`source = "…"`), when the file names it.
+    pub source: Option<String>,
     pub holidays: Vec<Holiday>,
 }
 
@@ -212,6 +219,9 @@ pub struct Deadline {
     /// and local days off were skipped there, so the deadline may be too early
     /// and the caller must say so ([`deadline_warning`]).
     pub uncovered_years: Vec<i32>,
+    /// Days off on the way whose date may still move ([`Holiday::may_move`]): if one
+    /// moves, so may the deadline ([`movable_warning`]).
+    pub movable: Vec<Holiday>,
 }
 
 impl Deadline {
@@ -229,6 +239,8 @@ pub struct Calendar {
     /// One entry per date; when several files name the same date the first
     /// loaded wins, which only matters for the name shown.
     holidays: BTreeMap<NaiveDate, Holiday>,
+    /// Where each listed holiday came from (the file's origin), for `pengaduan calendar`.
+    origins: BTreeMap<NaiveDate, String>,
     covered_years: BTreeSet<i32>,
     /// `[calendar] cuti_bersama_is_working_day`: the centre opens on cuti bersama.
     cuti_bersama_working: bool,
@@ -244,18 +256,23 @@ impl Calendar {
             working[day.num_days_from_monday() as usize] = true;
         }
         let mut holidays = BTreeMap::new();
+        let mut origins = BTreeMap::new();
         let mut covered_years = BTreeSet::new();
         for file in files {
             if let Some(year) = file.year {
                 covered_years.insert(year);
             }
             for holiday in file.holidays {
+                origins
+                    .entry(holiday.date)
+                    .or_insert_with(|| file.origin.clone());
                 holidays.entry(holiday.date).or_insert(holiday);
             }
         }
         Calendar {
             working,
             holidays,
+            origins,
             covered_years,
             cuti_bersama_working: false,
         }
@@ -327,6 +344,59 @@ impl Calendar {
         self.holidays.values()
     }
 
+    /// The days off of `year` as staff hold them against the official list: every listed
+    /// holiday of the year and the fixed-date national holidays no file lists, in date
+    /// order, each with where it comes from.
+    pub fn year_days_off(&self, year: i32) -> Vec<DayOff> {
+        let (Some(first), Some(last)) = (
+            NaiveDate::from_ymd_opt(year, 1, 1),
+            NaiveDate::from_ymd_opt(year, 12, 31),
+        ) else {
+            return Vec::new();
+        };
+        let mut days: Vec<DayOff> = self
+            .holidays
+            .range(first..=last)
+            .map(|(date, h)| DayOff {
+                holiday: h.clone(),
+                origin: self.origins.get(date).cloned(),
+                closed: self.closes_on(h) || is_fixed_holiday(*date),
+            })
+            .collect();
+        for (m, d, _) in FIXED_NATIONAL {
+            if let Some(date) = NaiveDate::from_ymd_opt(year, m, d) {
+                if !self.holidays.contains_key(&date) {
+                    days.extend(fixed_holiday(date).map(|holiday| DayOff {
+                        holiday,
+                        origin: None,
+                        closed: true,
+                    }));
+                }
+            }
+        }
+        days.sort_by_key(|d| d.holiday.date);
+        days
+    }
+
+    /// What deadlines depend on, for noticing that the calendar changed between two runs
+    /// ([`describe_change`]).
+    pub fn snapshot(&self) -> CalendarSnapshot {
+        CalendarSnapshot {
+            working_weekdays: self
+                .working_weekdays()
+                .iter()
+                .map(|d| d.num_days_from_monday() as u8)
+                .collect(),
+            cuti_bersama_working: self.cuti_bersama_working,
+            covered_years: self.covered_years(),
+            holidays: self
+                .holidays
+                .values()
+                .map(|h| (h.date, h.kind, h.name.clone()))
+                .collect(),
+        }
+    }
+
     /// Whether some loaded list declares `year = Y`, i.e. all national
     /// holidays and cuti bersama of that year are known, not only the fixed ones.
     pub fn covers_year(&self, year: i32) -> bool {
@@ -353,6 +423,7 @@ impl Calendar {
         let walk = self.walk(start, n);
         Deadline {
             at: end_of_day_utc(walk.last).unwrap_or(DateTime::<Utc>::MAX_UTC),
+            movable: self.movable_between(start, walk.last),
             uncovered_years: walk.uncovered_years,
         }
     }
@@ -371,8 +442,26 @@ impl Calendar {
         let at = end_of_day_utc(walk.last).ok_or(CalendarError::OutOfRange { from: walk.last })?;
         Ok(Deadline {
             at,
+            movable: self.movable_between(start, walk.last),
             uncovered_years: walk.uncovered_years,
         })
+    }
+
+    /// The listed days off after the WIB date of `start` up to `last` whose date may move.
+    fn movable_between(&self, start: DateTime<Utc>, last: NaiveDate) -> Vec<Holiday> {
+        let first = local_date(start);
+        if last <= first {
+            return Vec::new();
+        }
+        self.holidays
+            .range((
+                std::ops::Bound::Excluded(first),
+                std::ops::Bound::Included(last),
+            ))
+            .map(|(_, h)| h)
+            .filter(|h| h.may_move && self.closes_on(h))
+            .cloned()
+            .collect()
     }
 
     fn walk(&self, start: DateTime<Utc>, n: u32) -> Walk {
@@ -621,6 +710,106 @@ pub fn missing_lists_warning(years: &[i32]) -> Option<String> {
     ))
 }
 
+/// PURE: the `calendar_warning` text of a complaint whose answer deadline passes days off
+/// whose date may still move (Idul Fitri, Idul Adha: fixed after the sidang isbat); `None`
+/// when it passes none.
+pub fn movable_warning(movable: &[Holiday]) -> Option<String> {
+    if movable.is_empty() {
+        return None;
+    }
+    let mut names: Vec<String> = Vec::new();
+    for h in movable {
+        let day = format!(
+            "{} {} {}",
+            h.date.day(),
+            MONTHS[h.date.month0() as usize],
+            h.date.year()
+        );
+        match names.last_mut() {
+            Some(last) if last.starts_with(&format!("{} (", h.name)) => {
+                last.insert_str(last.len() - 1, &format!(", {day}"));
+            }
+            _ => names.push(format!("{} ({day})", h.name)),
+        }
+    }
+    Some(format!(
+        "Tenggat jawaban melewati hari libur yang tanggalnya masih dapat bergeser: {}. \
+         Tanggal Idul Fitri dan Idul Adha ditetapkan Menteri Agama setelah sidang isbat; bila \
+         tanggalnya berubah, perbarui daftar hari libur dan tenggat pengaduan yang masih \
+         berjalan dihitung ulang otomatis.",
+        names.join("; ")
+    ))
+}
+
+/// One day off of a year as `pengaduan calendar` and *Kondisi sistem* show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DayOff {
+    #[serde(flatten)]
+    pub holiday: Holiday,
+    /// The file it comes from (`config/libur-nasional-2027.toml (built in)` or a path);
+    /// `None` for a fixed-date national holiday no file lists (a rule of the program).
+    pub origin: Option<String>,
+    /// The centre is closed that day (false for cuti bersama where they are working days).
+    pub closed: bool,
+}
+
+/// What deadlines depend on, stored after each run so that the next one can say what
+/// changed (`describe_change`). Serialized as JSON in the database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarSnapshot {
+    /// `Weekday::num_days_from_monday` of each working weekday.
+    pub working_weekdays: Vec<u8>,
+    pub cuti_bersama_working: bool,
+    pub covered_years: Vec<i32>,
+    pub holidays: Vec<(NaiveDate, HolidayKind, String)>,
+}
+
+/// PURE: what changed from `old` to `new`, in Bahasa Indonesia for the audit log (e.g.
+/// "daftar libur 2027 ditambahkan"); empty when nothing that counts changed.
+pub fn describe_change(old: &CalendarSnapshot, new: &CalendarSnapshot) -> Vec<String> {
+    let mut out = Vec::new();
+    let official_of = |s: &CalendarSnapshot, year: i32| -> Vec<(NaiveDate, HolidayKind)> {
+        s.holidays
+            .iter()
+            .filter(|(d, k, _)| d.year() == year && *k != HolidayKind::Local)
+            .map(|(d, k, _)| (*d, *k))
+            .collect()
+    };
+    for year in &new.covered_years {
+        if !old.covered_years.contains(year) {
+            out.push(format!("daftar libur {year} ditambahkan"));
+        } else if official_of(old, *year) != official_of(new, *year) {
+            out.push(format!("daftar libur {year} diubah"));
+        }
+    }
+    for year in &old.covered_years {
+        if !new.covered_years.contains(year) {
+            out.push(format!("daftar libur {year} dihapus"));
+        }
+    }
+    let local = |s: &CalendarSnapshot| -> Vec<NaiveDate> {
+        s.holidays
+            .iter()
+            .filter(|(_, k, _)| *k == HolidayKind::Local)
+            .map(|(d, _, _)| *d)
+            .collect()
+    };
+    if local(old) != local(new) {
+        out.push("hari libur lokal diubah".to_string());
+    }
+    if old.cuti_bersama_working != new.cuti_bersama_working {
+        out.push(if new.cuti_bersama_working {
+            "cuti bersama kini dihitung sebagai hari kerja".to_string()
+        } else {
+            "cuti bersama kini tidak dihitung sebagai hari kerja".to_string()
+        });
+    }
+    if old.working_weekdays != new.working_weekdays {
+        out.push("hari kerja dalam seminggu diubah".to_string());
+    }
+    out
+}
+
 const DATE_FIX: &str = "write it as YYYY-MM-DD without quotes, e.g. date = 2026-03-19";
 const KIND_FIX: &str = "use kind = \"national\", \"cuti_bersama\" or \"local\"";
 
@@ -636,10 +825,23 @@ pub fn parse_holiday_file(text: &str, origin: &str) -> Result<HolidayFile, Calen
         .map_err(|e: toml::de::Error| invalid(describe_toml_error(text, &e)))?;
 
     let mut year = None;
+    let mut source = None;
     let mut entries: &[toml::Value] = &[];
     for (key, value) in &table {
         match key.as_str() {
             "year" => year = Some(parse_year(value).map_err(&invalid)?),
+            "source" => match value {
+                toml::Value::String(s) if !s.trim().is_empty() => {
+                    source = Some(s.trim().to_string())
+                }
+                _ => {
+                    return Err(invalid(
+                        "key `source` must be non-empty text in quotes naming the decree, \
+                         e.g. source = \"SKB 3 Menteri No. 1205, 3, dan 2 Tahun 2026\""
+                            .to_string(),
+                    ))
+                }
+            },
             "holiday" => match value {
                 toml::Value::Array(items) => entries = items,
                 toml::Value::Table(_) => {
@@ -656,7 +858,7 @@ pub fn parse_holiday_file(text: &str, origin: &str) -> Result<HolidayFile, Calen
             },
             other => {
                 return Err(invalid(format!(
-                    "unknown key `{other}`; a holiday file has only `year = YYYY` and [[holiday]] entries"
+                    "unknown key `{other}`; a holiday file has only `year = YYYY`, `source = \"…\"` and [[holiday]] entries"
                 )))
             }
         }
@@ -680,6 +882,7 @@ pub fn parse_holiday_file(text: &str, origin: &str) -> Result<HolidayFile, Calen
     Ok(HolidayFile {
         origin: origin.to_string(),
         year,
+        source,
         holidays,
     })
 }
@@ -700,9 +903,10 @@ fn parse_entry(value: &toml::Value, number: usize, year: Option<i32>) -> Result<
         ));
     };
     for key in entry.keys() {
-        if !matches!(key.as_str(), "date" | "name" | "kind") {
+        if !matches!(key.as_str(), "date" | "name" | "kind" | "may_move") {
             return Err(format!(
-                "holiday #{number}: unknown key `{key}`; an entry has only date, name and kind"
+                "holiday #{number}: unknown key `{key}`; an entry has only date, name, kind \
+                 and may_move"
             ));
         }
     }
@@ -754,7 +958,23 @@ fn parse_entry(value: &toml::Value, number: usize, year: Option<i32>) -> Result<
         }
     };
 
-    Ok(Holiday { date, name, kind })
+    let may_move = match entry.get("may_move") {
+        None => false,
+        Some(toml::Value::Boolean(b)) => *b,
+        Some(other) => {
+            return Err(format!(
+                "holiday #{number} ({date}): may_move {other} is not true or false; write \
+                 may_move = true (no quotes) for a date that may still move, or leave it out"
+            ))
+        }
+    };
+
+    Ok(Holiday {
+        date,
+        name,
+        kind,
+        may_move,
+    })
 }
 
 /// A TOML local date (`2026-03-19`), or the same text quoted. On failure
@@ -877,6 +1097,16 @@ mod tests {
 
     fn cal_2026() -> Calendar {
         Calendar::try_new(&MON_FRI, vec![file_2026()]).unwrap()
+    }
+
+    const FILE_2027: &str = include_str!("../config/libur-nasional-2027.toml");
+
+    fn file_2027() -> HolidayFile {
+        parse_holiday_file(FILE_2027, "config/libur-nasional-2027.toml").unwrap()
+    }
+
+    fn cal_2026_2027() -> Calendar {
+        Calendar::try_new(&MON_FRI, vec![file_2026(), file_2027()]).unwrap()
     }
 
     fn err_text(text: &str) -> String {
@@ -1278,7 +1508,8 @@ mod tests {
             .iter()
             .any(|(name, text)| *name == "libur-nasional-2026.toml" && *text == FILE_2026));
         let cal = load(&MON_FRI, &[]).unwrap();
-        assert_eq!(cal, cal_2026());
+        assert_eq!(cal.snapshot(), cal_2026_2027().snapshot());
+        assert_eq!(cal.covered_years(), vec![2026, 2027]);
         // A configured list of 2026 replaces the built-in one.
         let dir = tempfile::tempdir().unwrap();
         let own = dir.path().join("libur-2026.toml");
@@ -1288,7 +1519,7 @@ mod tests {
         )
         .unwrap();
         let cal = load(&MON_FRI, &[own]).unwrap();
-        assert_eq!(cal.holidays().count(), 1);
+        assert_eq!(cal.holidays().filter(|h| h.date.year() == 2026).count(), 1);
         assert!(
             cal.is_working_day(d(2026, 3, 18)),
             "the built-in cuti bersama is gone"
@@ -1402,7 +1633,11 @@ mod tests {
         let path = dir.join("libur-nasional-2026.toml");
         std::fs::write(&path, FILE_2026).unwrap();
         let cal = load(&MON_FRI, std::slice::from_ref(&path)).unwrap();
-        assert_eq!(cal, cal_2026());
+        assert_eq!(cal.snapshot(), cal_2026_2027().snapshot());
+        assert_eq!(
+            cal.year_days_off(2026)[0].origin.as_deref(),
+            Some(path.display().to_string().as_str())
+        );
         assert_eq!(
             Calendar::load(&MON_FRI, std::slice::from_ref(&path)).unwrap(),
             cal
@@ -1539,5 +1774,128 @@ mod tests {
             assert_eq!(HolidayKind::from_file_str(kind.as_str()), Some(kind));
             assert_eq!(kind.to_string(), kind.as_str());
         }
+    }
+
+    #[test]
+    fn file_2027_has_18_national_and_8_cuti_bersama_and_names_its_source() {
+        let file = file_2027();
+        assert_eq!(file.year, Some(2027));
+        assert!(file.source.as_deref().unwrap().contains("No. 1205"));
+        let count = |k| file.holidays.iter().filter(|h| h.kind == k).count();
+        assert_eq!(count(HolidayKind::National), 18);
+        assert_eq!(count(HolidayKind::CutiBersama), 8);
+        // Idul Fitri and Idul Adha with their cuti bersama may still move; nothing else.
+        let moving: Vec<NaiveDate> = file
+            .holidays
+            .iter()
+            .filter(|h| h.may_move)
+            .map(|h| h.date)
+            .collect();
+        assert_eq!(
+            moving,
+            vec![
+                d(2027, 3, 10),
+                d(2027, 3, 11),
+                d(2027, 5, 17),
+                d(2027, 3, 9),
+                d(2027, 3, 12),
+                d(2027, 3, 15),
+                d(2027, 5, 18)
+            ]
+        );
+        let days = cal_2026_2027().year_days_off(2027);
+        assert_eq!(days.len(), 26);
+        assert!(days.iter().all(|d| d.closed && d.origin.is_some()));
+    }
+
+    #[test]
+    fn a_deadline_over_lebaran_2027_names_the_days_that_may_move() {
+        let cal = cal_2026_2027();
+        // Received Monday 1 March 2027: 2-5, 8 Nyepi, 9-12 and 15 Lebaran off.
+        let due = cal.add_working_days(wib_at(2027, 3, 1, 10, 0), 14);
+        let dates: Vec<NaiveDate> = due.movable.iter().map(|h| h.date).collect();
+        assert_eq!(
+            dates,
+            vec![
+                d(2027, 3, 9),
+                d(2027, 3, 10),
+                d(2027, 3, 11),
+                d(2027, 3, 12),
+                d(2027, 3, 15)
+            ]
+        );
+        let text = movable_warning(&due.movable).unwrap();
+        assert!(
+            text.contains("Idul Fitri 1448 Hijriah (10 Maret 2027, 11 Maret 2027)"),
+            "{text}"
+        );
+        assert!(text.contains("sidang isbat"), "{text}");
+        // A deadline in January passes none; cuti bersama as working days are not days
+        // off, so they cannot move a deadline either.
+        assert!(cal
+            .add_working_days(wib_at(2027, 1, 4, 10, 0), 14)
+            .movable
+            .is_empty());
+        let open = cal_2026_2027().with_cuti_bersama_as_working_days(true);
+        let due = open.add_working_days(wib_at(2027, 3, 1, 10, 0), 14);
+        assert_eq!(due.movable.len(), 2, "{:?}", due.movable);
+        assert_eq!(movable_warning(&[]), None);
+    }
+
+    #[test]
+    fn describe_change_says_what_moved_the_deadlines() {
+        let only_2026 = cal_2026().snapshot();
+        let both = cal_2026_2027().snapshot();
+        assert_eq!(
+            describe_change(&only_2026, &both),
+            vec!["daftar libur 2027 ditambahkan"]
+        );
+        assert_eq!(
+            describe_change(&both, &only_2026),
+            vec!["daftar libur 2027 dihapus"]
+        );
+        assert!(describe_change(&both, &both).is_empty());
+        let mut moved = file_2027();
+        moved.holidays[4].date = d(2027, 3, 16);
+        let edited = Calendar::try_new(&MON_FRI, vec![file_2026(), moved]).unwrap();
+        assert_eq!(
+            describe_change(&both, &edited.snapshot()),
+            vec!["daftar libur 2027 diubah"]
+        );
+        let cuti = cal_2026_2027().with_cuti_bersama_as_working_days(true);
+        assert_eq!(
+            describe_change(&both, &cuti.snapshot()),
+            vec!["cuti bersama kini dihitung sebagai hari kerja"]
+        );
+        let local = HolidayFile {
+            origin: "libur-lokal.toml".into(),
+            year: None,
+            source: None,
+            holidays: vec![Holiday {
+                date: d(2027, 8, 10),
+                name: "Hari jadi".into(),
+                kind: HolidayKind::Local,
+                may_move: false,
+            }],
+        };
+        let with_local = Calendar::try_new(&MON_FRI, vec![file_2026(), file_2027(), local]).unwrap();
+        assert_eq!(
+            describe_change(&both, &with_local.snapshot()),
+            vec!["hari libur lokal diubah"]
+        );
+        let saturday = Calendar::try_new(&MON_SAT, vec![file_2026(), file_2027()]).unwrap();
+        assert_eq!(
+            describe_change(&both, &saturday.snapshot()),
+            vec!["hari kerja dalam seminggu diubah"]
+        );
+    }
+
+    #[test]
+    fn source_and_may_move_are_checked() {
+        assert!(err_text("year = 2027\nsource = 5\n").contains("key `source`"));
+        let text = err_text(
+            "year = 2027\n[[holiday]]\ndate = 2027-03-10\nname = \"a\"\nkind = \"national\"\nmay_move = \"ya\"\n",
+        );
+        assert!(text.contains("may_move = true"), "{text}");
     }
 }

@@ -133,6 +133,32 @@ pub enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// The holiday calendar: `calendar [YEAR]` lists the year's days off (this year when
+    /// left out) to hold against the official list; `calendar recompute` moves the answer
+    /// deadlines of open complaints to today's calendar (the daemon does it at start).
+    #[command(args_conflicts_with_subcommands = true)]
+    Calendar {
+        /// The year, e.g. 2027.
+        #[arg(value_name = "YEAR")]
+        year: Option<i32>,
+        #[command(subcommand)]
+        command: Option<CalendarCommand>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// Recompute the answer deadline of every complaint still waiting for its answer:
+    /// --dry-run lists what would change; --yes applies it; exactly one of the two.
+    Recompute {
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        yes: bool,
+        /// Staff member applying it (for the audit log); needed with --yes.
+        #[arg(long, required_if_eq("yes", "true"))]
+        by: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

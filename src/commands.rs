@@ -83,6 +83,9 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
         Command::Outbox { command } => {
             crate::cli_outbox::execute(&Config::load(&cli.config)?, command, clock.now())
         }
+        Command::Calendar { year, command } => {
+            crate::cli_calendar::execute(&Config::load(&cli.config)?, year, command, clock.now())
+        }
         Command::Restore { file } => {
             let config = Config::load(&cli.config)?;
             crate::store::restore(&file, &config.storage.database)?;
@@ -117,6 +120,19 @@ async fn run(
     };
     let (ingest_store, outbox_store, jobs_store) = (open()?, open()?, open()?);
     ingest_store.run(|s| s.cache_whole_chunks()).await?;
+    // Deadlines follow the calendar (invariant 11): a list added or edited since the last
+    // start moves the stored deadlines before any reminder is decided on them.
+    let recomputed = {
+        let pipeline = pipeline.clone();
+        let now = clock.now();
+        ingest_store
+            .run(move |s| pipeline.recompute_deadlines(s, crate::procedure::SYSTEM, true, now))
+            .await
+            .context("cannot recompute the answer deadlines against the holiday calendar")?
+    };
+    if !recomputed.changes.is_empty() {
+        tracing::info!(complaints = recomputed.changes.len(), reason = %recomputed.reason, "answer deadlines recomputed against the holiday calendar");
+    }
     let checkpointing = tokio::spawn(crate::store::checkpointer(
         open()?,
         ingest_store.clone(),

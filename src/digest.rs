@@ -507,13 +507,13 @@ mod tests {
     #[test]
     fn a_missing_holiday_list_is_said_from_1_october() {
         use Weekday::*;
-        // The built-in 2026 list, no 2027 list.
+        // The built-in 2026 and 2027 lists, no 2028 list.
         let cal = crate::calendar::load(&[Mon, Tue, Wed, Thu, Fri], &[]).unwrap();
-        let at = |m, d| Utc.with_ymd_and_hms(2026, m, d, 0, 0, 0).unwrap();
+        let at = |m, d| Utc.with_ymd_and_hms(2027, m, d, 0, 0, 0).unwrap();
         assert_eq!(build(at(9, 30), None, &[], &cal).calendar_warning, None);
         let warning = build(at(10, 1), None, &[], &cal).calendar_warning.unwrap();
         assert!(
-            warning.starts_with("DAFTAR HARI LIBUR 2027 BELUM ADA."),
+            warning.starts_with("DAFTAR HARI LIBUR 2028 BELUM ADA."),
             "{warning}"
         );
     }

@@ -5,6 +5,7 @@ pub mod app;
 pub mod calendar;
 pub mod cli;
 pub mod cli_board;
+pub mod cli_calendar;
 pub mod cli_outbox;
 pub mod cli_reports;
 pub mod clock;

@@ -74,9 +74,11 @@ struct MailContext<'a> {
     events: &'a [EventRow],
 }
 
-/// The `calendar_warning` event of a new complaint (email or any other channel) whose
-/// answer deadline crossed a year without its holiday list: it names the year and says
-/// which holidays may still move the date (text: `calendar::deadline_warning`).
+/// The `calendar_warning` events of a complaint whose answer deadline crossed a year
+/// without its holiday list (it names the year and says which holidays may still move the
+/// date: `calendar::deadline_warning`) or passes a day off whose date may still move
+/// (`calendar::movable_warning`). A text the complaint already carries is not written
+/// again, so a recomputed deadline adds only what is new.
 pub(crate) fn note_calendar_warning(
     tx: &Tx<'_>,
     complaint_id: i64,
@@ -84,9 +86,22 @@ pub(crate) fn note_calendar_warning(
     due: &Deadlines,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    if let Some(text) = crate::calendar::deadline_warning(&due.uncovered_years) {
-        tracing::warn!(%ticket, years = ?due.uncovered_years, "the answer deadline crosses a year without its holiday list: only the fixed-date national holidays were skipped there");
-        tx.add_event(Some(complaint_id), now, "sistem", "calendar_warning", &text)?;
+    let warnings = due.warnings();
+    if warnings.is_empty() {
+        return Ok(());
+    }
+    let known: Vec<String> = tx
+        .events(complaint_id)?
+        .into_iter()
+        .filter(|e| e.kind == "calendar_warning")
+        .map(|e| e.detail)
+        .collect();
+    for text in warnings {
+        if known.contains(&text) {
+            continue;
+        }
+        tracing::warn!(%ticket, years = ?due.uncovered_years, "the answer deadline crosses a year without its holiday list or a day off that may still move");
+        tx.add_event(Some(complaint_id), now, SYSTEM, "calendar_warning", &text)?;
     }
     Ok(())
 }

@@ -155,7 +155,14 @@ use crate::calendar::MONTHS;
 /// An unreadable value is shown as it is rather than failing the whole mail.
 pub fn format_date(s: &str, with_time: bool) -> String {
     let Ok(t) = DateTime::parse_from_rfc3339(s) else {
-        return s.to_string();
+        // A plain date (`2027-01-05`, e.g. a holiday) has no time to show.
+        return chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_or_else(
+            |_| s.to_string(),
+            |d| {
+                let day = DAYS[d.weekday().num_days_from_monday() as usize];
+                format!("{day}, {} {} {}", d.day(), MONTHS[d.month0() as usize], d.year())
+            },
+        );
     };
     let t = t.with_timezone(&WIB);
     let day = DAYS[t.weekday().num_days_from_monday() as usize];
@@ -183,6 +190,7 @@ mod tests {
             "Kamis, 12 Maret 2026 pukul 10.00 WIB"
         );
         assert_eq!(format_date("bukan tanggal", true), "bukan tanggal");
+        assert_eq!(format_date("2027-01-05", false), "Selasa, 5 Januari 2027");
     }
 
     #[test]

@@ -159,3 +159,119 @@ fn cuti_bersama_as_working_days_counts_24_december() {
     // 24 Dec is day 10; 28-31 Dec are 11-14.
     assert_eq!(due, end_of_day_wib(2026, 12, 31));
 }
+
+/// The official days off of 2026 and 2027 (SKB 3 Menteri: No. 1497, 2 and 5 of 2025; No.
+/// 1205, 3 and 2 of 2026), libur nasional and cuti bersama, written here and not read
+/// from the program, so a wrong or missing list in the program fails this test.
+const DAYS_OFF: &[(i32, u32, u32)] = &[
+    // 2026, libur nasional (17)
+    (2026, 1, 1),
+    (2026, 1, 16),
+    (2026, 2, 17),
+    (2026, 3, 19),
+    (2026, 3, 21),
+    (2026, 3, 22),
+    (2026, 4, 3),
+    (2026, 4, 5),
+    (2026, 5, 1),
+    (2026, 5, 14),
+    (2026, 5, 27),
+    (2026, 5, 31),
+    (2026, 6, 1),
+    (2026, 6, 16),
+    (2026, 8, 17),
+    (2026, 8, 25),
+    (2026, 12, 25),
+    // 2026, cuti bersama (8)
+    (2026, 2, 16),
+    (2026, 3, 18),
+    (2026, 3, 20),
+    (2026, 3, 23),
+    (2026, 3, 24),
+    (2026, 5, 15),
+    (2026, 5, 28),
+    (2026, 12, 24),
+    // 2027, libur nasional (18 days, 17 dates with Idulfitri's two)
+    (2027, 1, 1),
+    (2027, 1, 5),
+    (2027, 2, 6),
+    (2027, 3, 8),
+    (2027, 3, 10),
+    (2027, 3, 11),
+    (2027, 3, 26),
+    (2027, 3, 28),
+    (2027, 5, 1),
+    (2027, 5, 6),
+    (2027, 5, 17),
+    (2027, 5, 20),
+    (2027, 6, 1),
+    (2027, 6, 6),
+    (2027, 8, 15),
+    (2027, 8, 17),
+    (2027, 12, 25),
+    (2027, 12, 26),
+    // 2027, cuti bersama (8)
+    (2027, 2, 5),
+    (2027, 3, 9),
+    (2027, 3, 12),
+    (2027, 3, 15),
+    (2027, 3, 25),
+    (2027, 5, 18),
+    (2027, 5, 19),
+    (2027, 12, 24),
+];
+
+/// The 14th working day (Monday to Friday, not in [`DAYS_OFF`]) after `day`, counted one
+/// day at a time.
+fn fourteenth_working_day_after(day: chrono::NaiveDate) -> chrono::NaiveDate {
+    use chrono::{Datelike, Weekday};
+    let off: Vec<chrono::NaiveDate> = DAYS_OFF
+        .iter()
+        .map(|&(y, m, d)| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap())
+        .collect();
+    let mut date = day;
+    let mut counted = 0;
+    while counted < 14 {
+        date = date.succ_opt().unwrap();
+        if !matches!(date.weekday(), Weekday::Sat | Weekday::Sun) && !off.contains(&date) {
+            counted += 1;
+        }
+    }
+    date
+}
+
+/// Issue 17: a complaint received at 10:00 WIB on every weekday from 1 November 2026 to
+/// 10 December 2027 is due at the end of the 14th working day of the official calendar,
+/// with the program's built-in lists and no holiday file configured.
+#[test]
+fn every_weekday_deadline_from_november_2026_to_december_2027_matches_the_official_lists() {
+    use chrono::{Datelike, NaiveDate, Weekday};
+    let dir = tempfile::tempdir().unwrap();
+    let (p, _) = pipeline(dir.path(), "");
+    let mut day = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+    let last = NaiveDate::from_ymd_opt(2027, 12, 10).unwrap();
+    let (mut checked, mut wrong) = (0, Vec::new());
+    while day <= last {
+        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            let received = WIB
+                .with_ymd_and_hms(day.year(), day.month(), day.day(), 10, 0, 0)
+                .unwrap()
+                .with_timezone(&Utc);
+            let due = pengaduan::workflow::intake::deadlines(received, &p.calendar).answer_due;
+            let expected = fourteenth_working_day_after(day);
+            let expected_at = end_of_day_wib(expected.year(), expected.month(), expected.day());
+            if due != expected_at {
+                wrong.push(format!("{day}: {due} instead of {expected}"));
+            }
+            checked += 1;
+        }
+        day = day.succ_opt().unwrap();
+    }
+    assert_eq!(checked, 290);
+    assert!(
+        wrong.is_empty(),
+        "{} of {checked} deadlines wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod actions;
 pub mod board;
+pub mod calendar;
 pub mod casefile;
 pub mod intake;
 pub mod pipeline;

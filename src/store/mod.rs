@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod attachments;
 mod backup;
+mod calendar;
 pub mod board;
 mod digest;
 pub mod health;

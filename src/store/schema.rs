@@ -229,4 +229,23 @@ CREATE INDEX complaints_phones ON complaints (phones) WHERE phones != '[]';
 -- register_counts); complaints_status (status, answer_due) does the same for the answer.
 CREATE INDEX complaints_review_due ON complaints (status, review_due);
 "#,
+    r#"
+-- Deadlines follow the calendar (issue 17, invariant 11). The calendar the deadlines were
+-- last computed with, as JSON (`calendar::CalendarSnapshot`), so the next start can say
+-- what changed ("daftar libur 2027 ditambahkan") when it recomputes them.
+CREATE TABLE calendar_state (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    snapshot   TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+-- Answer reminders and escalations are now keyed by the deadline they were for
+-- (`remind:T:answer:2027-01-05:H-1`), so a moved deadline gets its own and one for the same
+-- deadline never goes out twice. Until now a deadline never changed after registration, so
+-- the complaint's stored deadline is the one each older notice was for.
+UPDATE outbox SET idem_key = (
+    SELECT replace(outbox.idem_key, ':answer:', ':answer:' || date(c.answer_due, '+7 hours') || ':')
+    FROM complaints c WHERE c.id = outbox.complaint_id)
+WHERE complaint_id IS NOT NULL
+  AND (idem_key GLOB 'remind:*:answer:H-*' OR idem_key GLOB 'escalate:*:answer:[0-9]*');
+"#,
 ];

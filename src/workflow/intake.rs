@@ -18,6 +18,8 @@ pub struct Deadlines {
     pub answer_due: DateTime<Utc>,
     /// Years the answer deadline crossed for which no holiday list is loaded.
     pub uncovered_years: Vec<i32>,
+    /// Days off on the way to the answer deadline whose date may still move.
+    pub movable: Vec<crate::calendar::Holiday>,
 }
 
 /// `received` is when the mail reached the mailbox (IMAP INTERNALDATE), not its Date header.
@@ -28,7 +30,48 @@ pub fn deadlines(received: DateTime<Utc>, calendar: &Calendar) -> Deadlines {
         review_due: received + Duration::hours(72),
         answer_due: answer.at,
         uncovered_years: answer.uncovered_years,
+        movable: answer.movable,
     }
+}
+
+impl Deadlines {
+    /// The `calendar_warning` texts this answer deadline calls for: a year without its
+    /// list, days off whose date may still move.
+    pub fn warnings(&self) -> Vec<String> {
+        crate::calendar::deadline_warning(&self.uncovered_years)
+            .into_iter()
+            .chain(crate::calendar::movable_warning(&self.movable))
+            .collect()
+    }
+}
+
+/// A stored answer deadline that today's calendar puts elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadlineChange {
+    pub complaint_id: i64,
+    pub ticket: crate::domain::Ticket,
+    pub from: DateTime<Utc>,
+    pub to: Deadlines,
+}
+
+/// PURE: the answer deadlines that differ from what `calendar` gives for their received
+/// time, for `(complaint id, ticket, received, stored answer deadline)` of the complaints
+/// still waiting for their answer to go out (invariant 11).
+pub fn recompute(
+    open: &[(i64, crate::domain::Ticket, DateTime<Utc>, DateTime<Utc>)],
+    calendar: &Calendar,
+) -> Vec<DeadlineChange> {
+    open.iter()
+        .filter_map(|(id, ticket, received, stored)| {
+            let to = deadlines(*received, calendar);
+            (to.answer_due != *stored).then(|| DeadlineChange {
+                complaint_id: *id,
+                ticket: *ticket,
+                from: *stored,
+                to,
+            })
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -30,7 +30,9 @@ pub enum Audience {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Notice {
-    /// `remind:ADU-2026-0007:answer:H-1` — unique per complaint, kind and threshold.
+    /// `remind:ADU-2026-0007:answer:2026-04-09:H-1` — unique per complaint, kind and
+    /// threshold, and for the answer per deadline: a deadline the calendar moved gets its
+    /// own reminders and escalations, one for the same deadline never goes out twice.
     pub key: String,
     pub audience: Audience,
     /// reminder_review, reminder_answer, overdue_review, overdue_answer, ack_undelivered
@@ -99,6 +101,7 @@ pub fn due_notices(
     }
     if not_answered {
         let left = calendar.working_days_left(now, c.answer_due);
+        let due = crate::calendar::local_date(c.answer_due);
         if now > c.answer_due {
             // Again every `repeat` working days while it stays overdue: the first day of
             // each period is the key, so day 1 is `:1` whatever the period.
@@ -110,7 +113,7 @@ pub fn due_notices(
                 (n - 1) / repeat * repeat + 1
             };
             out.push(Notice {
-                key: format!("escalate:{t}:answer:{period_start}"),
+                key: format!("escalate:{t}:answer:{due}:{period_start}"),
                 audience: Audience::Escalation,
                 kind: "overdue_answer",
                 days: n,
@@ -125,7 +128,7 @@ pub fn due_notices(
             // Only the most urgent threshold reached: after downtime, H-1 does not bring
             // H-3 along.
             out.push(Notice {
-                key: format!("remind:{t}:answer:H-{h}"),
+                key: format!("remind:{t}:answer:{due}:H-{h}"),
                 audience: Audience::Team,
                 kind: "reminder_answer",
                 days: left,
@@ -211,36 +214,36 @@ mod tests {
         assert!(keys(&reviewed, 2026, 4, 2, 9).is_empty());
         assert_eq!(
             keys(&reviewed, 2026, 4, 6, 9),
-            vec!["remind:ADU-2026-0007:answer:H-3"]
+            vec!["remind:ADU-2026-0007:answer:2026-04-09:H-3"]
         );
         assert_eq!(
             keys(&reviewed, 2026, 4, 8, 9),
-            vec!["remind:ADU-2026-0007:answer:H-1"]
+            vec!["remind:ADU-2026-0007:answer:2026-04-09:H-1"]
         );
         assert_eq!(
             keys(&reviewed, 2026, 4, 9, 9),
-            vec!["remind:ADU-2026-0007:answer:H-1"]
+            vec!["remind:ADU-2026-0007:answer:2026-04-09:H-1"]
         );
         assert_eq!(
             keys(&reviewed, 2026, 4, 10, 9),
-            vec!["escalate:ADU-2026-0007:answer:1"]
+            vec!["escalate:ADU-2026-0007:answer:2026-04-09:1"]
         );
         // The weekend adds no day; Monday 13 April is day 2, Tuesday day 3.
         assert_eq!(
             keys(&reviewed, 2026, 4, 11, 9),
-            vec!["escalate:ADU-2026-0007:answer:1"]
+            vec!["escalate:ADU-2026-0007:answer:2026-04-09:1"]
         );
         assert_eq!(
             keys(&reviewed, 2026, 4, 12, 9),
-            vec!["escalate:ADU-2026-0007:answer:1"]
+            vec!["escalate:ADU-2026-0007:answer:2026-04-09:1"]
         );
         assert_eq!(
             keys(&reviewed, 2026, 4, 13, 9),
-            vec!["escalate:ADU-2026-0007:answer:2"]
+            vec!["escalate:ADU-2026-0007:answer:2026-04-09:2"]
         );
         assert_eq!(
             keys(&reviewed, 2026, 4, 14, 9),
-            vec!["escalate:ADU-2026-0007:answer:3"]
+            vec!["escalate:ADU-2026-0007:answer:2026-04-09:3"]
         );
 
         assert!(
@@ -289,28 +292,28 @@ mod tests {
         assert!(at(&reviewed, 31, 9).is_empty());
         assert_eq!(
             at_april(&reviewed, 1),
-            vec!["remind:ADU-2026-0007:answer:H-5"]
+            vec!["remind:ADU-2026-0007:answer:2026-04-09:H-5"]
         );
         assert_eq!(
             at_april(&reviewed, 7),
-            vec!["remind:ADU-2026-0007:answer:H-2"]
+            vec!["remind:ADU-2026-0007:answer:2026-04-09:H-2"]
         );
         // Overdue days 1, 2 share a key, then 3, 4: every second working day.
         assert_eq!(
             at_april(&reviewed, 10),
-            vec!["escalate:ADU-2026-0007:answer:1"]
+            vec!["escalate:ADU-2026-0007:answer:2026-04-09:1"]
         );
         assert_eq!(
             at_april(&reviewed, 13),
-            vec!["escalate:ADU-2026-0007:answer:1"]
+            vec!["escalate:ADU-2026-0007:answer:2026-04-09:1"]
         );
         assert_eq!(
             at_april(&reviewed, 14),
-            vec!["escalate:ADU-2026-0007:answer:3"]
+            vec!["escalate:ADU-2026-0007:answer:2026-04-09:3"]
         );
         assert_eq!(
             at_april(&reviewed, 15),
-            vec!["escalate:ADU-2026-0007:answer:3"]
+            vec!["escalate:ADU-2026-0007:answer:2026-04-09:3"]
         );
         let once = Thresholds {
             answer_overdue_repeat_working_days: 0,
@@ -321,6 +324,6 @@ mod tests {
             .into_iter()
             .map(|n| n.key)
             .collect();
-        assert_eq!(keys, vec!["escalate:ADU-2026-0007:answer:1"]);
+        assert_eq!(keys, vec!["escalate:ADU-2026-0007:answer:2026-04-09:1"]);
     }
 }
