@@ -1,7 +1,8 @@
-//! The calendar past 2026 (issue 12, item 6) through the real pipeline on a real SQLite
-//! file: a complaint received on Thursday 10 December 2026 is due on Monday 4 January 2027,
-//! not on New Year's Day, and its `calendar_warning` says which holidays of 2027 may still
-//! move the date; a 2027 list and `cuti_bersama_is_working_day` move the deadline.
+//! The calendar through the real pipeline on a real SQLite file (issues 12 and 17): every
+//! weekday deadline from November 2026 to December 2027 matches the official lists; a
+//! complaint whose deadline crosses into 2028, a year without its list, carries a
+//! `calendar_warning` saying which holidays may still move the date; a 2028 list and
+//! `cuti_bersama_is_working_day` move the deadline.
 
 mod support;
 
@@ -22,9 +23,13 @@ use support::offline::arrive;
 fn pipeline(dir: &Path, calendar: &str) -> (Pipeline, Store) {
     let text = format!(
         "[puskesmas]\nname = \"Puskesmas Kademangan\"\nemail = \"kademangan.puskesmas@gmail.com\"\n\
-         [storage]\ndatabase = \"p.db\"\n[calendar]\n{calendar}\n"
+         [storage]\ndatabase = \"p.db\"\n\
+         [recipients]\ntim_pengaduan = [\"tim@example.test\"]\nkepala_puskesmas = [\"kapus@example.test\"]\n\
+         [calendar]\n{calendar}\n"
     );
-    // Relative paths start at the config file's folder, here `dir`.
+    // Relative paths start at the config file's folder, here `dir`; the file is written
+    // too, for the commands run as the real binary.
+    std::fs::write(dir.join("pengaduan.toml"), &text).unwrap();
     let config = Config::parse(&text, &dir.join("pengaduan.toml")).unwrap();
     let pipeline = load_pipeline(&config).unwrap();
     let store = Store::open(&config.storage.database).unwrap();
@@ -34,6 +39,14 @@ fn pipeline(dir: &Path, calendar: &str) -> (Pipeline, Store) {
 /// Thursday 10 December 2026, 10:00 WIB.
 fn received() -> DateTime<Utc> {
     WIB.with_ymd_and_hms(2026, 12, 10, 10, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// Thursday 16 December 2027, 10:00 WIB: the answer deadline falls in 2028, which has no
+/// list yet.
+fn received_before_2028() -> DateTime<Utc> {
+    WIB.with_ymd_and_hms(2027, 12, 16, 10, 0, 0)
         .unwrap()
         .with_timezone(&Utc)
 }
@@ -51,8 +64,12 @@ Antrean di loket pendaftaran lama sekali.\r\n";
 
 /// Registers the complaint by mail; returns its ticket, answer deadline and calendar
 /// warnings.
-fn register_by_mail(p: &Pipeline, s: &mut Store) -> (Ticket, DateTime<Utc>, Vec<String>) {
-    let Outcome::New { ticket, .. } = arrive(p, s, COMPLAINT, received()) else {
+fn register_by_mail(
+    p: &Pipeline,
+    s: &mut Store,
+    at: DateTime<Utc>,
+) -> (Ticket, DateTime<Utc>, Vec<String>) {
+    let Outcome::New { ticket, .. } = arrive(p, s, COMPLAINT, at) else {
         panic!("registered as a new complaint")
     };
     let (due, warnings) = deadline_and_warnings(s, &ticket);
@@ -85,26 +102,38 @@ fn ack_text(dir: &Path) -> String {
 }
 
 #[test]
-fn received_10_december_2026_is_due_4_january_2027_with_a_warning_naming_2027() {
+fn received_10_december_2026_is_due_4_january_2027_without_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let (p, mut s) = pipeline(dir.path(), "");
-    let (_, due, warnings) = register_by_mail(&p, &mut s);
+    let (_, due, warnings) = register_by_mail(&p, &mut s, received());
     // 11 (1), 14-18 (2-6), 21-23 (7-9); 24 Dec cuti bersama and 25 Dec Natal skipped;
-    // 28-31 (10-13); Fri 1 Jan 2027 skipped (fixed national holiday); Mon 4 Jan (14).
+    // 28-31 (10-13); Fri 1 Jan 2027 skipped (national holiday); Mon 4 Jan (14).
     assert_eq!(due, end_of_day_wib(2027, 1, 4));
-    assert_ne!(due, end_of_day_wib(2027, 1, 1));
+    assert!(warnings.is_empty(), "the 2027 list is built in: {warnings:?}");
+    let ack = ack_text(dir.path());
+    assert!(ack.contains("Senin, 4 Januari 2027"), "{ack}");
+}
+
+#[test]
+fn received_16_december_2027_is_due_6_january_2028_with_a_warning_naming_2028() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p, mut s) = pipeline(dir.path(), "");
+    let (_, due, warnings) = register_by_mail(&p, &mut s, received_before_2028());
+    // 17 (1), 20-23 (2-5); 24 Dec cuti bersama, 25-26 Dec holidays; 27-31 (6-10);
+    // Mon 3 to Thu 6 January 2028 (11-14).
+    assert_eq!(due, end_of_day_wib(2028, 1, 6));
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     let w = &warnings[0];
     for needle in [
-        "libur nasional bertanggal tetap tahun 2027",
-        "cuti bersama tahun 2027 belum diketahui",
+        "libur nasional bertanggal tetap tahun 2028",
+        "cuti bersama tahun 2028 belum diketahui",
         "dapat bergeser",
-        "libur-nasional-2027.toml",
+        "libur-nasional-2028.toml",
     ] {
         assert!(w.contains(needle), "{w:?} lacks {needle:?}");
     }
     let ack = ack_text(dir.path());
-    assert!(ack.contains("Senin, 4 Januari 2027"), "{ack}");
+    assert!(ack.contains("Kamis, 6 Januari 2028"), "{ack}");
 }
 
 #[test]
@@ -124,38 +153,54 @@ fn a_complaint_recorded_by_staff_gets_the_same_deadline_and_warning() {
                 subject: None,
                 text: "Antrean di loket pendaftaran lama sekali.".into(),
                 kind: None,
-                received_at: received(),
+                received_at: received_before_2028(),
             },
             "petugas",
-            received(),
+            received_before_2028(),
         )
         .unwrap();
     let (due, warnings) = deadline_and_warnings(&s, &ticket);
-    assert_eq!(due, end_of_day_wib(2027, 1, 4));
+    assert_eq!(due, end_of_day_wib(2028, 1, 6));
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("tahun 2027"), "{warnings:?}");
+    assert!(warnings[0].contains("tahun 2028"), "{warnings:?}");
 }
 
 #[test]
-fn a_2027_list_file_moves_the_deadline_and_silences_the_warning() {
+fn a_2028_list_file_moves_the_deadline_and_silences_the_warning() {
     let dir = tempfile::tempdir().unwrap();
-    // A test entry, not the decree: the official 2027 list is not in the project.
+    // A test entry, not a decree: the official 2028 list is not published yet.
     std::fs::write(
-        dir.path().join("libur-nasional-2027.toml"),
-        "year = 2027\n[[holiday]]\ndate = 2027-01-04\nname = \"Libur uji\"\nkind = \"national\"\n",
+        dir.path().join("libur-nasional-2028.toml"),
+        "year = 2028\n[[holiday]]\ndate = 2028-01-06\nname = \"Libur uji\"\nkind = \"national\"\n",
     )
     .unwrap();
-    let (p, mut s) = pipeline(dir.path(), "holidays = [\"libur-nasional-2027.toml\"]");
-    let (_, due, warnings) = register_by_mail(&p, &mut s);
-    assert_eq!(due, end_of_day_wib(2027, 1, 5));
+    let (p, mut s) = pipeline(dir.path(), "holidays = [\"libur-nasional-2028.toml\"]");
+    let (_, due, warnings) = register_by_mail(&p, &mut s, received_before_2028());
+    assert_eq!(due, end_of_day_wib(2028, 1, 7));
     assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+#[test]
+fn a_deadline_over_lebaran_2027_says_the_dates_may_still_move() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p, mut s) = pipeline(dir.path(), "");
+    let at = WIB
+        .with_ymd_and_hms(2027, 3, 1, 10, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    let (_, due, warnings) = register_by_mail(&p, &mut s, at);
+    // 2-5 (4), 8 Nyepi, 9-12 Lebaran, 15 cuti; 16-19 (8), 22-24 (11), 25-26 off; 29-31 (14).
+    assert_eq!(due, end_of_day_wib(2027, 3, 31));
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("Idul Fitri 1448 Hijriah"), "{warnings:?}");
+    assert!(warnings[0].contains("sidang isbat"), "{warnings:?}");
 }
 
 #[test]
 fn cuti_bersama_as_working_days_counts_24_december() {
     let dir = tempfile::tempdir().unwrap();
     let (p, mut s) = pipeline(dir.path(), "cuti_bersama_is_working_day = true");
-    let (_, due, _) = register_by_mail(&p, &mut s);
+    let (_, due, _) = register_by_mail(&p, &mut s, received());
     // 24 Dec is day 10; 28-31 Dec are 11-14.
     assert_eq!(due, end_of_day_wib(2026, 12, 31));
 }
@@ -274,4 +319,225 @@ fn every_weekday_deadline_from_november_2026_to_december_2027_matches_the_offici
         wrong.len(),
         wrong.join("\n")
     );
+}
+
+fn wib_at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+    WIB.with_ymd_and_hms(y, m, d, h, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn cli(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pengaduan"))
+        .arg("--config")
+        .arg(dir.join("pengaduan.toml"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The answer notices (reminders and escalations) queued for a complaint, by key, with
+/// the time they were queued.
+fn answer_notices(dir: &Path, ticket: &Ticket) -> Vec<(String, String)> {
+    let conn = rusqlite::Connection::open(dir.join("p.db")).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT o.idem_key, o.created_at FROM outbox o JOIN complaints c ON c.id = o.complaint_id
+             WHERE c.ticket = ?1 AND o.idem_key LIKE '%:answer:%' ORDER BY o.id",
+        )
+        .unwrap();
+    stmt.query_map([ticket.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Issue 17: a register whose open complaints carry deadlines computed without the 2027
+/// list (as the previous release computed them) is corrected by `calendar recompute`, each
+/// change with its audit event; reminders follow the new deadline and none goes out twice
+/// or for a deadline that moved later.
+#[test]
+fn recompute_corrects_deadlines_computed_without_the_2027_list() {
+    use chrono::{Datelike, Weekday};
+    let dir = tempfile::tempdir().unwrap();
+    let (p, mut s) = pipeline(dir.path(), "");
+    // The previous release: the 2026 list only (2027's fixed dates are a rule).
+    let file_2026 = pengaduan::calendar::parse_holiday_file(
+        include_str!("../config/libur-nasional-2026.toml"),
+        "2026",
+    )
+    .unwrap();
+    let old = Pipeline {
+        calendar: pengaduan::calendar::Calendar::new(
+            &[
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+            ],
+            vec![file_2026],
+        ),
+        ..load_pipeline(&p.config).unwrap()
+    };
+    // A complaint on every weekday of December 2026, registered by the old release.
+    let mut tickets = Vec::new();
+    let mut day = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    while day.month() == 12 {
+        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            let at = wib_at(2026, 12, day.day(), 10);
+            let raw = format!(
+                "From: w{0}@example.test\r\nSubject: Antrean {0}\r\nMessage-ID: <d{0}@example.test>\r\n\r\nAntrean lama.\r\n",
+                day.day()
+            );
+            let Outcome::New { ticket, .. } = arrive(&old, &mut s, raw.as_bytes(), at) else {
+                panic!("registered")
+            };
+            tickets.push((ticket, day));
+        }
+        day = day.succ_opt().unwrap();
+    }
+    // The old release reminded the team on Monday 4 January 2027.
+    old.queue_notices(&mut s, wib_at(2027, 1, 4, 9)).unwrap();
+    let before: Vec<DateTime<Utc>> = tickets
+        .iter()
+        .map(|(t, _)| s.complaint(t).unwrap().unwrap().answer_due)
+        .collect();
+    let expected: Vec<DateTime<Utc>> = tickets
+        .iter()
+        .map(|(_, d)| {
+            let due = fourteenth_working_day_after(*d);
+            end_of_day_wib(due.year(), due.month(), due.day())
+        })
+        .collect();
+    let wrong = before.iter().zip(&expected).filter(|(b, e)| b != e).count();
+    assert_eq!(wrong, 15, "complaints from 11 December on are due a day or more too early");
+
+    // A dry run lists them and changes nothing.
+    let listed = cli(dir.path(), &["calendar", "recompute", "--dry-run"]);
+    assert!(listed.contains("TENGGAT JAWABAN YANG AKAN DIUBAH (15 pengaduan)"), "{listed}");
+    assert!(listed.contains("Selasa, 5 Januari 2027 -> Rabu, 6 Januari 2027"), "{listed}");
+    assert_eq!(s.complaint(&tickets[8].0).unwrap().unwrap().answer_due, before[8]);
+
+    let applied = cli(dir.path(), &["calendar", "recompute", "--yes", "--by", "yetty"]);
+    assert!(applied.contains("TENGGAT JAWABAN DIUBAH (15 pengaduan)"), "{applied}");
+    for (i, (ticket, _)) in tickets.iter().enumerate() {
+        let (due, _) = deadline_and_warnings(&s, ticket);
+        assert_eq!(due, expected[i], "{ticket}");
+        let c = s.complaint(ticket).unwrap().unwrap();
+        let events: Vec<_> = s
+            .events_of(c.id)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == "deadline_recomputed")
+            .collect();
+        assert_eq!(events.len(), usize::from(before[i] != expected[i]), "{ticket}");
+        if let Some(e) = events.first() {
+            assert_eq!(e.actor, "yetty");
+            assert!(e.detail.starts_with("tenggat jawaban diubah dari "), "{}", e.detail);
+            assert!(e.detail.contains("daftar libur 2026, 2027"), "{}", e.detail);
+        }
+    }
+    // Nothing left to change.
+    let again = cli(dir.path(), &["calendar", "recompute", "--dry-run"]);
+    assert!(again.contains("sudah sesuai"), "{again}");
+
+    // The sweep with today's calendar on the same Monday and two days later.
+    let (p, mut s) = pipeline(dir.path(), "");
+    p.queue_notices(&mut s, wib_at(2027, 1, 4, 10)).unwrap();
+    p.queue_notices(&mut s, wib_at(2027, 1, 6, 9)).unwrap();
+    // Received 11 December: due 5 January before, 6 January now. The old H-1 reminder
+    // stays; the new deadline gets its own H-1; the old deadline's escalation, due on
+    // 6 January, is never queued because that deadline moved later.
+    let (t11, _) = tickets.iter().find(|(_, d)| d.day() == 11).unwrap();
+    let keys: Vec<String> = answer_notices(dir.path(), t11)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            format!("remind:{t11}:answer:2027-01-05:H-1"),
+            format!("remind:{t11}:answer:2027-01-06:H-1"),
+        ]
+    );
+    // No complaint got two notices for one deadline and threshold, and none for a
+    // deadline that is no longer its own after the recompute.
+    for (i, (ticket, _)) in tickets.iter().enumerate() {
+        let notices = answer_notices(dir.path(), ticket);
+        let mut keys: Vec<&String> = notices.iter().map(|(k, _)| k).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), notices.len(), "{ticket}: {notices:?}");
+        let new_due = expected[i].with_timezone(&WIB).date_naive().to_string();
+        for (key, at) in &notices {
+            if at.as_str() > "2027-01-04T02:30" {
+                assert!(key.contains(&new_due), "{ticket}: {key} queued at {at}");
+            }
+        }
+    }
+}
+
+/// Issue 17: flipping `cuti_bersama_is_working_day` moves the stored deadlines of open
+/// complaints, and the audit event says why.
+#[test]
+fn flipping_cuti_bersama_moves_stored_deadlines() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p, mut s) = pipeline(dir.path(), "");
+    let (ticket, due, _) = register_by_mail(&p, &mut s, received());
+    assert_eq!(due, end_of_day_wib(2027, 1, 4));
+    // The daemon remembers the calendar it counted with (as at every start).
+    p.recompute_deadlines(&mut s, "sistem", true, received())
+        .unwrap();
+    drop(s);
+
+    let (_, s) = pipeline(dir.path(), "cuti_bersama_is_working_day = true");
+    let out = cli(dir.path(), &["calendar", "recompute", "--yes", "--by", "yetty"]);
+    assert!(
+        out.contains("cuti bersama kini dihitung sebagai hari kerja"),
+        "{out}"
+    );
+    let (due, _) = deadline_and_warnings(&s, &ticket);
+    assert_eq!(due, end_of_day_wib(2026, 12, 31));
+
+    let (_, s) = pipeline(dir.path(), "cuti_bersama_is_working_day = false");
+    let out = cli(dir.path(), &["calendar", "recompute", "--yes", "--by", "yetty"]);
+    assert!(
+        out.contains("cuti bersama kini tidak dihitung sebagai hari kerja"),
+        "{out}"
+    );
+    let (due, _) = deadline_and_warnings(&s, &ticket);
+    assert_eq!(due, end_of_day_wib(2027, 1, 4));
+    let c = s.complaint(&ticket).unwrap().unwrap();
+    let moves = s
+        .events_of(c.id)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "deadline_recomputed")
+        .count();
+    assert_eq!(moves, 2);
+}
+
+/// `pengaduan calendar 2027` lists the 26 days off of the decree with their origin and
+/// says which dates may still move.
+#[test]
+fn calendar_command_lists_the_year() {
+    let dir = tempfile::tempdir().unwrap();
+    pipeline(dir.path(), "");
+    let out = cli(dir.path(), &["calendar", "2027"]);
+    assert!(out.contains("18 libur nasional, 8 cuti bersama, 0 libur lokal"), "{out}");
+    assert!(
+        out.contains("Rabu, 10 Maret 2027  Idul Fitri 1448 Hijriah  (libur nasional)"),
+        "{out}"
+    );
+    assert!(out.contains("TANGGAL MASIH DAPAT BERGESER"), "{out}");
+    assert!(
+        out.contains("dari config/libur-nasional-2027.toml (bawaan program)"),
+        "{out}"
+    );
+    let out = cli(dir.path(), &["calendar", "2028"]);
+    assert!(out.contains("DAFTAR RESMI 2028 BELUM ADA"), "{out}");
+    assert!(out.contains("Sabtu, 1 Januari 2028  Tahun Baru Masehi"), "{out}");
 }
