@@ -1066,6 +1066,15 @@ fn health_lines(
                 "kalender",
                 calendar::missing_lists_warning(years).unwrap_or_default(),
             )),
+            Problem::DeadlinesStale { count } => lines.push((
+                level,
+                "tenggat jawaban",
+                format!(
+                    "{count} pengaduan yang masih berjalan memakai tenggat jawaban yang berbeda \
+                     dari kalender hari libur sekarang; daemon menghitungnya ulang saat dijalankan \
+                     ulang, atau lihat `pengaduan calendar recompute --dry-run`"
+                ),
+            )),
             Problem::DiskLow { free } => {
                 lines.push((level, "ruang disk", disk_detail(*free, config)))
             }

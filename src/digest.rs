@@ -84,6 +84,9 @@ pub struct Digest {
     pub nothing_new: bool,
     /// A holiday list staff must add (`calendar::missing_lists`), said loudly on top.
     pub calendar_warning: Option<String>,
+    /// Complaints waiting for their answer whose stored deadline today's calendar puts
+    /// elsewhere (the daemon recomputes them at start; 0 in a running daemon).
+    pub stale_deadlines: usize,
     /// The daemon's own health; filled from the store by `Pipeline::digest`.
     pub system: SystemView,
 }
@@ -283,6 +286,16 @@ pub fn build(
         calendar_warning: crate::calendar::missing_lists_warning(&crate::calendar::missing_lists(
             now, calendar,
         )),
+        stale_deadlines: open_cases
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.status,
+                    Status::Received | Status::Acknowledged | Status::Reviewed
+                ) && crate::workflow::intake::deadlines(c.received_at, calendar).answer_due
+                    != c.answer_due
+            })
+            .count(),
         new: items(&new),
         open,
         awaiting_reply: items(&awaiting),
@@ -516,6 +529,18 @@ mod tests {
             warning.starts_with("DAFTAR HARI LIBUR 2028 BELUM ADA."),
             "{warning}"
         );
+    }
+
+    #[test]
+    fn deadlines_the_calendar_puts_elsewhere_are_counted() {
+        let cal = calendar();
+        let mut right = case(1, 10, Status::Acknowledged);
+        right.answer_due = crate::workflow::intake::deadlines(right.received_at, &cal).answer_due;
+        let wrong = case(2, 10, Status::Reviewed);
+        // An answered complaint keeps the deadline that was in force.
+        let answered = case(3, 10, Status::Answered);
+        let d = build(now(), None, &[right, wrong, answered], &cal);
+        assert_eq!(d.stale_deadlines, 1);
     }
 
     #[test]

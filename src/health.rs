@@ -157,6 +157,9 @@ pub struct Facts<'a> {
     pub downloaded: Option<u64>,
     /// The years whose holiday list staff must add (`calendar::missing_lists`).
     pub missing_lists: &'a [i32],
+    /// Complaints waiting for their answer whose stored deadline today's calendar puts
+    /// elsewhere (`app::calendar::stale_deadlines`): the daemon recomputes them at start.
+    pub stale_deadlines: usize,
     /// Free bytes for the daemon in the database's folder (statvfs).
     pub free_disk: Option<u64>,
 }
@@ -169,6 +172,7 @@ impl<'a> Facts<'a> {
             sent: None,
             downloaded: None,
             missing_lists: &[],
+            stale_deadlines: 0,
             free_disk: None,
         }
     }
@@ -232,6 +236,10 @@ pub enum Problem {
     OutboxFailed { count: i64 },
     /// No holiday list for these years.
     HolidayListMissing { years: Vec<i32> },
+    /// Open complaints whose stored answer deadline differs from today's calendar (the
+    /// calendar changed and the daemon has not restarted, or `calendar recompute` was not
+    /// run).
+    DeadlinesStale { count: usize },
     /// Little free disk in the database's folder.
     DiskLow { free: u64 },
 }
@@ -359,6 +367,11 @@ pub fn judge(f: &Facts<'_>, t: &Thresholds, now: DateTime<Utc>) -> Vec<Problem> 
     if !f.missing_lists.is_empty() {
         out.push(Problem::HolidayListMissing {
             years: f.missing_lists.to_vec(),
+        });
+    }
+    if f.stale_deadlines > 0 {
+        out.push(Problem::DeadlinesStale {
+            count: f.stale_deadlines,
         });
     }
     if let Some(free) = f.free_disk.filter(|b| *b < DISK_WARN_BYTES) {
@@ -859,10 +872,24 @@ mod tests {
                 sent: c.sent,
                 downloaded: None,
                 missing_lists: c.missing,
+                stale_deadlines: 0,
                 free_disk: c.disk,
             };
             assert_eq!(judge(&facts, &limits(), c.now), c.want, "{}", c.what);
         }
+        // Deadlines the calendar puts elsewhere need a person, and the daemon still works.
+        let state = well();
+        let stale = judge(
+            &Facts {
+                stale_deadlines: 3,
+                ..Facts::of(&state)
+            },
+            &limits(),
+            t(1, 10),
+        );
+        assert_eq!(stale, vec![DeadlinesStale { count: 3 }]);
+        assert_eq!(stale[0].severity(), Severity::Warn);
+        assert!(!stale[0].unhealthy());
         // Without a budget configured, the count says nothing.
         let no_smtp = Thresholds {
             daily_limit: None,

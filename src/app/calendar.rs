@@ -60,12 +60,12 @@ impl Pipeline {
         Ok(found)
     }
 
-    /// How many complaints waiting for their answer carry a deadline today's calendar
-    /// puts elsewhere (for `check` and the digest); nothing is written.
-    pub fn stale_deadlines(&self, store: &mut Store) -> Result<usize> {
-        let tx = store.transaction()?;
-        Ok(find_changes(&tx, &self.calendar)?.changes.len())
-    }
+}
+
+/// How many complaints waiting for their answer carry a deadline `calendar` puts
+/// elsewhere (for `check`, `/sistem` and the digest); nothing is written.
+pub fn stale_deadlines(store: &Store, calendar: &Calendar) -> Result<usize> {
+    Ok(recompute(&store.answer_deadlines()?, calendar).len())
 }
 
 fn find_changes(tx: &Tx<'_>, calendar: &Calendar) -> Result<Recomputed> {

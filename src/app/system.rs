@@ -25,6 +25,7 @@ pub struct Reading {
     /// Bytes downloaded in the last 24 hours (when IMAP is configured).
     pub downloaded: Option<u64>,
     pub missing_lists: Vec<i32>,
+    pub stale_deadlines: usize,
     pub free_disk: Option<u64>,
     pub problems: Vec<Problem>,
 }
@@ -47,6 +48,10 @@ pub fn read_health(
         None => None,
     };
     let missing_lists = calendar.map_or_else(Vec::new, |c| crate::calendar::missing_lists(now, c));
+    let stale_deadlines = match calendar {
+        Some(c) => super::calendar::stale_deadlines(store, c)?,
+        None => 0,
+    };
     let free_disk = health::free_bytes(health::database_dir(&config.storage.database));
     let problems = health::judge(
         &Facts {
@@ -54,6 +59,7 @@ pub fn read_health(
             sent,
             downloaded,
             missing_lists: &missing_lists,
+            stale_deadlines,
             free_disk,
         },
         &Thresholds::of(config),
@@ -64,6 +70,7 @@ pub fn read_health(
         sent,
         downloaded,
         missing_lists,
+        stale_deadlines,
         free_disk,
         problems,
     })
@@ -134,6 +141,8 @@ impl From<&OutboxEntry> for MailView {
 pub struct HolidayList {
     pub year: i32,
     pub present: bool,
+    /// The year's days off as `pengaduan calendar YEAR` lists them.
+    pub days: Vec<crate::calendar::DayOff>,
 }
 
 /// *Kondisi sistem*: what `templates/web/sistem.html` sees. Times are RFC 3339 in WIB.
@@ -225,6 +234,7 @@ pub fn system_page(
             .map(|year| HolidayList {
                 year,
                 present: calendar.covers_year(year),
+                days: calendar.year_days_off(year),
             })
             .collect(),
     })
