@@ -415,6 +415,21 @@ fn recompute_corrects_deadlines_computed_without_the_2027_list() {
     let wrong = before.iter().zip(&expected).filter(|(b, e)| b != e).count();
     assert_eq!(wrong, 15, "complaints from 11 December on are due a day or more too early");
 
+    // `check` and the digest say so before anyone acts.
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_pengaduan"))
+        .arg("--config")
+        .arg(dir.path().join("pengaduan.toml"))
+        .arg("check")
+        .output()
+        .unwrap();
+    let check = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        check.contains("15 pengaduan yang masih berjalan memakai tenggat jawaban yang berbeda"),
+        "{check}"
+    );
+    let digest = cli(dir.path(), &["digest", "--dry-run"]);
+    assert!(digest.contains("PERHATIAN, TENGGAT: 15 pengaduan"), "{digest}");
+
     // A dry run lists them and changes nothing.
     let listed = cli(dir.path(), &["calendar", "recompute", "--dry-run"]);
     assert!(listed.contains("TENGGAT JAWABAN YANG AKAN DIUBAH (15 pengaduan)"), "{listed}");
