@@ -107,14 +107,17 @@ fn offline_commands_work_from_root_without_passwords_holiday_files_or_templates(
     let out = pengaduan_in(root, &config, &["complaints", "show", &ticket]);
     let all = text(&out);
     assert!(out.status.success(), "{all}");
-    // The built-in 2026 list (24, 25 Dec) and the fixed 1 Jan 2027 were skipped.
+    // The built-in 2026 list (24, 25 Dec) and the built-in 2027 list (1 Jan) were skipped.
     assert!(
         all.contains("Batas jawaban : Senin, 4 Januari 2027"),
         "{all}"
     );
+    let out = pengaduan_in(root, &config, &["calendar", "2027"]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
     assert!(
-        all.contains("libur nasional bertanggal tetap tahun 2027"),
-        "{all}"
+        all.contains("dari config/libur-nasional-2027.toml (bawaan program)"),
+        "built-in list: {all}"
     );
 
     for args in [&["flagged"][..], &["digest", "--dry-run"]] {
