@@ -111,7 +111,7 @@ fn a_failed_mail_shows_and_kirim_ulang_makes_it_due_with_an_audit_event() {
     let mut kepala = site.login("kepala", PW);
     let page = kepala.get("/sistem");
     assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.body.contains("<h1>Kondisi sistem</h1>"));
+    assert!(page.body.contains("<h1>Kondisi sistem</h1>"), "{}", page.body);
     assert!(page.body.contains("550 5.1.1 alamat tidak dikenal"));
     assert!(page.body.contains("warga@example.test"));
     assert!(
@@ -432,6 +432,55 @@ fn the_page_in_a_browser_at_390_and_1366_px() {
             .await
             .unwrap();
         b.screenshot("sistem-kotak-keluar", 1366).await;
+        // The calendar: this year's days off open, each with its origin; the 2027 Lebaran
+        // dates say they may still move.
+        let calendar = b
+            .client
+            .find(Locator::Css("details.libur[open]"))
+            .await
+            .unwrap();
+        calendar
+            .find(Locator::Css("summary"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let next_year = b
+            .client
+            .find_all(Locator::Css("details.libur"))
+            .await
+            .unwrap();
+        assert_eq!(next_year.len(), 2, "this year and the next");
+        next_year[1]
+            .find(Locator::Css("summary"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let text = next_year[1].text().await.unwrap();
+        assert!(
+            text.contains("18 libur nasional, 8 cuti bersama"),
+            "{text}"
+        );
+        assert!(text.contains("tanggal masih dapat bergeser"), "{text}");
+        b.client
+            .execute(
+                "document.querySelectorAll('details.libur')[1].scrollIntoView()",
+                vec![],
+            )
+            .await
+            .unwrap();
+        b.screenshot("sistem-kalender", 390).await;
+        let width: i64 = b
+            .client
+            .execute("return document.documentElement.scrollWidth", vec![])
+            .await
+            .unwrap()
+            .as_i64()
+            .unwrap();
+        assert!(width <= 390, "the calendar fits a phone: {width} px");
         buttons[0].clone().click().await.unwrap();
         b.client
             .wait()
