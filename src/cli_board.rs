@@ -69,7 +69,7 @@ pub fn complaints(config: &Config, command: ComplaintsCommand) -> Result<ExitCod
     };
     match done {
         Ok(text) => {
-            print!("{}", text?);
+            crate::out!("{}", text?);
             Ok(ExitCode::SUCCESS)
         }
         Err(ActionError::Store(e)) => Err(e),
@@ -111,7 +111,7 @@ pub fn purge(config: &Config, dry_run: bool, yes: bool, by: Option<&str>) -> Res
             bytes: h.bytes(),
         })
         .collect();
-    print!(
+    crate::out!(
         "{}",
         templates.render(
             "cli/purge.txt",

@@ -68,6 +68,6 @@ pub fn execute(
             })
         }
     };
-    print!("{}", pipeline.templates.render("cli/calendar.txt", &ctx)?);
+    crate::out!("{}", pipeline.templates.render("cli/calendar.txt", &ctx)?);
     Ok(ExitCode::SUCCESS)
 }

@@ -23,7 +23,7 @@ pub fn execute(config: &Config, command: OutboxCommand, now: DateTime<Utc>) -> R
                 .iter()
                 .map(MailView::from)
                 .collect();
-            print!(
+            crate::out!(
                 "{}",
                 templates.render("cli/outbox.txt", &serde_json::json!({ "mails": mails }))?
             );
@@ -31,7 +31,7 @@ pub fn execute(config: &Config, command: OutboxCommand, now: DateTime<Utc>) -> R
         }
         OutboxCommand::Retry { id, by } => match system::retry_outbox(&mut store, id, &by, now) {
             Ok(mail) => {
-                println!(
+                crate::outln!(
                     "Surel keluar #{id} ({}) ke {} dijadwalkan dikirim ulang; program yang \
                      berjalan mengirimnya dalam beberapa detik.",
                     mail.purpose,

@@ -45,7 +45,7 @@ pub fn register(
     let path = out.unwrap_or_else(|| PathBuf::from(&file.name));
     std::fs::write(&path, &file.bytes)
         .with_context(|| format!("cannot write the register to {}", path.display()))?;
-    println!(
+    crate::outln!(
         "Buku register {} ({} pengaduan) tersimpan di {}.",
         period.label(),
         file.rows,
@@ -63,7 +63,7 @@ pub fn report(config: &Config, month: &str, out: Option<PathBuf>) -> Result<Exit
     let path = out.unwrap_or_else(|| PathBuf::from(format!("laporan-{}.html", month.slug())));
     std::fs::write(&path, html)
         .with_context(|| format!("cannot write the report to {}", path.display()))?;
-    println!(
+    crate::outln!(
         "Laporan {} ({} pengaduan) tersimpan di {}; buka di peramban untuk mencetaknya (A4).",
         r.period,
         r.total,

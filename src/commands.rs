@@ -58,7 +58,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
         Command::Backup { file } => {
             let config = Config::load(&cli.config)?;
             Store::open(&config.storage.database)?.backup_to(&file)?;
-            println!("Cadangan basis data tersimpan di {}.", file.display());
+            crate::outln!("Cadangan basis data tersimpan di {}.", file.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Register {
@@ -89,7 +89,7 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
         Command::Restore { file } => {
             let config = Config::load(&cli.config)?;
             crate::store::restore(&file, &config.storage.database)?;
-            println!("Basis data {} dipulihkan dari {}; berkas lama disimpan dengan akhiran .before-restore.", config.storage.database.display(), file.display());
+            crate::outln!("Basis data {} dipulihkan dari {}; berkas lama disimpan dengan akhiran .before-restore.", config.storage.database.display(), file.display());
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -451,7 +451,7 @@ async fn check(path: &Path, now: DateTime<Utc>) -> Result<ExitCode> {
     }
     let all_ok = lines.iter().all(|l| l.level != Level::Fail);
     match pipeline {
-        Some(p) => print!(
+        Some(p) => crate::out!(
             "{}",
             p.templates.render(
                 "cli/check.txt",
@@ -465,7 +465,7 @@ async fn check(path: &Path, now: DateTime<Utc>) -> Result<ExitCode> {
                     Level::Warn => "AWAS ",
                     Level::Fail => "GAGAL",
                 };
-                println!("{word} {}: {}", l.what, l.detail);
+                crate::outln!("{word} {}: {}", l.what, l.detail);
             }
         }
     }
@@ -499,7 +499,7 @@ fn ingest_files(config: &Config, files: &[PathBuf], clock: &dyn Clock) -> Result
             tally.add(&pipeline.ingest(&mut store, &arrival, now)?);
         }
     }
-    print!("{}", pipeline.templates.render("cli/ingest.txt", &tally)?);
+    crate::out!("{}", pipeline.templates.render("cli/ingest.txt", &tally)?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -669,7 +669,7 @@ fn staff_action(
             anyhow::bail!("list, show, publish and unpublish are not staff actions here")
         }
     };
-    println!("{ticket}: {done}.");
+    crate::outln!("{ticket}: {done}.");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -705,9 +705,9 @@ fn complaints(config: &Config, command: ComplaintsCommand, now: DateTime<Utc>) -
                 },
             )?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&view.complaints)?);
+                crate::outln!("{}", serde_json::to_string_pretty(&view.complaints)?);
             } else {
-                print!("{}", templates.render("cli/complaints.txt", &view)?);
+                crate::out!("{}", templates.render("cli/complaints.txt", &view)?);
             }
         }
         ComplaintsCommand::Show { ticket, json } => {
@@ -720,9 +720,9 @@ fn complaints(config: &Config, command: ComplaintsCommand, now: DateTime<Utc>) -
                 other => other?,
             };
             if json {
-                println!("{}", serde_json::to_string_pretty(&detail)?);
+                crate::outln!("{}", serde_json::to_string_pretty(&detail)?);
             } else {
-                print!("{}", templates.render("cli/complaint.txt", &detail)?);
+                crate::out!("{}", templates.render("cli/complaint.txt", &detail)?);
             }
         }
         _ => {}
@@ -745,7 +745,7 @@ fn flagged(
         let pipeline = load_pipeline(config)?;
         let mut store = Store::open(&config.storage.database)?;
         let (ticket, ack) = pipeline.accept_flagged(&mut store, &message_id, by, now)?;
-        print!(
+        crate::out!(
             "{}",
             pipeline.templates.render(
                 "cli/flagged_accepted.txt",
@@ -757,10 +757,10 @@ fn flagged(
     let store = Store::open(&config.storage.database)?;
     let list = store.flagged_messages()?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&list)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&list)?);
     } else {
         let templates = Templates::from_config(config.templates_dir.as_deref())?;
-        print!(
+        crate::out!(
             "{}",
             templates.render(
                 "cli/flagged.txt",
@@ -830,14 +830,14 @@ async fn demo(dir: &Path, web: bool, clock: Arc<dyn Clock>) -> Result<ExitCode> 
     let register = shared
         .run(|s| views::register_view(s, &ListFilter::ALL))
         .await?;
-    print!(
+    crate::out!(
         "{}",
         pipeline.templates.render(
             "cli/demo.txt",
             &serde_json::json!({ "tally": tally, "sent": sent, "outbox": outbox_dir.display().to_string(), "database": config.storage.database.display().to_string() })
         )?
     );
-    print!(
+    crate::out!(
         "{}",
         pipeline.templates.render("cli/complaints.txt", &register)?
     );
@@ -868,7 +868,7 @@ async fn serve_demo(
     )
     .await?;
     let app = crate::web::WebApp::new(config, settings.clone(), store, clock)?;
-    println!(
+    crate::outln!(
         "\nHalaman petugas: http://{}/ — masuk sebagai \"demo\" dengan kata sandi {password} \
          (Ctrl-C untuk berhenti).",
         settings.listen
@@ -893,11 +893,11 @@ fn digest(config: &Config, dry_run: bool, send: bool, now: DateTime<Utc>) -> Res
     let mut store = Store::open(&config.storage.database)?;
     if dry_run {
         let digest = pipeline.digest(&store, now)?;
-        println!("{}", pipeline.render_digest(&digest)?.text.trim_end());
+        crate::outln!("{}", pipeline.render_digest(&digest)?.text.trim_end());
         return Ok(ExitCode::SUCCESS);
     }
     match pipeline.queue_digest(&mut store, now)? {
-        Some(key) => println!(
+        Some(key) => crate::outln!(
             "Ringkasan harian ({key}) masuk antrean untuk {}; daemon akan mengirimkannya.",
             config
                 .recipients
@@ -908,7 +908,7 @@ fn digest(config: &Config, dry_run: bool, send: bool, now: DateTime<Utc>) -> Res
                 .join(", ")
         ),
         None => {
-            println!("Ringkasan harian hari ini sudah pernah masuk antrean; tidak dikirim lagi.")
+            crate::outln!("Ringkasan harian hari ini sudah pernah masuk antrean; tidak dikirim lagi.")
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod cli;
 pub mod cli_board;
 pub mod cli_calendar;
+pub mod cli_output;
 pub mod cli_outbox;
 pub mod cli_reports;
 pub mod clock;

@@ -19,7 +19,7 @@ pub async fn execute(config: &Config, command: UsersCommand) -> Result<ExitCode>
     let store = SharedStore::new(Store::open(&config.storage.database)?);
     match change(&store, command).await {
         Ok(message) => {
-            println!("{message}");
+            crate::outln!("{message}");
             Ok(ExitCode::SUCCESS)
         }
         Err(AccountError::Store(e)) => Err(e),

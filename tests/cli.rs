@@ -445,3 +445,32 @@ fn a_lapor_complaint_keeps_its_report_number() {
     assert!(line(&ticket).contains("SP4N-LAPOR! (No. 1916449)"), "{csv}");
     assert!(!line(&phoned).contains("LAPOR"), "{csv}");
 }
+
+/// Issue 18: `pengaduan digest --dry-run | head -1` — a reader that is gone before the
+/// command writes ends it quietly with status 0, never with a panic.
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "");
+    for args in [
+        &["digest", "--dry-run"][..],
+        &["calendar", "2027"],
+        &["complaints", "list"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        // The reading end is closed before the command starts: every write fails with
+        // EPIPE, as `| head -1` does once it has its line.
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_pengaduan"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
