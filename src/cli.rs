@@ -57,13 +57,17 @@ pub enum Command {
     /// Demo without credentials: bundled sample mail in, acknowledgements to a directory,
     /// the register printed.
     Demo {
-        /// Working directory for the demo database and outbox (emptied first).
+        /// Folder for the demo database and outbox: a new or empty folder, or one an
+        /// earlier demo made (only the demo's own files are removed there).
         #[arg(long, default_value = "data/demo")]
         dir: PathBuf,
-        /// Then serve the staff dashboard over that register on 127.0.0.1:8080, with a
-        /// demo account whose name and password are printed (Ctrl-C stops it).
+        /// Then serve the staff dashboard over that register, with a demo account whose
+        /// name and password are printed (Ctrl-C stops it).
         #[arg(long)]
         web: bool,
+        /// Where `--web` listens.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080", requires = "web")]
+        listen: std::net::SocketAddr,
     },
     /// The staff daily digest: --dry-run prints today's digest, --send queues it for the
     /// team (recipients.tim_pengaduan); exactly one of the two.

@@ -474,3 +474,65 @@ fn a_closed_pipe_ends_the_command_quietly() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+fn demo_in(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pengaduan"))
+        .current_dir(cwd)
+        .arg("demo")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Issue 18: the demo never deletes what it did not create, and runs from any folder
+/// (the sample mail is built in).
+#[test]
+fn demo_refuses_a_folder_of_other_files_and_runs_from_anywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("catatan.txt"), "milik petugas").unwrap();
+    std::fs::create_dir(dir.path().join("samples")).unwrap();
+    std::fs::write(dir.path().join("samples/surat.eml"), "x").unwrap();
+    let out = demo_in(dir.path(), &["--dir", "."]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("bukan folder demo sebelumnya"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("catatan.txt")).unwrap(),
+        "milik petugas"
+    );
+    assert!(dir.path().join("samples/surat.eml").is_file());
+
+    // From a folder without samples/: the built-in mail; twice in the same folder, and
+    // the second run removes only its own files.
+    let demo = dir.path().join("demo");
+    for _ in 0..2 {
+        let out = demo_in(dir.path(), &["--dir", "demo"]);
+        let text = stdout(&out);
+        assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(text.contains("BUKU REGISTER PENGADUAN (4 tercatat)"), "{text}");
+        let acks = std::fs::read_dir(demo.join("outbox"))
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "eml"))
+            .count();
+        assert_eq!(acks, 4);
+        std::fs::write(demo.join("outbox/catatan.txt"), "tetap").unwrap();
+    }
+    assert_eq!(
+        std::fs::read_to_string(demo.join("outbox/catatan.txt")).unwrap(),
+        "tetap"
+    );
+}
+
+/// `demo --web --listen ADDR`; a taken port is named with the option that fixes it.
+#[test]
+fn demo_web_names_listen_when_the_port_is_taken() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let out = demo_in(dir.path(), &["--dir", "demo", "--web", "--listen", &addr]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains(&addr) && stderr.contains("--listen"), "{stderr}");
+    let out = demo_in(dir.path(), &["--dir", "demo2", "--listen", &addr]);
+    assert!(!out.status.success(), "--listen needs --web");
+}
