@@ -1878,7 +1878,8 @@ mod tests {
                 may_move: false,
             }],
         };
-        let with_local = Calendar::try_new(&MON_FRI, vec![file_2026(), file_2027(), local]).unwrap();
+        let with_local =
+            Calendar::try_new(&MON_FRI, vec![file_2026(), file_2027(), local]).unwrap();
         assert_eq!(
             describe_change(&both, &with_local.snapshot()),
             vec!["hari libur lokal diubah"]

@@ -66,7 +66,12 @@ pub enum Command {
         #[arg(long)]
         web: bool,
         /// Where `--web` listens.
-        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080", requires = "web")]
+        #[arg(
+            long,
+            value_name = "ADDR",
+            default_value = "127.0.0.1:8080",
+            requires = "web"
+        )]
         listen: std::net::SocketAddr,
     },
     /// The staff daily digest: --dry-run prints today's digest, --send queues it for the

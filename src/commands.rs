@@ -817,10 +817,7 @@ async fn demo(
             if pass == 0 {
                 tally.add(&outcome);
             } else {
-                anyhow::ensure!(
-                    outcome == Outcome::Duplicate,
-                    "{name} was registered twice"
-                );
+                anyhow::ensure!(outcome == Outcome::Duplicate, "{name} was registered twice");
                 tally.duplicates += 1;
             }
         }
@@ -972,7 +969,9 @@ fn digest(config: &Config, dry_run: bool, send: bool, now: DateTime<Utc>) -> Res
                 .join(", ")
         ),
         None => {
-            crate::outln!("Ringkasan harian hari ini sudah pernah masuk antrean; tidak dikirim lagi.")
+            crate::outln!(
+                "Ringkasan harian hari ini sudah pernah masuk antrean; tidak dikirim lagi."
+            )
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -160,7 +160,12 @@ pub fn format_date(s: &str, with_time: bool) -> String {
             |_| s.to_string(),
             |d| {
                 let day = DAYS[d.weekday().num_days_from_monday() as usize];
-                format!("{day}, {} {} {}", d.day(), MONTHS[d.month0() as usize], d.year())
+                format!(
+                    "{day}, {} {} {}",
+                    d.day(),
+                    MONTHS[d.month0() as usize],
+                    d.year()
+                )
             },
         );
     };

@@ -109,7 +109,10 @@ fn received_10_december_2026_is_due_4_january_2027_without_a_warning() {
     // 11 (1), 14-18 (2-6), 21-23 (7-9); 24 Dec cuti bersama and 25 Dec Natal skipped;
     // 28-31 (10-13); Fri 1 Jan 2027 skipped (national holiday); Mon 4 Jan (14).
     assert_eq!(due, end_of_day_wib(2027, 1, 4));
-    assert!(warnings.is_empty(), "the 2027 list is built in: {warnings:?}");
+    assert!(
+        warnings.is_empty(),
+        "the 2027 list is built in: {warnings:?}"
+    );
     let ack = ack_text(dir.path());
     assert!(ack.contains("Senin, 4 Januari 2027"), "{ack}");
 }
@@ -192,7 +195,10 @@ fn a_deadline_over_lebaran_2027_says_the_dates_may_still_move() {
     // 2-5 (4), 8 Nyepi, 9-12 Lebaran, 15 cuti; 16-19 (8), 22-24 (11), 25-26 off; 29-31 (14).
     assert_eq!(due, end_of_day_wib(2027, 3, 31));
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("Idul Fitri 1448 Hijriah"), "{warnings:?}");
+    assert!(
+        warnings[0].contains("Idul Fitri 1448 Hijriah"),
+        "{warnings:?}"
+    );
     assert!(warnings[0].contains("sidang isbat"), "{warnings:?}");
 }
 
@@ -413,7 +419,10 @@ fn recompute_corrects_deadlines_computed_without_the_2027_list() {
         })
         .collect();
     let wrong = before.iter().zip(&expected).filter(|(b, e)| b != e).count();
-    assert_eq!(wrong, 15, "complaints from 11 December on are due a day or more too early");
+    assert_eq!(
+        wrong, 15,
+        "complaints from 11 December on are due a day or more too early"
+    );
 
     // `check` and the digest say so before anyone acts.
     let check = std::process::Command::new(env!("CARGO_BIN_EXE_pengaduan"))
@@ -428,16 +437,34 @@ fn recompute_corrects_deadlines_computed_without_the_2027_list() {
         "{check}"
     );
     let digest = cli(dir.path(), &["digest", "--dry-run"]);
-    assert!(digest.contains("PERHATIAN, TENGGAT: 15 pengaduan"), "{digest}");
+    assert!(
+        digest.contains("PERHATIAN, TENGGAT: 15 pengaduan"),
+        "{digest}"
+    );
 
     // A dry run lists them and changes nothing.
     let listed = cli(dir.path(), &["calendar", "recompute", "--dry-run"]);
-    assert!(listed.contains("TENGGAT JAWABAN YANG AKAN DIUBAH (15 pengaduan)"), "{listed}");
-    assert!(listed.contains("Selasa, 5 Januari 2027 -> Rabu, 6 Januari 2027"), "{listed}");
-    assert_eq!(s.complaint(&tickets[8].0).unwrap().unwrap().answer_due, before[8]);
+    assert!(
+        listed.contains("TENGGAT JAWABAN YANG AKAN DIUBAH (15 pengaduan)"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("Selasa, 5 Januari 2027 -> Rabu, 6 Januari 2027"),
+        "{listed}"
+    );
+    assert_eq!(
+        s.complaint(&tickets[8].0).unwrap().unwrap().answer_due,
+        before[8]
+    );
 
-    let applied = cli(dir.path(), &["calendar", "recompute", "--yes", "--by", "yetty"]);
-    assert!(applied.contains("TENGGAT JAWABAN DIUBAH (15 pengaduan)"), "{applied}");
+    let applied = cli(
+        dir.path(),
+        &["calendar", "recompute", "--yes", "--by", "yetty"],
+    );
+    assert!(
+        applied.contains("TENGGAT JAWABAN DIUBAH (15 pengaduan)"),
+        "{applied}"
+    );
     for (i, (ticket, _)) in tickets.iter().enumerate() {
         let (due, _) = deadline_and_warnings(&s, ticket);
         assert_eq!(due, expected[i], "{ticket}");
@@ -448,10 +475,18 @@ fn recompute_corrects_deadlines_computed_without_the_2027_list() {
             .into_iter()
             .filter(|e| e.kind == "deadline_recomputed")
             .collect();
-        assert_eq!(events.len(), usize::from(before[i] != expected[i]), "{ticket}");
+        assert_eq!(
+            events.len(),
+            usize::from(before[i] != expected[i]),
+            "{ticket}"
+        );
         if let Some(e) = events.first() {
             assert_eq!(e.actor, "yetty");
-            assert!(e.detail.starts_with("tenggat jawaban diubah dari "), "{}", e.detail);
+            assert!(
+                e.detail.starts_with("tenggat jawaban diubah dari "),
+                "{}",
+                e.detail
+            );
             assert!(e.detail.contains("daftar libur 2026, 2027"), "{}", e.detail);
         }
     }
@@ -509,7 +544,10 @@ fn flipping_cuti_bersama_moves_stored_deadlines() {
     drop(s);
 
     let (_, s) = pipeline(dir.path(), "cuti_bersama_is_working_day = true");
-    let out = cli(dir.path(), &["calendar", "recompute", "--yes", "--by", "yetty"]);
+    let out = cli(
+        dir.path(),
+        &["calendar", "recompute", "--yes", "--by", "yetty"],
+    );
     assert!(
         out.contains("cuti bersama kini dihitung sebagai hari kerja"),
         "{out}"
@@ -518,7 +556,10 @@ fn flipping_cuti_bersama_moves_stored_deadlines() {
     assert_eq!(due, end_of_day_wib(2026, 12, 31));
 
     let (_, s) = pipeline(dir.path(), "cuti_bersama_is_working_day = false");
-    let out = cli(dir.path(), &["calendar", "recompute", "--yes", "--by", "yetty"]);
+    let out = cli(
+        dir.path(),
+        &["calendar", "recompute", "--yes", "--by", "yetty"],
+    );
     assert!(
         out.contains("cuti bersama kini tidak dihitung sebagai hari kerja"),
         "{out}"
@@ -542,7 +583,10 @@ fn calendar_command_lists_the_year() {
     let dir = tempfile::tempdir().unwrap();
     pipeline(dir.path(), "");
     let out = cli(dir.path(), &["calendar", "2027"]);
-    assert!(out.contains("18 libur nasional, 8 cuti bersama, 0 libur lokal"), "{out}");
+    assert!(
+        out.contains("18 libur nasional, 8 cuti bersama, 0 libur lokal"),
+        "{out}"
+    );
     assert!(
         out.contains("Rabu, 10 Maret 2027  Idul Fitri 1448 Hijriah  (libur nasional)"),
         "{out}"
@@ -554,5 +598,8 @@ fn calendar_command_lists_the_year() {
     );
     let out = cli(dir.path(), &["calendar", "2028"]);
     assert!(out.contains("DAFTAR RESMI 2028 BELUM ADA"), "{out}");
-    assert!(out.contains("Sabtu, 1 Januari 2028  Tahun Baru Masehi"), "{out}");
+    assert!(
+        out.contains("Sabtu, 1 Januari 2028  Tahun Baru Masehi"),
+        "{out}"
+    );
 }

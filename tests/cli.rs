@@ -508,11 +508,24 @@ fn demo_refuses_a_folder_of_other_files_and_runs_from_anywhere() {
     for _ in 0..2 {
         let out = demo_in(dir.path(), &["--dir", "demo"]);
         let text = stdout(&out);
-        assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-        assert!(text.contains("BUKU REGISTER PENGADUAN (4 tercatat)"), "{text}");
+        assert!(
+            out.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text.contains("BUKU REGISTER PENGADUAN (4 tercatat)"),
+            "{text}"
+        );
         let acks = std::fs::read_dir(demo.join("outbox"))
             .unwrap()
-            .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "eml"))
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "eml")
+            })
             .count();
         assert_eq!(acks, 4);
         std::fs::write(demo.join("outbox/catatan.txt"), "tetap").unwrap();
@@ -532,7 +545,10 @@ fn demo_web_names_listen_when_the_port_is_taken() {
     let out = demo_in(dir.path(), &["--dir", "demo", "--web", "--listen", &addr]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains(&addr) && stderr.contains("--listen"), "{stderr}");
+    assert!(
+        stderr.contains(&addr) && stderr.contains("--listen"),
+        "{stderr}"
+    );
     let out = demo_in(dir.path(), &["--dir", "demo2", "--listen", &addr]);
     assert!(!out.status.success(), "--listen needs --web");
 }

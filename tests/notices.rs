@@ -83,11 +83,11 @@ fn five_weeks_hour_by_hour_then_one_run_after_downtime() {
         vec![
             format!("remind:{t}:review:H-24h"), // Saturday 14 March 10:00, 24 h before the 72 h
             format!("escalate:{t}:review"),     // Sunday 15 March 10:00, no plan yet
-            format!("remind:{t}:answer:2026-04-09:H-3"),   // Monday 6 April: 6, 7, 8 April left
-            format!("remind:{t}:answer:2026-04-09:H-1"),   // Wednesday 8 April
-            format!("escalate:{t}:answer:2026-04-09:1"),   // Friday 10 April, due was Thursday 9 April
-            format!("escalate:{t}:answer:2026-04-09:2"),   // Monday 13 April (the weekend adds nothing)
-            format!("escalate:{t}:answer:2026-04-09:3"),   // Tuesday 14 April
+            format!("remind:{t}:answer:2026-04-09:H-3"), // Monday 6 April: 6, 7, 8 April left
+            format!("remind:{t}:answer:2026-04-09:H-1"), // Wednesday 8 April
+            format!("escalate:{t}:answer:2026-04-09:1"), // Friday 10 April, due was Thursday 9 April
+            format!("escalate:{t}:answer:2026-04-09:2"), // Monday 13 April (the weekend adds nothing)
+            format!("escalate:{t}:answer:2026-04-09:3"), // Tuesday 14 April
         ]
     );
     // Who got what: reminders to the team, escalations to the head and the quality team.

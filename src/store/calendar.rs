@@ -52,7 +52,11 @@ impl Tx<'_> {
             .transpose()
     }
 
-    pub fn set_calendar_snapshot(&self, snapshot: &CalendarSnapshot, now: DateTime<Utc>) -> Result<()> {
+    pub fn set_calendar_snapshot(
+        &self,
+        snapshot: &CalendarSnapshot,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         self.tx.execute(
             "INSERT INTO calendar_state (id, snapshot, updated_at) VALUES (1, ?1, ?2)
              ON CONFLICT (id) DO UPDATE SET snapshot = excluded.snapshot, updated_at = excluded.updated_at",

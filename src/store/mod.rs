@@ -3,8 +3,8 @@
 pub mod accounts;
 pub mod attachments;
 mod backup;
-mod calendar;
 pub mod board;
+mod calendar;
 mod digest;
 pub mod health;
 pub mod metrics;

@@ -260,7 +260,10 @@ impl Client {
                 .get("location")
                 .map(|v| v.to_str().unwrap().to_string()),
             headers,
-            body: r.body_mut().read_to_string().unwrap_or_else(|e| format!("(body unreadable: {e})")),
+            body: r
+                .body_mut()
+                .read_to_string()
+                .unwrap_or_else(|e| format!("(body unreadable: {e})")),
         }
     }
 
