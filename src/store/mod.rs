@@ -25,7 +25,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
 use crate::clock::{from_db, serialize_wib, serialize_wib_opt, to_db};
-use crate::domain::{Channel, Delivery, Direction, Kind, MessageClass, Status, Ticket};
+use crate::domain::{Channel, Delivery, Direction, Heard, Kind, MessageClass, Status, Ticket};
 
 pub struct Store {
     conn: Connection,
@@ -188,6 +188,14 @@ pub struct ComplaintRow {
     pub answer_due: DateTime<Utc>,
     #[serde(serialize_with = "serialize_wib_opt")]
     pub ack_sent_at: Option<DateTime<Utc>>,
+    /// When staff recorded the answer (it may still wait in the outbox).
+    #[serde(serialize_with = "serialize_wib_opt")]
+    pub answered_at: Option<DateTime<Utc>>,
+    /// When the SMTP server accepted the answer (or staff recorded one given without mail).
+    #[serde(serialize_with = "serialize_wib_opt")]
+    pub answer_sent_at: Option<DateTime<Utc>>,
+    /// How the complainant's satisfaction or dissatisfaction was heard; null when none.
+    pub satisfaction_heard: Option<Heard>,
     /// Why a person must look at it now; null when nothing is waiting.
     pub attention: Option<String>,
 }
@@ -688,6 +696,22 @@ impl Store {
                 )?;
             }
         }
+        // The answer counts from here, not from its queueing (DESIGN invariant 10).
+        if let (Some(cid), "answer") = (row.complaint_id, row.purpose.as_str()) {
+            let changed = tx.tx.execute(
+                "UPDATE complaints SET answer_sent_at = ?2 WHERE id = ?1 AND answer_sent_at IS NULL",
+                params![cid, to_db(now)],
+            )?;
+            if changed > 0 {
+                tx.add_event(
+                    Some(cid),
+                    now,
+                    "sistem",
+                    "answer_sent",
+                    &format!("jawaban terkirim ke {}", row.rcpt_to.join(", ")),
+                )?;
+            }
+        }
         tx.commit()
     }
 
@@ -1042,7 +1066,8 @@ impl Tx<'_> {
 }
 
 const COMPLAINT_SELECT: &str = "SELECT id, ticket, status, kind, channel, unit, complainant_email, complainant_name,
-    phones, subject, received_at, ack_due, review_due, answer_due, ack_sent_at, attention, lapor_number FROM complaints";
+    phones, subject, received_at, ack_due, review_due, answer_due, ack_sent_at, attention, lapor_number,
+    answered_at, answer_sent_at, satisfaction_heard FROM complaints";
 
 fn complaint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComplaintRow> {
     let phones: String = r.get(8)?;
@@ -1064,6 +1089,9 @@ fn complaint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComplaintRow> {
         ack_sent_at: opt_time(r, 14)?,
         attention: r.get(15)?,
         lapor_number: r.get(16)?,
+        answered_at: opt_time(r, 17)?,
+        answer_sent_at: opt_time(r, 18)?,
+        satisfaction_heard: opt_word(r, 19)?,
     })
 }
 
@@ -1334,6 +1362,8 @@ pub struct CaseRecord {
     pub answer: Option<String>,
     pub answered_at: Option<DateTime<Utc>>,
     pub ack_sent_at: Option<DateTime<Utc>>,
+    /// When the SMTP server accepted the answer; `None` while it waits in the outbox.
+    pub answer_sent_at: Option<DateTime<Utc>>,
 }
 
 /// One message of a case file, with its text, for the referral to the Dinas Kesehatan.
@@ -1361,7 +1391,8 @@ pub struct NewManualComplaint<'a> {
 }
 
 const CASE_SELECT: &str = "SELECT id, ticket, status, kind, channel, unit, complainant_email, complainant_name,
-    complainant_address, phones, subject, body, received_at, answer_due, plan, answer, answered_at, ack_sent_at FROM complaints";
+    complainant_address, phones, subject, body, received_at, answer_due, plan, answer, answered_at, ack_sent_at,
+    answer_sent_at FROM complaints";
 
 fn case_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRecord> {
     let phones: String = r.get(9)?;
@@ -1384,6 +1415,7 @@ fn case_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRecord> {
         answer: r.get(15)?,
         answered_at: opt_time(r, 16)?,
         ack_sent_at: opt_time(r, 17)?,
+        answer_sent_at: opt_time(r, 18)?,
     })
 }
 
@@ -1452,6 +1484,25 @@ impl Tx<'_> {
         self.exec(
             "UPDATE complaints SET answer = ?2, answered_at = ?3 WHERE id = ?1",
             params![id, answer, to_db(now)],
+        )?;
+        Ok(())
+    }
+
+    /// Records that the answer reached the complainant at `at` (an answer given without
+    /// mail; a mailed one is marked by [`Store::mark_sent`]).
+    pub fn set_answer_sent(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
+        self.exec(
+            "UPDATE complaints SET answer_sent_at = ?2 WHERE id = ?1",
+            params![id, to_db(at)],
+        )?;
+        Ok(())
+    }
+
+    /// How the complainant's satisfaction or dissatisfaction was heard.
+    pub fn set_satisfaction_heard(&self, id: i64, heard: Heard) -> Result<()> {
+        self.exec(
+            "UPDATE complaints SET satisfaction_heard = ?2 WHERE id = ?1",
+            params![id, heard.as_str()],
         )?;
         Ok(())
     }
