@@ -1716,6 +1716,160 @@ mod tests {
         );
     }
 
+    /// Issue 17's migration on a database written by the release before it: closes by staff
+    /// become "recorded by staff" (no claim the complainant said it), unanswered praise is
+    /// no longer satisfied, a mailed PUAS or TIDAK PUAS is the complainant's own word, and
+    /// an answer counts from its mail's acceptance (none while the mail waits).
+    #[test]
+    fn the_migration_keeps_staff_closes_apart_from_the_complainants_word() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let before = schema::MIGRATIONS.len() - 1;
+        {
+            let conn = Connection::open(&path).unwrap();
+            for step in &schema::MIGRATIONS[..before] {
+                conn.execute_batch(step).unwrap();
+            }
+            conn.pragma_update(None, "user_version", before as i64)
+                .unwrap();
+            let t = "2026-03-12T03:00:00.000Z";
+            let (answered, sent) = ("2026-03-13T03:00:00.000Z", "2026-03-13T03:05:00.000Z");
+            // (seq, status, kind, answered, event kind and detail, answer mail status)
+            type Row<'a> = (
+                i64,
+                &'a str,
+                &'a str,
+                bool,
+                Option<(&'a str, &'a str)>,
+                Option<&'a str>,
+            );
+            let rows: &[Row] = &[
+                (
+                    1,
+                    "closed_satisfied",
+                    "pengaduan",
+                    true,
+                    Some(("status:closed_satisfied", "ditutup oleh petugas")),
+                    Some("sent"),
+                ),
+                (
+                    2,
+                    "closed_satisfied",
+                    "pengaduan",
+                    true,
+                    Some(("status:closed_satisfied", "pengadu menyatakan puas")),
+                    Some("sent"),
+                ),
+                (
+                    3,
+                    "closed_satisfied",
+                    "apresiasi",
+                    false,
+                    Some(("status:closed_satisfied", "ditutup oleh petugas")),
+                    None,
+                ),
+                (
+                    4,
+                    "referred",
+                    "pengaduan",
+                    true,
+                    Some(("status:referred", "pengadu menyatakan tidak puas")),
+                    Some("sent"),
+                ),
+                (
+                    5,
+                    "referred",
+                    "pengaduan",
+                    true,
+                    Some(("status:referred", "dirujuk oleh petugas")),
+                    Some("sent"),
+                ),
+                (6, "answered", "pengaduan", true, None, Some("pending")),
+                (7, "answered", "pengaduan", true, None, None),
+                (
+                    8,
+                    "closed_satisfied",
+                    "saran",
+                    true,
+                    Some((
+                        "status:closed_satisfied",
+                        "petugas membaca balasan pengadu: puas",
+                    )),
+                    Some("failed"),
+                ),
+                (9, "acknowledged", "pengaduan", false, None, None),
+            ];
+            for (seq, status, kind, was_answered, event, mail) in rows {
+                conn.execute(
+                    "INSERT INTO complaints (ticket, year, seq, status, kind, channel, subject, body,
+                        received_at, ack_due, review_due, answer_due, answer, answered_at, created_at)
+                     VALUES (?1, 2026, ?2, ?3, ?4, 'email', 's', 'b', ?5, ?5, ?5, ?5, ?6, ?7, ?5)",
+                    params![
+                        format!("ADU-2026-{seq:04}"),
+                        seq,
+                        status,
+                        kind,
+                        t,
+                        was_answered.then_some("jawaban"),
+                        was_answered.then_some(answered)
+                    ],
+                )
+                .unwrap();
+                if let Some((kind, detail)) = event {
+                    conn.execute(
+                        "INSERT INTO events (complaint_id, at, actor, kind, detail) VALUES (?1, ?2, 'x', ?3, ?4)",
+                        params![seq, t, kind, detail],
+                    )
+                    .unwrap();
+                }
+                if let Some(state) = mail {
+                    conn.execute(
+                        "INSERT INTO outbox (idem_key, message_id, complaint_id, purpose, automatic, mail_from,
+                            rcpt_to, subject, raw, status, next_attempt_at, created_at, sent_at)
+                         VALUES (?1, ?1, ?2, 'answer', 0, 'p', 'w', 's', x'00', ?3, ?4, ?4, ?5)",
+                        params![
+                            format!("answer:{seq}"),
+                            seq,
+                            state,
+                            answered,
+                            (*state == "sent").then_some(sent)
+                        ],
+                    )
+                    .unwrap();
+                }
+            }
+        }
+        let store = Store::open(&path).unwrap();
+        let got = |seq: u32| {
+            let c = store
+                .complaint(&Ticket { year: 2026, seq })
+                .unwrap()
+                .unwrap();
+            (
+                c.status.as_str(),
+                c.satisfaction_heard.map(Heard::as_str),
+                c.answer_sent_at.map(to_db),
+            )
+        };
+        let (answered, sent) = (
+            Some("2026-03-13T03:00:00.000Z".to_string()),
+            Some("2026-03-13T03:05:00.000Z".to_string()),
+        );
+        assert_eq!(got(1), ("closed_satisfied", Some("petugas"), sent.clone()));
+        assert_eq!(got(2), ("closed_satisfied", Some("surel"), sent.clone()));
+        assert_eq!(got(3), ("closed_without_answer", None, None));
+        assert_eq!(got(4), ("referred", Some("surel"), sent.clone()));
+        assert_eq!(got(5), ("referred", None, sent));
+        assert_eq!(got(6), ("answered", None, None), "still in the outbox");
+        assert_eq!(got(7), ("answered", None, answered), "given without mail");
+        assert_eq!(
+            got(8),
+            ("closed_satisfied", Some("surel"), None),
+            "its mail failed"
+        );
+        assert_eq!(got(9), ("acknowledged", None, None));
+    }
+
     #[test]
     fn deferred_checkpoints_leave_the_log_to_the_checkpointer() {
         let dir = tempfile::tempdir().unwrap();
