@@ -271,8 +271,18 @@ fn an_unclear_reply_is_shown_and_decided_by_a_person() {
     assert_eq!(done.status.as_str(), "closed_satisfied");
     assert_eq!(done.attention, None);
     assert!(has_event(&site, puas, "status:closed_satisfied", "rina"));
+    assert_eq!(
+        done.satisfaction_heard.map(|h| h.as_str()),
+        Some("surel"),
+        "the complainant wrote it; staff only read it"
+    );
     let page = c.get(&path);
     assert!(!page.body.contains("/balasan\""), "nothing waits any more");
+    assert!(
+        page.body.contains("Pengadu puas (lewat surel)"),
+        "{}",
+        page.body
+    );
     let again = c.post(
         &format!("{path}/balasan"),
         &[("csrf", &csrf), ("keputusan", "puas")],

@@ -14,9 +14,15 @@ pub struct UnknownWord(pub(crate) String);
 macro_rules! word_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $word:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-        #[serde(rename_all = "snake_case")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name { $($variant),+ }
+
+        /// Serialized as its stored word (JSON, templates), whatever the variant's name.
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -166,6 +172,10 @@ mod tests {
         }
         for h in Heard::ALL {
             assert_eq!(h.as_str().parse::<Heard>().unwrap(), *h);
+            assert_eq!(serde_json::to_string(h).unwrap(), format!("\"{h}\""));
+        }
+        for k in Kind::ALL {
+            assert_eq!(serde_json::to_string(k).unwrap(), format!("\"{k}\""));
         }
         for o in CloseOutcome::ALL {
             assert_eq!(o.as_str().parse::<CloseOutcome>().unwrap(), *o);
