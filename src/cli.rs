@@ -278,9 +278,19 @@ pub enum ComplaintsCommand {
         #[arg(long)]
         by: String,
     },
-    /// Close the case (complainant satisfied, or praise that needs no answer).
+    /// Close the case. An answered one needs what the complainant said to the answer:
+    /// --outcome puas or tidak-puas (which refers it to the Dinas Kesehatan) with --via
+    /// telepon or langsung (how staff heard it), or --outcome tanpa-tanggapan (no reply).
+    /// Praise, suggestions and questions not answered close without --outcome
+    /// ("selesai tanpa jawaban").
     Close {
         ticket: String,
+        /// puas, tidak-puas or tanpa-tanggapan.
+        #[arg(long, value_name = "TANGGAPAN")]
+        outcome: Option<String>,
+        /// How the complainant's answer was heard: telepon or langsung.
+        #[arg(long, value_name = "CARA")]
+        via: Option<String>,
         #[arg(long)]
         by: String,
     },

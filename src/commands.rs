@@ -15,7 +15,7 @@ use crate::calendar::{self, Calendar, WIB};
 use crate::cli::{Cli, Command, ComplaintsCommand, FlaggedCommand};
 use crate::clock::{to_wib_rfc3339, Clock, SystemClock};
 use crate::config::Config;
-use crate::domain::{MessageClass, Ticket};
+use crate::domain::{CloseOutcome, Heard, MessageClass, Status, Ticket};
 use crate::health::{self, LimitView, Problem, Severity};
 use crate::ingest::{Arrival, Outcome};
 use crate::mail::imap::{self, Watcher};
@@ -549,6 +549,61 @@ where
         .transpose()
 }
 
+/// `complaints close --outcome … --via …` read with the command line's own words in its
+/// errors; whether the case needs an outcome at all is the app's to say, but the usual
+/// mistake (an answered case closed without one) is named with its flags.
+fn close_args(
+    store: &Store,
+    ticket: &Ticket,
+    outcome: Option<&str>,
+    via: Option<&str>,
+) -> Result<(Option<CloseOutcome>, Option<Heard>)> {
+    const OUTCOMES: &str = "--outcome puas, --outcome tidak-puas atau --outcome tanpa-tanggapan";
+    let outcome = outcome
+        .map(|o| {
+            o.parse::<CloseOutcome>()
+                .map_err(|_| anyhow::anyhow!("--outcome {o:?} tidak dikenal; tulis {OUTCOMES}"))
+        })
+        .transpose()?;
+    let via = via
+        .map(|v| {
+            v.parse::<Heard>()
+                .ok()
+                .filter(|h| Heard::BY_STAFF.contains(h))
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--via {v:?} tidak dikenal; tulis --via telepon atau --via langsung \
+                         (bagaimana petugas mendengar tanggapan pengadu)"
+                    )
+                })
+        })
+        .transpose()?;
+    match (outcome, via) {
+        (None, _) => {
+            let answered = store
+                .complaint(ticket)?
+                .is_some_and(|c| c.status == Status::Answered);
+            anyhow::ensure!(
+                !answered,
+                "{ticket} sudah dijawab: sebutkan tanggapan pengadu atas jawaban dengan \
+                 {OUTCOMES} (puas dan tidak-puas juga dengan --via telepon atau --via langsung)"
+            );
+            anyhow::ensure!(
+                via.is_none(),
+                "--via hanya dipakai bersama --outcome puas atau --outcome tidak-puas"
+            );
+        }
+        (Some(CloseOutcome::Puas | CloseOutcome::TidakPuas), None) => anyhow::bail!(
+            "sebutkan bagaimana tanggapan pengadu didengar: --via telepon atau --via langsung"
+        ),
+        (Some(CloseOutcome::TanpaTanggapan), Some(_)) => {
+            anyhow::bail!("--outcome tanpa-tanggapan tidak memakai --via: pengadu tidak menanggapi")
+        }
+        _ => {}
+    }
+    Ok((outcome, via))
+}
+
 /// Staff actions: each one transaction through `procedure`, then a one-line confirmation.
 fn staff_action(
     config: &Config,
@@ -614,10 +669,26 @@ fn staff_action(
                 "dirujuk ke Dinas Kesehatan; berkas dijadwalkan untuk dikirim",
             )
         }
-        ComplaintsCommand::Close { ticket, by } => {
+        ComplaintsCommand::Close {
+            ticket,
+            outcome,
+            via,
+            by,
+        } => {
             let t = parse_ticket(&ticket)?;
-            pipeline.close(&mut store, &t, &by, now)?;
-            (t, "ditutup")
+            let (outcome, via) = close_args(&store, &t, outcome.as_deref(), via.as_deref())?;
+            pipeline.close(&mut store, &t, outcome, via, &by, now)?;
+            (
+                t,
+                match outcome {
+                    None => "ditutup (selesai tanpa jawaban)",
+                    Some(CloseOutcome::Puas) => "ditutup: pengadu puas",
+                    Some(CloseOutcome::TidakPuas) => {
+                        "pengadu tidak puas: dirujuk ke Dinas Kesehatan; berkas dijadwalkan untuk dikirim"
+                    }
+                    Some(CloseOutcome::TanpaTanggapan) => "ditutup: tidak ada tanggapan pengadu",
+                },
+            )
         }
         ComplaintsCommand::Record {
             channel,

@@ -41,6 +41,8 @@ pub struct DigestItem {
     pub working_days_left: i64,
     pub overdue: bool,
     pub attention: Option<String>,
+    /// The answer was recorded but its mail is not accepted by the SMTP server yet.
+    pub answer_unsent: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -76,6 +78,12 @@ pub struct Digest {
     /// Answered, waiting for the complainant's PUAS / TIDAK PUAS.
     pub awaiting_reply: Vec<DigestItem>,
     pub ack_failed: Vec<DigestItem>,
+    /// Open complaints whose acknowledgement still waits in the outbox 1x24 jam after
+    /// receipt (deadline: the acknowledgement's).
+    pub ack_late: Vec<DigestItem>,
+    /// Complaints whose answer mail is still not accepted by the SMTP server after the
+    /// answer deadline: late, whatever the history says was written.
+    pub answer_late: Vec<DigestItem>,
     pub attention: Vec<DigestItem>,
     /// Messages received since `since` that wait for a person without being a complaint:
     /// suspect (`curiga`) and unreadable mail. Filled from the store like `system`.
@@ -181,6 +189,7 @@ fn item(c: &DigestCase, now: DateTime<Utc>, calendar: &Calendar) -> DigestItem {
         working_days_left: calendar.working_days_left(now, due),
         overdue: now > due,
         attention: c.attention.clone(),
+        answer_unsent: c.answer_unsent,
     }
 }
 
@@ -258,6 +267,22 @@ pub fn build(
         .copied()
         .filter(|c| c.ack_failed)
         .collect();
+    let ack_late: Vec<DigestItem> = open_cases
+        .iter()
+        .filter(|c| c.ack_pending && now > c.ack_due)
+        .map(|c| DigestItem {
+            deadline_kind: "tanda terima",
+            deadline: to_wib_rfc3339(c.ack_due),
+            working_days_left: calendar.working_days_left(now, c.ack_due),
+            overdue: true,
+            ..item(c, now, calendar)
+        })
+        .collect();
+    let answer_late: Vec<&DigestCase> = open_cases
+        .iter()
+        .copied()
+        .filter(|c| c.answer_unsent && now > c.answer_due)
+        .collect();
     let attention: Vec<&DigestCase> = complaints
         .iter()
         .filter(|c| c.attention.as_deref().is_some_and(|a| !a.trim().is_empty()))
@@ -289,17 +314,20 @@ pub fn build(
         stale_deadlines: open_cases
             .iter()
             .filter(|c| {
-                matches!(
+                (matches!(
                     c.status,
                     Status::Received | Status::Acknowledged | Status::Reviewed
-                ) && crate::workflow::intake::deadlines(c.received_at, calendar).answer_due
-                    != c.answer_due
+                ) || c.answer_unsent)
+                    && crate::workflow::intake::deadlines(c.received_at, calendar).answer_due
+                        != c.answer_due
             })
             .count(),
         new: items(&new),
         open,
         awaiting_reply: items(&awaiting),
         ack_failed: items(&ack_failed),
+        ack_late,
+        answer_late: items(&answer_late),
         attention: items(&attention),
         flagged: Vec::new(),
         summary,
@@ -445,10 +473,13 @@ mod tests {
             complainant_email: None,
             subject: format!("Pengaduan {seq}"),
             received_at,
+            ack_due: received_at + Duration::hours(24),
             review_due: received_at + Duration::hours(72),
             answer_due: received_at + Duration::days(20),
             attention: None,
             ack_failed: false,
+            ack_pending: false,
+            answer_unsent: false,
         }
     }
 
@@ -558,6 +589,40 @@ mod tests {
         assert_eq!(
             d.attention[0].attention.as_deref(),
             Some("balasan tidak jelas")
+        );
+    }
+
+    /// An answer still in the outbox after its deadline is late and listed for staff, as is
+    /// an acknowledgement still waiting 1x24 jam after the complaint; an unsent answer
+    /// within its deadline, or one sent, is not.
+    #[test]
+    fn unsent_answers_and_acknowledgements_past_their_deadline_are_listed() {
+        let mut late = case(1, 24 * 21, Status::Answered);
+        late.answer_unsent = true;
+        let mut early = case(2, 24 * 3, Status::Answered);
+        early.answer_unsent = true;
+        let sent = case(3, 24 * 21, Status::Answered);
+        let mut ack_late = case(4, 30, Status::Received);
+        ack_late.ack_pending = true;
+        let mut ack_early = case(5, 20, Status::Received);
+        ack_early.ack_pending = true;
+        let d = build(
+            now(),
+            None,
+            &[late, early, sent, ack_late, ack_early],
+            &calendar(),
+        );
+        let tickets = |items: &[DigestItem]| -> Vec<String> {
+            items.iter().map(|i| i.ticket.clone()).collect()
+        };
+        assert_eq!(tickets(&d.answer_late), ["ADU-2026-0001"]);
+        assert_eq!(d.answer_late[0].deadline_kind, "jawaban");
+        assert!(d.answer_late[0].overdue && d.answer_late[0].answer_unsent);
+        assert_eq!(tickets(&d.ack_late), ["ADU-2026-0004"]);
+        assert_eq!(d.ack_late[0].deadline_kind, "tanda terima");
+        assert_eq!(
+            d.ack_late[0].deadline,
+            to_wib_rfc3339(now() - Duration::hours(6))
         );
     }
 

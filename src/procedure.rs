@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::app::{ActionError, Pipeline};
 use crate::clock::to_wib_rfc3339;
-use crate::domain::{ticket, EmailAddress, Status, Ticket};
+use crate::domain::{ticket, EmailAddress, Heard, Status, Ticket};
 use crate::mail::compose::{self, MailSpec, PuskesmasView, Recipient, ThreadOf};
 use crate::mail::parse::InboundMessage;
 use crate::store::{CaseMessage, CaseRecord, EventRow, Store, Tx};
@@ -161,6 +161,7 @@ impl Pipeline {
                     "pengadu menyatakan puas",
                     now,
                 )?;
+                tx.set_satisfaction_heard(case.id, Heard::Mail)?;
                 tx.set_attention(case.id, None)?;
             }
             Verdict::Unsatisfied => {
@@ -178,6 +179,7 @@ impl Pipeline {
                     )?;
                 } else {
                     self.refer_in(tx, &mut case, "pengadu menyatakan tidak puas", &from, now)?;
+                    tx.set_satisfaction_heard(case.id, Heard::Mail)?;
                 }
             }
             Verdict::Unclear => {
@@ -198,13 +200,14 @@ impl Pipeline {
     }
 
     /// Closes answered cases whose complainant did not reply within the configured
-    /// working days. Returns the tickets closed.
+    /// working days, counted from when the answer reached them (an answer still in the
+    /// outbox waits). Returns the tickets closed.
     pub fn sweep_no_reply(&self, store: &mut Store, now: DateTime<Utc>) -> Result<Vec<Ticket>> {
         let days = self.config.workflow.satisfaction_reply_working_days;
         let tx = store.transaction()?;
         let mut closed = Vec::new();
         for mut case in tx.answered_cases()? {
-            let Some(answered) = case.answered_at else {
+            let Some(answered) = case.answer_sent_at else {
                 continue;
             };
             if now > self.calendar.add_working_days(answered, days).at {

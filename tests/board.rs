@@ -283,7 +283,20 @@ fn three_closed_cases(site: &Site) -> [String; 3] {
                 "rina",
             ],
         );
-        ok(site, &["complaints", "close", t, "--by", "rina"]);
+        ok(
+            site,
+            &[
+                "complaints",
+                "close",
+                t,
+                "--outcome",
+                "puas",
+                "--via",
+                "telepon",
+                "--by",
+                "rina",
+            ],
+        );
     }
     tickets
 }

@@ -245,7 +245,16 @@ fn the_register_lists_open_and_recent_complaints_unless_asked_for_all() {
             "--by",
             "Rina",
         ],
-        &["close", &closed_old, "--by", "Rina"],
+        &[
+            "close",
+            &closed_old,
+            "--outcome",
+            "puas",
+            "--via",
+            "telepon",
+            "--by",
+            "Rina",
+        ],
     ] {
         let out = pengaduan(&config, &[&["complaints"][..], step].concat());
         assert!(
@@ -551,4 +560,161 @@ fn demo_web_names_listen_when_the_port_is_taken() {
     );
     let out = demo_in(dir.path(), &["--dir", "demo2", "--listen", &addr]);
     assert!(!out.status.success(), "--listen needs --web");
+}
+
+/// Issue 17: `complaints close` on an answered complaint needs what the complainant said
+/// (`--outcome puas|tidak-puas|tanpa-tanggapan`) and, for puas and tidak-puas, how staff
+/// heard it (`--via telepon|langsung`); each mistake is said in Indonesian with the flags to
+/// use, and nothing changes. The register's Kepuasan cell then says it was recorded by
+/// staff. A suggestion closed unanswered is "selesai tanpa jawaban", not satisfied.
+#[test]
+fn closing_from_the_command_line_asks_what_the_complainant_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "");
+    let run = |args: &[&str]| pengaduan(&config, &[&["complaints"][..], args].concat());
+    let ok = |args: &[&str]| {
+        let out = run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout(&out)
+    };
+    let record = |kind: &str| {
+        let text = ok(&[
+            "record",
+            "--channel",
+            "telepon",
+            "--name",
+            "Warga",
+            "--kind",
+            kind,
+            "--text",
+            "Antrean lama.",
+            "--received",
+            "2026-11-23 09:30",
+            "--by",
+            "Rina",
+        ]);
+        text.split(':').next().unwrap().trim().to_string()
+    };
+    let complaint = record("pengaduan");
+    let saran = record("saran");
+    let answer = dir.path().join("jawaban.txt");
+    std::fs::write(&answer, "Loket kedua sudah dibuka.").unwrap();
+    ok(&[
+        "review",
+        &complaint,
+        "--plan",
+        "Buka loket kedua",
+        "--by",
+        "Rina",
+    ]);
+    ok(&[
+        "answer",
+        &complaint,
+        "--message-file",
+        answer.to_str().unwrap(),
+        "--by",
+        "Rina",
+    ]);
+    let status = |t: &str| -> serde_json::Value {
+        let out = run(&["show", t, "--json"]);
+        serde_json::from_str(&stdout(&out)).unwrap()
+    };
+
+    let refused: [(&[&str], &str); 6] = [
+        (&[], "sudah dijawab: sebutkan tanggapan pengadu"),
+        (
+            &["--outcome", "senang"],
+            "--outcome \"senang\" tidak dikenal",
+        ),
+        (&["--outcome", "puas"], "--via telepon atau --via langsung"),
+        (
+            &["--outcome", "puas", "--via", "surel"],
+            "--via \"surel\" tidak dikenal",
+        ),
+        (
+            &["--outcome", "tanpa-tanggapan", "--via", "telepon"],
+            "tidak memakai --via",
+        ),
+        // No Dinas Kesehatan address in this config: nothing to refer to.
+        (
+            &["--outcome", "tidak-puas", "--via", "telepon"],
+            "recipients.dinas_kesehatan",
+        ),
+    ];
+    for (extra, why) in refused {
+        let out = run(&[&["close", &complaint][..], extra, &["--by", "Rina"]].concat());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{extra:?}: {}", stdout(&out));
+        assert!(err.contains(why), "{extra:?}: {err}");
+    }
+    assert_eq!(status(&complaint)["status"], "answered", "nothing changed");
+
+    let said = ok(&[
+        "close",
+        &complaint,
+        "--outcome",
+        "puas",
+        "--via",
+        "langsung",
+        "--by",
+        "Rina",
+    ]);
+    assert!(said.contains("ditutup: pengadu puas"), "{said}");
+    let json = status(&complaint);
+    assert_eq!(json["status"], "closed_satisfied");
+    assert_eq!(json["satisfaction_heard"], "langsung");
+    let shown = stdout(&run(&["show", &complaint]));
+    assert!(
+        shown.contains("Tanggapan     : dicatat petugas: langsung"),
+        "{shown}"
+    );
+
+    let out = run(&[
+        "close",
+        &saran,
+        "--outcome",
+        "puas",
+        "--via",
+        "telepon",
+        "--by",
+        "Rina",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("belum dijawab"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ok(&["close", &saran, "--by", "Rina"]);
+    assert_eq!(status(&saran)["status"], "closed_without_answer");
+
+    let csv = dir.path().join("register.csv");
+    let out = pengaduan(
+        &config,
+        &[
+            "register",
+            "--month",
+            "2026-11",
+            "--format",
+            "csv",
+            "--out",
+            csv.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    let line = |t: &str| csv.lines().find(|l| l.contains(t)).unwrap().to_string();
+    assert!(
+        line(&complaint).contains("\"puas (dicatat petugas: langsung)\""),
+        "{csv}"
+    );
+    assert!(line(&saran).contains("\"selesai tanpa jawaban\""), "{csv}");
 }

@@ -474,3 +474,166 @@ fn a_full_disk_stops_nothing_and_loses_nothing() {
     assert!(d.stop());
     assert_eq!(d.store().integrity_check().unwrap(), "ok");
 }
+
+/// Issue 17: an answer counts from the moment the SMTP server accepted it. While Postfix
+/// defers it (450), the history says "jawaban dijadwalkan", `complaints show` and the
+/// register give no answer date, the report does not count it answered (and counts it late
+/// once its deadline passed), and the digest lists it; once Postfix takes it, each of them
+/// says answered, from the time it was accepted.
+#[tokio::test]
+async fn an_answer_deferred_by_smtp_counts_only_once_accepted() {
+    use chrono::TimeZone;
+    use pengaduan::app::{register, report};
+    use pengaduan::domain::Status;
+    use pengaduan::reports::register::{Period, Satisfaction, Timeliness};
+
+    let lab = Lab::start();
+    let d = Daemon::new(&lab);
+    let config = config_with_password_files(&d);
+    let pipeline = load_pipeline(&config).unwrap();
+    let hours = chrono::Duration::hours;
+    // Thursday 12 March 2026, 10:00 WIB: the answer is due 9 April, 23:59 WIB.
+    let t0 = Utc.with_ymd_and_hms(2026, 3, 12, 3, 0, 0).unwrap();
+    let who = "rahma@example.test";
+    let mut s = Store::open(&config.storage.database).unwrap();
+    register(&config, &mut s, who, t0);
+    let sender = SharedStore::new(Store::open(&config.storage.database).unwrap());
+    let transport = || Transport::from_config(config.smtp.as_ref().unwrap()).unwrap();
+    let sent = try_send_next(&sender, &transport(), t0).await.unwrap();
+    assert!(
+        matches!(sent, Step::Sent { .. }),
+        "the acknowledgement: {sent:?}"
+    );
+    let ticket = d.complaints()[0].ticket;
+
+    let answered = t0 + hours(2);
+    pipeline
+        .review(
+            &mut s,
+            &ticket,
+            "Dokter pengganti dijadwalkan.",
+            "rina",
+            t0 + hours(1),
+        )
+        .unwrap();
+    pipeline
+        .answer(
+            &mut s,
+            &ticket,
+            "Mulai Senin ada dokter pengganti.",
+            "rina",
+            answered,
+        )
+        .unwrap();
+    lab.set_recipient_rules(&[(who, "DEFER kotak surat penuh sementara")]);
+    let deferred = try_send_next(&sender, &transport(), answered)
+        .await
+        .unwrap();
+    assert!(matches!(deferred, Step::Retry { .. }), "{deferred:?}");
+
+    // Deferred: scheduled, not answered.
+    let row = s.complaint(&ticket).unwrap().unwrap();
+    assert_eq!(
+        (row.status, row.answered_at, row.answer_sent_at),
+        (Status::Answered, Some(answered), None)
+    );
+    let events = s.events_of(row.id).unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == "status:answered" && e.detail == "jawaban dijadwalkan"),
+        "{events:?}"
+    );
+    assert!(
+        !events.iter().any(|e| e.kind == "answer_sent"
+            || e.detail.contains("jawaban terkirim")
+            || e.detail.contains("jawaban dikirim")),
+        "{events:?}"
+    );
+    let shown = d.run_cli(&["complaints", "show", &ticket.to_string()]);
+    let shown = String::from_utf8_lossy(&shown.stdout).into_owned();
+    assert!(
+        shown.contains("dijadwalkan") && shown.contains("belum terkirim"),
+        "{shown}"
+    );
+    assert!(
+        lab.messages(who).len() == 1,
+        "only the acknowledgement arrived"
+    );
+
+    let march = Period::parse_month("2026-03").unwrap();
+    let rows = |as_of| register::rows(&s, &pipeline.calendar, &march, as_of).unwrap();
+    let figures = |as_of| {
+        let c = &report::monthly(&s, &pipeline.calendar, &march, as_of)
+            .unwrap()
+            .compliance[2];
+        (c.on_time, c.late, c.pending)
+    };
+    let soon = answered + hours(1);
+    let r = &rows(soon)[0];
+    assert_eq!(
+        (r.answered, r.on_time[2], r.status_label()),
+        (None, Timeliness::Pending, "jawaban belum terkirim")
+    );
+    assert_eq!(r.cells()[14], "", "no Tanggal dijawab");
+    assert_eq!(figures(soon), (0, 0, 1));
+    // Still deferred after the deadline: late, and the digest says so.
+    let past_due = row.answer_due + hours(1);
+    assert_eq!(rows(past_due)[0].on_time[2], Timeliness::Late);
+    assert_eq!(figures(past_due), (0, 1, 0));
+    let digest = pipeline.digest(&s, past_due).unwrap();
+    assert_eq!(digest.answer_late.len(), 1);
+    let text = pipeline.render_digest(&digest).unwrap().text;
+    assert!(
+        text.contains(&format!(
+            "{ticket} jawaban belum terkirim, tenggat terlewati"
+        )),
+        "{text}"
+    );
+
+    // Postfix takes mail again three hours later: answered from then.
+    let accepted = answered + hours(3);
+    lab.set_recipient_rules(&[]);
+    let sent = try_send_next(&sender, &transport(), accepted)
+        .await
+        .unwrap();
+    assert!(matches!(sent, Step::Sent { .. }), "{sent:?}");
+    let arrived = lab.wait_for_messages(who, 2, WAIT);
+    assert!(
+        arrived
+            .iter()
+            .any(|m| String::from_utf8_lossy(m).contains("PUAS")),
+        "the answer reached the complainant"
+    );
+    let row = s.complaint(&ticket).unwrap().unwrap();
+    assert_eq!(row.answer_sent_at, Some(accepted));
+    let events = s.events_of(row.id).unwrap();
+    let sent_event = events.iter().find(|e| e.kind == "answer_sent").unwrap();
+    assert_eq!(
+        (sent_event.at, sent_event.detail.as_str()),
+        (accepted, "jawaban terkirim ke rahma@example.test")
+    );
+    let r = &rows(past_due)[0];
+    assert_eq!(
+        (r.answered, r.on_time[2], r.status_label(), r.satisfaction),
+        (
+            Some(accepted),
+            Timeliness::OnTime,
+            "sudah dijawab",
+            Satisfaction::Waiting
+        )
+    );
+    assert_eq!(r.cells()[14], "12/03/2026 15:00");
+    assert_eq!(figures(past_due), (1, 0, 0));
+    assert!(pipeline
+        .digest(&s, past_due)
+        .unwrap()
+        .answer_late
+        .is_empty());
+    let shown = d.run_cli(&["complaints", "show", &ticket.to_string()]);
+    let shown = String::from_utf8_lossy(&shown.stdout).into_owned();
+    assert!(
+        shown.contains("jawaban terkirim ke rahma@example.test"),
+        "{shown}"
+    );
+}

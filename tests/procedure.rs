@@ -11,7 +11,7 @@ use std::path::Path;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use pengaduan::app::actions::ManualComplaint;
 use pengaduan::clock::to_wib_rfc3339;
-use pengaduan::domain::{Channel, Kind, Status, Ticket};
+use pengaduan::domain::{Channel, CloseOutcome, Heard, Kind, Status, Ticket};
 use pengaduan::ingest::{Outcome, Pipeline};
 use pengaduan::mail::smtp::Transport;
 use pengaduan::store::{SharedStore, Store};
@@ -183,6 +183,7 @@ async fn unsatisfied_complainant_is_referred_with_the_whole_case() {
         "plan",
         "status:answered",
         "answer",
+        "answer_sent",
         "reply_received",
         "status:referred",
         "referral_queued",
@@ -195,6 +196,26 @@ async fn unsatisfied_complainant_is_referred_with_the_whole_case() {
     assert!(events
         .iter()
         .any(|e| e.kind == "status:referred" && e.actor == "siti@example.test"));
+    // Scheduled when staff wrote it; answered when the SMTP server took it.
+    let detail = |kind: &str| {
+        events
+            .iter()
+            .find(|e| e.kind == kind)
+            .unwrap()
+            .detail
+            .clone()
+    };
+    assert_eq!(detail("status:answered"), "jawaban dijadwalkan");
+    assert_eq!(
+        detail("answer_sent"),
+        "jawaban terkirim ke siti@example.test"
+    );
+    assert_eq!(c.answer_sent_at, Some(t0() + Duration::days(2)));
+    assert_eq!(
+        c.satisfaction_heard,
+        Some(Heard::Mail),
+        "said in the complainant's mail"
+    );
 }
 
 #[tokio::test]
@@ -212,6 +233,8 @@ async fn satisfied_closes_unclear_waits_and_silence_closes_after_five_working_da
     let happy = answered(&p, &mut s, "h@x");
     let unsure = answered(&p, &mut s, "u@x");
     let silent = answered(&p, &mut s, "s@x");
+    // The five working days count from when the answers reached the complainants.
+    let mut s = drain(s, &dir.path().join("outbox"), t0()).await;
 
     arrive(
         &p,
@@ -220,6 +243,10 @@ async fn satisfied_closes_unclear_waits_and_silence_closes_after_five_working_da
         t0() + Duration::hours(5),
     );
     assert_eq!(status(&s, &happy), Status::ClosedSatisfied);
+    assert_eq!(
+        s.complaint(&happy).unwrap().unwrap().satisfaction_heard,
+        Some(Heard::Mail)
+    );
     arrive(
         &p,
         &mut s,
@@ -294,8 +321,26 @@ fn other_channels_enter_the_same_register() {
             .unwrap(),
         "no email: answered offline"
     );
-    p.close(&mut s, &t, "Ella", t0()).unwrap();
+    let row = s.complaint(&t).unwrap().unwrap();
+    assert_eq!(
+        row.answer_sent_at,
+        Some(t0()),
+        "an answer without mail counts when recorded"
+    );
+    p.close(
+        &mut s,
+        &t,
+        Some(CloseOutcome::Puas),
+        Some(Heard::Telepon),
+        "Ella",
+        t0(),
+    )
+    .unwrap();
     assert_eq!(status(&s, &t), Status::ClosedSatisfied);
+    assert_eq!(
+        s.complaint(&t).unwrap().unwrap().satisfaction_heard,
+        Some(Heard::Telepon)
+    );
     let e = p
         .assign(&mut s, &t, Some("farmasi"), None, "Ella", t0())
         .unwrap_err()
@@ -334,4 +379,221 @@ fn unknown_unit_lists_the_known_ones() {
         (row.unit.as_deref(), row.kind),
         (Some("poli_umum"), Kind::Saran)
     );
+}
+
+/// A complaint from `from`, its own thread.
+fn complaint_from(id: &str, from: &str) -> String {
+    format!("From: Warga <{from}>\r\nTo: kademangan.puskesmas@gmail.com\r\nSubject: Antrean lama\r\nMessage-ID: <{id}>\r\n\r\nAntrean di loket pendaftaran lama sekali.\r\n")
+}
+
+/// Closing an answered case says what the complainant said and how staff heard it; the
+/// register's *Kepuasan* column and the report's satisfaction table keep the complainant's
+/// own mail apart from what staff recorded, and a close is never satisfaction by itself.
+#[tokio::test]
+async fn each_outcome_reads_in_the_register_and_the_report() {
+    use pengaduan::app::actions::ActionError;
+    use pengaduan::app::{register, report};
+    use pengaduan::reports::register::Period;
+
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox");
+    let (p, mut s) = setup(dir.path());
+    let mut tickets = Vec::new();
+    for (i, who) in ["ani", "budi", "citra", "dedi", "eka"].iter().enumerate() {
+        let raw = complaint_from(&format!("o{i}@x"), &format!("{who}@example.test"));
+        let Outcome::New { ticket, .. } = arrive(&p, &mut s, &raw, t0()) else {
+            panic!("not registered")
+        };
+        p.review(&mut s, &ticket, "Loket kedua dibuka.", "Ella", t0())
+            .unwrap();
+        tickets.push(ticket);
+    }
+    let [phoned, unhappy, silent, mailed, queued] = tickets[..] else {
+        unreachable!()
+    };
+    let day1 = t0() + Duration::days(1);
+    for t in [phoned, unhappy, silent, mailed] {
+        p.answer(&mut s, &t, "Loket kedua sudah dibuka.", "Ella", day1)
+            .unwrap();
+    }
+    let mut s = drain(s, &outbox, day1 + Duration::minutes(5)).await;
+    // The fifth answer is written later and never reaches the SMTP server.
+    p.answer(
+        &mut s,
+        &queued,
+        "Loket kedua sudah dibuka.",
+        "Ella",
+        day1 + Duration::hours(1),
+    )
+    .unwrap();
+    let saran = p
+        .record(
+            &mut s,
+            &ManualComplaint {
+                channel: Channel::KotakSaran,
+                lapor_number: None,
+                name: None,
+                address: None,
+                phone: None,
+                email: None,
+                subject: Some("Saran".into()),
+                text: "Sediakan kursi roda di pintu masuk.".into(),
+                kind: Some(Kind::Saran),
+                received_at: t0(),
+            },
+            "Ella",
+            t0(),
+        )
+        .unwrap();
+    let day2 = t0() + Duration::days(2);
+    let close = |s: &mut Store, t: &Ticket, o, v| p.close(s, t, o, v, "Ella", day2);
+
+    // An answered case needs the outcome, and puas or tidak puas how it was heard.
+    let e = close(&mut s, &phoned, None, None).unwrap_err();
+    assert!(
+        matches!(&e, ActionError::Invalid(m) if m.contains("tanggapan pengadu")),
+        "{e:?}"
+    );
+    let e = close(&mut s, &phoned, Some(CloseOutcome::Puas), None).unwrap_err();
+    assert!(e.to_string().contains("telepon atau langsung"), "{e}");
+    let e = close(&mut s, &phoned, Some(CloseOutcome::Puas), Some(Heard::Mail)).unwrap_err();
+    assert!(e.to_string().contains("telepon atau langsung"), "{e}");
+    assert_eq!(
+        status(&s, &phoned),
+        Status::Answered,
+        "refusals change nothing"
+    );
+
+    close(
+        &mut s,
+        &phoned,
+        Some(CloseOutcome::Puas),
+        Some(Heard::Telepon),
+    )
+    .unwrap();
+    close(
+        &mut s,
+        &unhappy,
+        Some(CloseOutcome::TidakPuas),
+        Some(Heard::Langsung),
+    )
+    .unwrap();
+    close(&mut s, &silent, Some(CloseOutcome::TanpaTanggapan), None).unwrap();
+    arrive(
+        &p,
+        &mut s,
+        &format!("From: Warga <dedi@example.test>\r\nTo: kademangan.puskesmas@gmail.com\r\nSubject: Re: Antrean lama [{mailed}]\r\nMessage-ID: <puas@x>\r\n\r\nPUAS, terima kasih.\r\n"),
+        day2,
+    );
+    // No reply to an answer that never reached the complainant.
+    let e = close(&mut s, &queued, Some(CloseOutcome::TanpaTanggapan), None).unwrap_err();
+    assert!(
+        matches!(&e, ActionError::WrongState(m) if m.contains("belum terkirim")),
+        "{e:?}"
+    );
+    // A suggestion not answered closes with no outcome: nobody said anything.
+    let e = close(
+        &mut s,
+        &saran,
+        Some(CloseOutcome::Puas),
+        Some(Heard::Telepon),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("belum dijawab"), "{e}");
+    close(&mut s, &saran, None, None).unwrap();
+
+    let row = |t: &Ticket| s.complaint(t).unwrap().unwrap();
+    assert_eq!(
+        (row(&phoned).status, row(&phoned).satisfaction_heard),
+        (Status::ClosedSatisfied, Some(Heard::Telepon))
+    );
+    assert_eq!(
+        (row(&unhappy).status, row(&unhappy).satisfaction_heard),
+        (Status::Referred, Some(Heard::Langsung))
+    );
+    assert_eq!(
+        (row(&silent).status, row(&silent).satisfaction_heard),
+        (Status::ClosedWithoutReply, None)
+    );
+    assert_eq!(
+        (row(&mailed).status, row(&mailed).satisfaction_heard),
+        (Status::ClosedSatisfied, Some(Heard::Mail))
+    );
+    assert_eq!(row(&saran).status, Status::ClosedWithoutAnswer);
+    let events = s.events_of(row(&unhappy).id).unwrap();
+    assert!(
+        events.iter().any(|e| e.kind == "referral_queued"),
+        "tidak puas refers as a mailed TIDAK PUAS does: {events:?}"
+    );
+    assert!(events.iter().any(|e| e.kind == "status:referred"
+        && e.actor == "Ella"
+        && e.detail.contains("dicatat petugas (langsung)")));
+
+    // The register of March, a month on.
+    let march = Period::parse_month("2026-03").unwrap();
+    let as_of = t0() + Duration::days(30);
+    let rows = register::rows(&s, &p.calendar, &march, as_of).unwrap();
+    let line = |t: &Ticket| {
+        let r = rows.iter().find(|r| r.ticket == t.to_string()).unwrap();
+        let cells = r.cells();
+        (cells[16].clone(), cells[18].clone())
+    };
+    let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+    assert_eq!(
+        line(&phoned),
+        pair("puas (dicatat petugas: telepon)", "selesai (puas)")
+    );
+    assert_eq!(
+        line(&unhappy),
+        pair(
+            "tidak puas (dicatat petugas: langsung)",
+            "dirujuk ke Dinas Kesehatan"
+        )
+    );
+    assert_eq!(
+        line(&silent),
+        pair("tidak ada tanggapan", "selesai tanpa tanggapan")
+    );
+    assert_eq!(
+        line(&mailed),
+        pair("puas (surel pengadu)", "selesai (puas)")
+    );
+    assert_eq!(line(&queued), pair("-", "jawaban belum terkirim"));
+    assert_eq!(line(&saran), pair("-", "selesai tanpa jawaban"));
+
+    // The report counts what was said, by whom, and no queued answer as answered.
+    let r = report::monthly(&s, &p.calendar, &march, as_of).unwrap();
+    let n = |label: &str| {
+        r.satisfaction
+            .iter()
+            .find(|c| c.label == label)
+            .map_or(0, |c| c.n)
+    };
+    assert_eq!(n("puas (surel pengadu)"), 1);
+    assert_eq!(n("puas (dicatat petugas: telepon)"), 1);
+    assert_eq!(n("puas (dicatat petugas: langsung)"), 0);
+    assert_eq!(n("tidak puas (dicatat petugas: langsung)"), 1);
+    assert_eq!(n("tidak ada tanggapan"), 1);
+    assert_eq!(
+        (r.satisfied_by_complainant, r.satisfied_by_staff, r.referred),
+        (1, 1, 1)
+    );
+    // Four answers sent on day 1; the queued one is past its 9 April deadline; the
+    // suggestion needed none.
+    assert_eq!(
+        (
+            r.compliance[2].on_time,
+            r.compliance[2].late,
+            r.compliance[2].pending
+        ),
+        (4, 1, 0)
+    );
+    let html = report::printable(&p.templates, &p.config, &r).unwrap();
+    for text in [
+        "Puas (surel pengadu)",
+        "Puas (dicatat petugas: telepon)",
+        "Tepat waktu dinilai terhadap tenggat yang berlaku saat jawaban terkirim",
+    ] {
+        assert!(html.contains(text), "{text} not in the report");
+    }
 }

@@ -14,7 +14,7 @@ use pengaduan::app::load_pipeline;
 use pengaduan::app::retention;
 use pengaduan::clock::Clock;
 use pengaduan::config::Config;
-use pengaduan::domain::Ticket;
+use pengaduan::domain::{CloseOutcome, Heard, Ticket};
 use pengaduan::ingest::Pipeline;
 use pengaduan::mail::smtp::Transport;
 use pengaduan::store::{SharedStore, Store};
@@ -105,7 +105,15 @@ impl Register {
             )
             .unwrap();
             self.send(day);
-            p.close(&mut store, &ticket, "rina", day).unwrap();
+            p.close(
+                &mut store,
+                &ticket,
+                Some(CloseOutcome::Puas),
+                Some(Heard::Telepon),
+                "rina",
+                day,
+            )
+            .unwrap();
         }
         ticket
     }

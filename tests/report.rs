@@ -110,11 +110,26 @@ fn the_report_is_recomputed_from_the_register_rows() {
     }
     assert_eq!(r.referred, rows.iter().filter(|row| row.referred).count());
     assert_eq!(r.referred, referred, "the referrals the database holds");
-    let satisfied = rows
+    // Satisfaction by how it was heard: the complainant's mail apart from staff's record.
+    use pengaduan::reports::register::Satisfaction;
+    for s in Satisfaction::all()
+        .into_iter()
+        .filter(|s| *s != Satisfaction::None)
+    {
+        let n = rows.iter().filter(|row| row.satisfaction == s).count();
+        let shown = r.satisfaction.iter().find(|c| c.label == s.label());
+        assert_eq!(shown.map_or(0, |c| c.n), n, "{s:?}");
+    }
+    let by_mail = rows
         .iter()
-        .filter(|row| row.satisfaction.label() == "puas")
+        .filter(|row| row.satisfaction.label() == "puas (surel pengadu)")
         .count();
-    assert_eq!(r.satisfaction[0].n, satisfied);
+    assert!(
+        by_mail > 0 && r.satisfied_by_staff > 0,
+        "{:?}",
+        r.satisfaction
+    );
+    assert_eq!(r.satisfied_by_complainant, by_mail);
 
     // Median and worst answer time in working days, from the rows.
     let mut days: Vec<i64> = rows

@@ -148,6 +148,11 @@ fn unit_and_kind_are_set_from_the_page_by_the_account() {
     // Closed (praise and suggestions close without an answer): nothing to assign.
     let r = c.post(&format!("/pengaduan/{t}/tutup"), &[("csrf", &csrf)]);
     assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        row(&site, &t).status.as_str(),
+        "closed_without_answer",
+        "nobody said they were satisfied"
+    );
     let page = c.get(&format!("/pengaduan/{t}"));
     assert!(!page.body.contains("/unit\""), "closed: no assign form");
     let late = c.post(
@@ -266,8 +271,18 @@ fn an_unclear_reply_is_shown_and_decided_by_a_person() {
     assert_eq!(done.status.as_str(), "closed_satisfied");
     assert_eq!(done.attention, None);
     assert!(has_event(&site, puas, "status:closed_satisfied", "rina"));
+    assert_eq!(
+        done.satisfaction_heard.map(|h| h.as_str()),
+        Some("surel"),
+        "the complainant wrote it; staff only read it"
+    );
     let page = c.get(&path);
     assert!(!page.body.contains("/balasan\""), "nothing waits any more");
+    assert!(
+        page.body.contains("Pengadu puas (lewat surel)"),
+        "{}",
+        page.body
+    );
     let again = c.post(
         &format!("{path}/balasan"),
         &[("csrf", &csrf), ("keputusan", "puas")],
@@ -296,7 +311,7 @@ fn forms_without_csrf_or_by_a_reading_role_are_refused() {
     );
     let unit = row(&site, &t).unit;
     let mut rina = site.login("rina", PW);
-    let forms: [(String, Vec<(&str, &str)>); 4] = [
+    let forms: [(String, Vec<(&str, &str)>); 5] = [
         (
             format!("/pengaduan/{t}/unit"),
             vec![("unit", "pendaftaran"), ("kind", "")],
@@ -307,6 +322,10 @@ fn forms_without_csrf_or_by_a_reading_role_are_refused() {
             vec![("keputusan", "puas")],
         ),
         ("/ditandai/terima".to_string(), vec![("message_id", "e@x")]),
+        (
+            format!("/pengaduan/{t}/tutup"),
+            vec![("tanggapan", "puas"), ("cara", "telepon")],
+        ),
     ];
     for (path, form) in &forms {
         let r = rina.post(path, form);
@@ -813,4 +832,133 @@ fn the_complaint_page_with_its_actions_in_a_browser() {
         b.close().await;
     });
     assert!(has_event(&site, &t, "status:closed_satisfied", "rina"));
+}
+
+/// An answered complaint closes from its page with one of three buttons (Puas, Tidak puas,
+/// Tidak ada tanggapan) and how the answer was heard; each records the outcome with the
+/// account, through the same `close` as the command line. No reply is only possible
+/// once the answer has reached the complainant.
+#[test]
+fn the_three_outcome_buttons_close_an_answered_complaint() {
+    let site = site();
+    let mut c = site.login("rina", PW);
+    let mut tickets = Vec::new();
+    for (id, from) in [
+        ("p@x", "Siti <siti@example.test>"),
+        ("q@x", "Budi <budi@example.test>"),
+        ("r@x", "Ani <ani@example.test>"),
+    ] {
+        let t = complaint(&site, id, from, "Obat habis", "Obat hipertensi kosong.");
+        let csrf = c.csrf(&format!("/pengaduan/{t}"));
+        answer(&mut c, &t, &csrf);
+        tickets.push(t);
+    }
+    let [puas, tidak, diam] = [tickets[0], tickets[1], tickets[2]];
+    let path = |t: &Ticket| format!("/pengaduan/{t}");
+    let page = c.get(&path(&puas));
+    for part in [
+        "value=\"puas\"",
+        "value=\"tidak-puas\"",
+        "value=\"tanpa-tanggapan\"",
+        "name=\"cara\"",
+        "<option value=\"telepon\">",
+        "<option value=\"langsung\">",
+        "belum dihitung sebagai dijawab",
+    ] {
+        assert!(page.body.contains(part), "{part}: {}", page.body);
+    }
+    let csrf = support::web::csrf_in(&page.body).unwrap();
+    let close = |c: &mut Client, t: &Ticket, form: &[(&str, &str)]| {
+        let mut form = form.to_vec();
+        form.push(("csrf", &csrf));
+        c.post(&format!("{}/tutup", path(t)), &form)
+    };
+
+    // The outcome is required, and must be one of the three.
+    let r = close(&mut c, &puas, &[("cara", "telepon")]);
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("tanggapan pengadu"), "{}", r.body);
+    let r = close(
+        &mut c,
+        &puas,
+        &[("tanggapan", "senang"), ("cara", "telepon")],
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    let r = close(&mut c, &puas, &[("tanggapan", "puas"), ("cara", "surel")]);
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(row(&site, &puas).status.as_str(), "answered");
+
+    let r = close(&mut c, &puas, &[("tanggapan", "puas"), ("cara", "telepon")]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let done = row(&site, &puas);
+    assert_eq!(
+        (
+            done.status.as_str(),
+            done.satisfaction_heard.map(|h| h.as_str())
+        ),
+        ("closed_satisfied", Some("telepon"))
+    );
+    assert!(has_event(&site, &puas, "status:closed_satisfied", "rina"));
+    let page = c.get(&path(&puas));
+    assert!(
+        page.body.contains("dicatat petugas: telepon"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("value=\"tanpa-tanggapan\""), "closed");
+
+    let r = close(
+        &mut c,
+        &tidak,
+        &[("tanggapan", "tidak-puas"), ("cara", "langsung")],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let done = row(&site, &tidak);
+    assert_eq!(
+        (
+            done.status.as_str(),
+            done.satisfaction_heard.map(|h| h.as_str())
+        ),
+        ("referred", Some("langsung"))
+    );
+    assert!(has_event(&site, &tidak, "status:referred", "rina"));
+    assert!(events(&site, &tidak)
+        .iter()
+        .any(|e| e.kind == "referral_queued"));
+
+    // The answer still waits in the outbox: the complainant cannot have kept silent.
+    let r = close(
+        &mut c,
+        &diam,
+        &[("tanggapan", "tanpa-tanggapan"), ("cara", "telepon")],
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("belum terkirim"), "{}", r.body);
+    // The SMTP server takes every queued mail.
+    let mut store = site.store();
+    let later = site.clock_now() + Duration::hours(1);
+    while let Some(mail) = store
+        .claim_due_mail(later, later + Duration::minutes(5))
+        .unwrap()
+    {
+        store.mark_sent(&mail, later).unwrap();
+    }
+    assert_eq!(row(&site, &diam).answer_sent_at, Some(later));
+    let r = close(
+        &mut c,
+        &diam,
+        &[("tanggapan", "tanpa-tanggapan"), ("cara", "telepon")],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let done = row(&site, &diam);
+    assert_eq!(
+        (done.status.as_str(), done.satisfaction_heard),
+        ("closed_without_reply", None)
+    );
+    assert!(has_event(
+        &site,
+        &diam,
+        "status:closed_without_reply",
+        "rina"
+    ));
 }

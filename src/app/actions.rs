@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use crate::app::intake::{MailArrival, Registration, Stored};
 use crate::app::Pipeline;
 use crate::domain::{
-    extract_phones, Channel, EmailAddress, Kind, LaporNumber, MessageClass, PhoneNumber, Status,
-    Ticket,
+    extract_phones, Channel, CloseOutcome, EmailAddress, Heard, Kind, LaporNumber, MessageClass,
+    PhoneNumber, Status, Ticket,
 };
 use crate::procedure::transition;
 use crate::store::{CaseRecord, Store, Tx};
@@ -183,8 +183,10 @@ impl Pipeline {
     }
 
     /// Step 6: the resolution goes to the complainant in the same thread, asking PUAS or
-    /// TIDAK PUAS. A complaint without an email address is answered by phone or letter;
-    /// the answer is still recorded. Returns whether an email was queued.
+    /// TIDAK PUAS. It is only scheduled here: the answer counts from the moment the SMTP
+    /// server accepts it (`Store::mark_sent` sets `answer_sent_at`). A complaint without
+    /// an email address is answered by phone or letter; the answer counts as given when
+    /// staff record it. Returns whether an email was queued.
     pub fn answer(
         &self,
         store: &mut Store,
@@ -196,7 +198,12 @@ impl Pipeline {
         let message = not_empty(message, "isi jawaban")?;
         let tx = store.transaction()?;
         let mut case = load(&tx, ticket)?;
-        transition(&tx, &mut case, Action::Answer, by, "jawaban dikirim", now)?;
+        let detail = if self.complainant(&case)?.is_some() {
+            "jawaban dijadwalkan"
+        } else {
+            "jawaban dicatat; disampaikan petugas tanpa surel"
+        };
+        transition(&tx, &mut case, Action::Answer, by, detail, now)?;
         tx.set_answer(case.id, message, now)?;
         tx.add_event(Some(case.id), now, by, "answer", message)?;
         let mail = self.answer_mail(&tx, &mut case, message, now)?;
@@ -206,6 +213,7 @@ impl Pipeline {
                 true
             }
             None => {
+                tx.set_answer_sent(case.id, now)?;
                 tx.add_event(
                     Some(case.id),
                     now,
@@ -291,25 +299,100 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Step 7a by hand, or closing praise and suggestions that need no answer.
+    /// Step 7 by hand. An answered case closes with what the complainant said to the
+    /// answer (`outcome`): satisfied, heard by telephone or in person (`via`, required);
+    /// not satisfied, heard so too, which refers the case to the Dinas Kesehatan as a
+    /// mailed TIDAK PUAS would; or no reply, once the answer has reached the complainant.
+    /// Praise, suggestions and questions not answered close without an outcome, as
+    /// "selesai tanpa jawaban". The outcome and how it was heard are recorded.
     pub fn close(
         &self,
         store: &mut Store,
         ticket: &Ticket,
+        outcome: Option<CloseOutcome>,
+        via: Option<Heard>,
         by: &str,
         now: DateTime<Utc>,
     ) -> ActionResult<()> {
+        if let Some(via) = via.filter(|v| !Heard::BY_STAFF.contains(v)) {
+            return Err(ActionError::Invalid(format!(
+                "cara mendengar {:?} tidak dapat dicatat petugas; pilih telepon atau langsung \
+                 (balasan lewat surel dibaca sendiri oleh sistem)",
+                via.as_str()
+            )));
+        }
+        if outcome == Some(CloseOutcome::TidakPuas) {
+            self.require_dinas()?;
+        }
         let tx = store.transaction()?;
         let mut case = load(&tx, ticket)?;
-        transition(
-            &tx,
-            &mut case,
-            Action::Close,
-            by,
-            "ditutup oleh petugas",
-            now,
-        )?;
-        tx.set_attention(case.id, None)?;
+        if case.status != Status::Answered {
+            // A complaint is answered first (the procedure's table says so below); praise, a
+            // suggestion or a question may close unanswered, with nobody's outcome.
+            if outcome.is_some() && state::is_open(case.status) && case.kind != Kind::Pengaduan {
+                return Err(ActionError::Invalid(format!(
+                    "{ticket} belum dijawab, jadi belum ada tanggapan pengadu; tutup tanpa \
+                     tanggapan (selesai tanpa jawaban), atau kirim jawaban dulu"
+                )));
+            }
+            transition(
+                &tx,
+                &mut case,
+                Action::Close,
+                by,
+                "ditutup petugas tanpa jawaban",
+                now,
+            )?;
+            tx.set_attention(case.id, None)?;
+            return Ok(tx.commit()?);
+        }
+        let Some(outcome) = outcome else {
+            return Err(ActionError::Invalid(
+                "pengaduan ini sudah dijawab: sebutkan tanggapan pengadu atas jawaban \
+                 (puas, tidak puas, atau tidak ada tanggapan)"
+                    .into(),
+            ));
+        };
+        let heard = match (outcome, via) {
+            (CloseOutcome::TanpaTanggapan, Some(_)) => {
+                return Err(ActionError::Invalid(
+                    "tidak ada tanggapan dari pengadu, jadi tidak ada cara mendengarnya; \
+                     jangan sebutkan telepon atau langsung"
+                        .into(),
+                ))
+            }
+            (CloseOutcome::TanpaTanggapan, None) => None,
+            (_, Some(via)) => Some(via),
+            (_, None) => {
+                return Err(ActionError::Invalid(
+                    "sebutkan bagaimana tanggapan pengadu didengar: telepon atau langsung".into(),
+                ))
+            }
+        };
+        match (outcome, heard) {
+            (CloseOutcome::Puas, Some(heard)) => {
+                let detail = format!("pengadu menyatakan puas, dicatat petugas ({heard})");
+                transition(&tx, &mut case, Action::Satisfied, by, &detail, now)?;
+                tx.set_satisfaction_heard(case.id, heard)?;
+                tx.set_attention(case.id, None)?;
+            }
+            (CloseOutcome::TidakPuas, Some(heard)) => {
+                let reason = format!("pengadu menyatakan tidak puas, dicatat petugas ({heard})");
+                self.refer_in(&tx, &mut case, &reason, by, now)?;
+                tx.set_satisfaction_heard(case.id, heard)?;
+            }
+            _ => {
+                if case.answer_sent_at.is_none() {
+                    return Err(ActionError::WrongState(format!(
+                        "jawaban untuk {ticket} belum terkirim (masih di kotak keluar), jadi \
+                         pengadu belum dapat menanggapinya; tunggu sampai terkirim"
+                    )));
+                }
+                let detail = "tidak ada tanggapan pengadu atas jawaban, dicatat petugas";
+                transition(&tx, &mut case, Action::NoReply, by, detail, now)?;
+                tx.set_attention(case.id, None)?;
+            }
+        }
         Ok(tx.commit()?)
     }
 
@@ -337,6 +420,8 @@ impl Pipeline {
             let reason = "petugas membaca balasan pengadu: tidak puas";
             self.refer_in(&tx, &mut case, reason, by, now)?;
         }
+        // The complainant wrote it; staff only read it.
+        tx.set_satisfaction_heard(case.id, Heard::Mail)?;
         Ok(tx.commit()?)
     }
 

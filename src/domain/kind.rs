@@ -14,9 +14,15 @@ pub struct UnknownWord(pub(crate) String);
 macro_rules! word_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $word:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-        #[serde(rename_all = "snake_case")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name { $($variant),+ }
+
+        /// Serialized as its stored word (JSON, templates), whatever the variant's name.
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -67,6 +73,42 @@ word_enum!(
         ClosedSatisfied => "closed_satisfied",
         Referred => "referred",
         ClosedWithoutReply => "closed_without_reply",
+        // Praise, a suggestion or a question closed by staff without an answer.
+        ClosedWithoutAnswer => "closed_without_answer",
+    }
+);
+
+word_enum!(
+    /// How the complainant's satisfaction (or dissatisfaction) with the answer was heard
+    /// (`complaints.satisfaction_heard`): said by the complainant in a mail, or recorded
+    /// by staff who heard it by telephone or in person. `Staff` is recorded by staff, how
+    /// unknown: only rows closed before the outcome was asked for carry it.
+    Heard {
+        Mail => "surel",
+        Telepon => "telepon",
+        Langsung => "langsung",
+        Staff => "petugas",
+    }
+);
+
+impl Heard {
+    /// How staff may say they heard it when they close a case by hand (a mail reply is
+    /// read by the daemon, or decided as an unclear reply).
+    pub const BY_STAFF: &'static [Heard] = &[Heard::Telepon, Heard::Langsung];
+
+    /// Said by the complainant in a mail, not recorded by staff.
+    pub fn by_complainant(self) -> bool {
+        self == Heard::Mail
+    }
+}
+
+word_enum!(
+    /// What the complainant said to the answer, as staff record it when they close an
+    /// answered case (`complaints close --outcome`).
+    CloseOutcome {
+        Puas => "puas",
+        TidakPuas => "tidak-puas",
+        TanpaTanggapan => "tanpa-tanggapan",
     }
 );
 
@@ -128,6 +170,21 @@ mod tests {
         for c in Channel::ALL {
             assert_eq!(c.as_str().parse::<Channel>().unwrap(), *c);
         }
+        for h in Heard::ALL {
+            assert_eq!(h.as_str().parse::<Heard>().unwrap(), *h);
+            assert_eq!(serde_json::to_string(h).unwrap(), format!("\"{h}\""));
+        }
+        for k in Kind::ALL {
+            assert_eq!(serde_json::to_string(k).unwrap(), format!("\"{k}\""));
+        }
+        for o in CloseOutcome::ALL {
+            assert_eq!(o.as_str().parse::<CloseOutcome>().unwrap(), *o);
+        }
+        assert_eq!(
+            "closed_without_answer".parse::<Status>().unwrap(),
+            Status::ClosedWithoutAnswer
+        );
+        assert!(Heard::BY_STAFF.iter().all(|h| !h.by_complainant()));
         assert_eq!("LAPOR".parse::<Channel>().unwrap(), Channel::Lapor);
         for c in MessageClass::ALL {
             assert_eq!(c.as_str().parse::<MessageClass>().unwrap(), *c);

@@ -12,7 +12,7 @@ pub mod ticket;
 
 pub use account::{AccountName, Role};
 pub use email::EmailAddress;
-pub use kind::{Channel, Delivery, Direction, Kind, MessageClass, Status};
+pub use kind::{Channel, CloseOutcome, Delivery, Direction, Heard, Kind, MessageClass, Status};
 pub use lapor::{LaporNumber, LaporNumberError};
 pub use phone::{extract_phones, PhoneNumber};
 pub use ticket::Ticket;

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 
 use crate::calendar::{local_date, start_of_day_utc, to_wib, Calendar};
-use crate::domain::{Channel, Kind, Status};
+use crate::domain::{Channel, Heard, Kind, Status};
 use crate::workflow::state;
 
 /// A complaint as the register needs it (read in one place: `Store::register_facts`).
@@ -139,34 +139,79 @@ impl Timeliness {
     }
 }
 
-/// What the complainant said after the answer (PROSEDUR.md step 7).
+/// What the complainant said after the answer (PROSEDUR.md step 7), with how it was
+/// heard: said in the complainant's own mail, or recorded by staff (DESIGN invariant 10).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Satisfaction {
-    Satisfied,
-    Unsatisfied,
+    Satisfied(Heard),
+    Unsatisfied(Heard),
+    /// Referred to the Dinas Kesehatan by staff without a stated outcome.
+    ReferredByStaff,
     NoReply,
+    /// The answer reached the complainant; no reply yet.
     Waiting,
-    /// Not answered yet.
+    /// Not answered (or the answer not sent) yet, or closed without an answer.
     None,
 }
 
 impl Satisfaction {
-    pub const ALL: [Satisfaction; 5] = [
-        Satisfaction::Satisfied,
-        Satisfaction::Unsatisfied,
-        Satisfaction::NoReply,
-        Satisfaction::Waiting,
-        Satisfaction::None,
-    ];
+    /// Every value, in the order the report lists them: satisfied, then not, each by how
+    /// it was heard (the complainant's mail first).
+    pub fn all() -> Vec<Satisfaction> {
+        let heard = Heard::ALL.iter().copied();
+        heard
+            .clone()
+            .map(Satisfaction::Satisfied)
+            .chain(heard.map(Satisfaction::Unsatisfied))
+            .chain([
+                Satisfaction::ReferredByStaff,
+                Satisfaction::NoReply,
+                Satisfaction::Waiting,
+                Satisfaction::None,
+            ])
+            .collect()
+    }
 
-    pub fn label(self) -> &'static str {
+    /// The register's *Kepuasan* cell and the report's line, e.g. `puas (surel pengadu)`,
+    /// `puas (dicatat petugas: telepon)`.
+    pub fn label(self) -> String {
         match self {
-            Satisfaction::Satisfied => "puas",
-            Satisfaction::Unsatisfied => "tidak puas",
-            Satisfaction::NoReply => "tidak ada tanggapan",
-            Satisfaction::Waiting => "menunggu tanggapan",
-            Satisfaction::None => "-",
+            Satisfaction::Satisfied(h) => format!("puas ({})", heard_label(h)),
+            Satisfaction::Unsatisfied(h) => format!("tidak puas ({})", heard_label(h)),
+            Satisfaction::ReferredByStaff => "dirujuk petugas (tanpa pernyataan pengadu)".into(),
+            Satisfaction::NoReply => "tidak ada tanggapan".into(),
+            Satisfaction::Waiting => "menunggu tanggapan".into(),
+            Satisfaction::None => "-".into(),
         }
+    }
+
+    /// Said by the complainant in a mail (not recorded by staff).
+    pub fn by_complainant(self) -> bool {
+        matches!(
+            self,
+            Satisfaction::Satisfied(h) | Satisfaction::Unsatisfied(h) if h.by_complainant()
+        )
+    }
+
+    /// Shown in the report even when none: the outcomes staff record today. Outcomes only
+    /// old rows carry (how heard unknown) are shown when there are some.
+    pub fn always_shown(self) -> bool {
+        !matches!(
+            self,
+            Satisfaction::Satisfied(Heard::Staff)
+                | Satisfaction::Unsatisfied(Heard::Staff)
+                | Satisfaction::ReferredByStaff
+                | Satisfaction::None
+        )
+    }
+}
+
+/// How it was heard, for people: `surel pengadu`, `dicatat petugas: telepon`, …
+pub fn heard_label(h: Heard) -> String {
+    match h {
+        Heard::Mail => "surel pengadu".into(),
+        Heard::Staff => "dicatat petugas".into(),
+        other => format!("dicatat petugas: {}", other.as_str()),
     }
 }
 
@@ -191,15 +236,29 @@ pub struct RegisterRow {
     pub plan: String,
     pub reviewed: Option<DateTime<Utc>>,
     pub answer: String,
+    /// When the answer reached the complainant: accepted by the SMTP server, or recorded
+    /// by staff when given without mail (*Tanggal dijawab*).
     pub answered: Option<DateTime<Utc>>,
-    /// Acknowledged within 1x24 jam, reviewed within 3x24 jam, answered within 14 hari kerja.
+    /// An answer is recorded but its mail still waits in the outbox (or failed): not
+    /// answered yet for the register and the report.
+    pub answer_unsent: bool,
+    /// Acknowledged within 1x24 jam, reviewed within 3x24 jam, answered within 14 hari kerja,
+    /// each counted from the moment the complainant got it.
     pub on_time: [Timeliness; 3],
-    /// Working days from receipt to answer (the receipt day not counted).
+    /// Working days from receipt to the answer's sending (the receipt day not counted).
     pub answer_working_days: Option<i64>,
     pub satisfaction: Satisfaction,
     pub referred: bool,
     pub status: Status,
 }
+
+/// The status of a complaint whose answer waits in the outbox.
+pub const ANSWER_UNSENT: &str = "jawaban belum terkirim";
+
+/// How "tepat waktu" is judged, said under the register and the report.
+pub const ON_TIME_NOTE: &str = "Tepat waktu dinilai terhadap tenggat yang berlaku saat \
+    tanda terima atau jawaban terkirim; yang belum terkirim setelah tenggatnya lewat dihitung \
+    terlambat.";
 
 /// The unit label of a complaint with none.
 pub const NO_UNIT: &str = "belum ditentukan";
@@ -248,22 +307,27 @@ pub fn build(
 
 fn row(f: &Facts, calendar: &Calendar, as_of: DateTime<Utc>) -> RegisterRow {
     // Praise, suggestions and questions may be closed without review or answer
-    // (workflow::state): a step skipped that way is not late.
-    let skipped = |done: Option<DateTime<Utc>>| {
-        done.is_none() && !state::is_open(f.status) && f.kind != Kind::Pengaduan
+    // (workflow::state): a step skipped that way is not late. `recorded` says whether the
+    // step was done at all; an answer recorded but not sent was not skipped.
+    let skipped = |recorded: Option<DateTime<Utc>>| {
+        recorded.is_none() && !state::is_open(f.status) && f.kind != Kind::Pengaduan
     };
-    let judge = |done: Option<DateTime<Utc>>, due| {
-        if skipped(done) {
+    let judge = |recorded: Option<DateTime<Utc>>, done: Option<DateTime<Utc>>, due| {
+        if skipped(recorded) {
             Timeliness::NotNeeded
         } else {
             Timeliness::judge(done, due, as_of)
         }
     };
-    let satisfaction = match f.status {
-        Status::ClosedSatisfied if f.answered_at.is_some() => Satisfaction::Satisfied,
-        Status::Referred => Satisfaction::Unsatisfied,
-        Status::ClosedWithoutReply => Satisfaction::NoReply,
-        Status::Answered => Satisfaction::Waiting,
+    let satisfaction = match (f.status, f.satisfaction_heard) {
+        // Rows closed before the outcome was asked for say "dicatat petugas".
+        (Status::ClosedSatisfied, heard) if f.answered_at.is_some() => {
+            Satisfaction::Satisfied(heard.unwrap_or(Heard::Staff))
+        }
+        (Status::Referred, Some(heard)) => Satisfaction::Unsatisfied(heard),
+        (Status::Referred, None) => Satisfaction::ReferredByStaff,
+        (Status::ClosedWithoutReply, _) => Satisfaction::NoReply,
+        (Status::Answered, _) if f.answer_sent_at.is_some() => Satisfaction::Waiting,
         _ => Satisfaction::None,
     };
     RegisterRow {
@@ -286,7 +350,8 @@ fn row(f: &Facts, calendar: &Calendar, as_of: DateTime<Utc>) -> RegisterRow {
         plan: shorten(&text(f.plan.as_deref()), SUMMARY_CHARS),
         reviewed: f.reviewed_at,
         answer: shorten(&text(f.answer.as_deref()), SUMMARY_CHARS),
-        answered: f.answered_at,
+        answered: f.answer_sent_at,
+        answer_unsent: f.answered_at.is_some() && f.answer_sent_at.is_none(),
         on_time: [
             // The written receipt goes by mail; a complaint without an address got its
             // receipt where it was taken (telephone, counter, suggestion box: none).
@@ -295,10 +360,11 @@ fn row(f: &Facts, calendar: &Calendar, as_of: DateTime<Utc>) -> RegisterRow {
             } else {
                 Timeliness::judge(f.ack_sent_at, f.ack_due, as_of)
             },
-            judge(f.reviewed_at, f.review_due),
-            judge(f.answered_at, f.answer_due),
+            judge(f.reviewed_at, f.reviewed_at, f.review_due),
+            // The deadline as stored when the answer went out (a closed case keeps it).
+            judge(f.answered_at, f.answer_sent_at, f.answer_due),
         ],
-        answer_working_days: f.answered_at.map(|a| {
+        answer_working_days: f.answer_sent_at.map(|a| {
             let received = local_date(f.received_at);
             calendar.count_working_days(received.succ_opt().unwrap_or(received), local_date(a))
                 + i64::from(calendar.is_working_day(local_date(a)))
@@ -336,8 +402,13 @@ impl RegisterRow {
         kind_label(self.kind)
     }
 
+    /// The status; an answer still in the outbox is not called answered.
     pub fn status_label(&self) -> &'static str {
-        state::label(self.status)
+        if self.status == Status::Answered && self.answer_unsent {
+            ANSWER_UNSENT
+        } else {
+            state::label(self.status)
+        }
     }
 
     pub fn referred_text(&self) -> &'static str {
@@ -368,7 +439,7 @@ impl RegisterRow {
             self.answer.clone(),
             t(self.answered),
             self.on_time_text(),
-            self.satisfaction.label().into(),
+            self.satisfaction.label(),
             self.referred_text().into(),
             self.status_label().into(),
         ]
@@ -480,6 +551,8 @@ pub(crate) mod tests {
             reviewed_at: None,
             answer: None,
             answered_at: None,
+            answer_sent_at: None,
+            satisfaction_heard: None,
             referred_at: None,
         }
     }
@@ -583,6 +656,7 @@ pub(crate) mod tests {
                 ack_sent_at: ack,
                 reviewed_at: review,
                 answered_at: answer,
+                answer_sent_at: answer,
                 status,
                 kind,
                 ..f.clone()
@@ -626,6 +700,8 @@ pub(crate) mod tests {
             answer: Some("Kami perbaiki".into()),
             // Monday 16 Nov: Tue..Sat of week 1 (5) + Mon..Sat (6) + Mon = 12 working days.
             answered_at: Some(r + Duration::days(14)),
+            answer_sent_at: Some(r + Duration::days(14)),
+            satisfaction_heard: Some(Heard::Mail),
             referred_at: Some(r + Duration::days(20)),
             ..facts(1)
         };
@@ -638,7 +714,7 @@ pub(crate) mod tests {
         assert_eq!(cells[5], "+6281234567890, +62332424212");
         assert_eq!(cells[8], "farmasi");
         assert_eq!(cells[9], "Antrean lama sekali");
-        assert_eq!(cells[16], "tidak puas");
+        assert_eq!(cells[16], "tidak puas (surel pengadu)");
         assert_eq!(cells[17], "ya");
         assert_eq!(cells[18], "dirujuk ke Dinas Kesehatan");
         let row = &build(&[facts(2)], &period(), &calendar(), r)[0];
@@ -646,6 +722,179 @@ pub(crate) mod tests {
         assert_eq!(row.unit, NO_UNIT);
         assert_eq!(row.cells()[16], "-");
         assert_eq!(row.cells()[17], "tidak");
+    }
+
+    /// The *Kepuasan* cell says who said it and how it was heard; a close by staff is
+    /// never the complainant's mail, and a close without an outcome is not satisfaction.
+    #[test]
+    fn kepuasan_separates_the_complainants_mail_from_what_staff_recorded() {
+        let r = facts(1).received_at;
+        let answered = Facts {
+            reviewed_at: Some(r + Duration::hours(30)),
+            answer: Some("Kami perbaiki".into()),
+            answered_at: Some(r + Duration::days(3)),
+            answer_sent_at: Some(r + Duration::days(3)),
+            ..facts(1)
+        };
+        let cases: &[(Status, Option<Heard>, Kind, &str)] = &[
+            (
+                Status::ClosedSatisfied,
+                Some(Heard::Mail),
+                Kind::Pengaduan,
+                "puas (surel pengadu)",
+            ),
+            (
+                Status::ClosedSatisfied,
+                Some(Heard::Telepon),
+                Kind::Pengaduan,
+                "puas (dicatat petugas: telepon)",
+            ),
+            (
+                Status::ClosedSatisfied,
+                Some(Heard::Langsung),
+                Kind::Saran,
+                "puas (dicatat petugas: langsung)",
+            ),
+            // Closed by staff before the outcome was asked (migrated rows).
+            (
+                Status::ClosedSatisfied,
+                Some(Heard::Staff),
+                Kind::Pengaduan,
+                "puas (dicatat petugas)",
+            ),
+            (
+                Status::ClosedSatisfied,
+                None,
+                Kind::Pengaduan,
+                "puas (dicatat petugas)",
+            ),
+            (
+                Status::Referred,
+                Some(Heard::Mail),
+                Kind::Pengaduan,
+                "tidak puas (surel pengadu)",
+            ),
+            (
+                Status::Referred,
+                Some(Heard::Telepon),
+                Kind::Pengaduan,
+                "tidak puas (dicatat petugas: telepon)",
+            ),
+            (
+                Status::Referred,
+                None,
+                Kind::Pengaduan,
+                "dirujuk petugas (tanpa pernyataan pengadu)",
+            ),
+            (
+                Status::ClosedWithoutReply,
+                None,
+                Kind::Pengaduan,
+                "tidak ada tanggapan",
+            ),
+            (
+                Status::Answered,
+                None,
+                Kind::Pengaduan,
+                "menunggu tanggapan",
+            ),
+        ];
+        for (status, heard, kind, want) in cases {
+            let f = Facts {
+                status: *status,
+                satisfaction_heard: *heard,
+                kind: *kind,
+                ..answered.clone()
+            };
+            let row = &build(&[f], &period(), &calendar(), r + Duration::days(30))[0];
+            assert_eq!(row.cells()[16], *want, "{status:?} {heard:?}");
+            assert_eq!(
+                row.satisfaction.by_complainant(),
+                *heard == Some(Heard::Mail),
+                "{status:?} {heard:?}"
+            );
+        }
+        // Praise closed without an answer: nobody said anything, and no step was late.
+        let praise = Facts {
+            status: Status::ClosedWithoutAnswer,
+            kind: Kind::Apresiasi,
+            ..facts(2)
+        };
+        let row = &build(&[praise], &period(), &calendar(), r + Duration::days(30))[0];
+        assert_eq!(row.satisfaction, Satisfaction::None);
+        assert_eq!(row.cells()[16], "-");
+        assert_eq!(row.cells()[18], "selesai tanpa jawaban");
+        assert_eq!(row.on_time_text(), "ya / - / -");
+    }
+
+    /// An answer counts from the moment the SMTP server accepted it: while it waits in
+    /// the outbox the row has no *Tanggal dijawab*, is not "sudah dijawab", waits on
+    /// nobody's satisfaction, and is late once its deadline passed.
+    #[test]
+    fn an_answer_still_in_the_outbox_is_not_answered() {
+        let r = facts(1).received_at;
+        let queued = Facts {
+            status: Status::Answered,
+            reviewed_at: Some(r + Duration::hours(30)),
+            answer: Some("Kami perbaiki".into()),
+            answered_at: Some(r + Duration::days(3)),
+            answer_sent_at: None,
+            ..facts(1)
+        };
+        let before_due = &build(
+            std::slice::from_ref(&queued),
+            &period(),
+            &calendar(),
+            r + Duration::days(4),
+        )[0];
+        assert_eq!(before_due.on_time[2], Timeliness::Pending);
+        assert_eq!(before_due.answered, None);
+        assert_eq!(before_due.cells()[14], "", "no Tanggal dijawab");
+        assert_eq!(before_due.status_label(), ANSWER_UNSENT);
+        assert_eq!(before_due.satisfaction, Satisfaction::None);
+        assert_eq!(before_due.answer_working_days, None);
+        // Still queued after the deadline: late.
+        let past_due = &build(
+            std::slice::from_ref(&queued),
+            &period(),
+            &calendar(),
+            queued.answer_due + Duration::minutes(1),
+        )[0];
+        assert_eq!(past_due.on_time[2], Timeliness::Late);
+        // Accepted by the SMTP server after the deadline: late, with its date.
+        let late = Facts {
+            answer_sent_at: Some(queued.answer_due + Duration::hours(2)),
+            ..queued.clone()
+        };
+        let row = &build(&[late], &period(), &calendar(), r + Duration::days(30))[0];
+        assert_eq!(row.on_time[2], Timeliness::Late);
+        assert_eq!(row.status_label(), "sudah dijawab");
+        assert_eq!(row.satisfaction, Satisfaction::Waiting);
+        // Accepted before it: on time.
+        let sent = Facts {
+            answer_sent_at: Some(r + Duration::days(3) + Duration::minutes(5)),
+            ..queued
+        };
+        let row = &build(&[sent], &period(), &calendar(), r + Duration::days(30))[0];
+        assert_eq!(row.on_time[2], Timeliness::OnTime);
+        assert_eq!(row.cells()[14], "05/11/2026 09:05");
+        // The acknowledgement too: not at the SMTP server 1x24 jam after the complaint,
+        // it is late (ack_sent_at is set on acceptance only).
+        let unsent_ack = Facts {
+            ack_sent_at: None,
+            ..facts(1)
+        };
+        let judged = |as_of| {
+            build(
+                std::slice::from_ref(&unsent_ack),
+                &period(),
+                &calendar(),
+                as_of,
+            )[0]
+            .on_time[0]
+        };
+        assert_eq!(judged(r + Duration::hours(23)), Timeliness::Pending);
+        assert_eq!(judged(r + Duration::hours(25)), Timeliness::Late);
     }
 
     #[test]

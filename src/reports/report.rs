@@ -12,7 +12,6 @@ use super::chart;
 use super::register::{
     channel_label, kind_label, local_day, month_name, Period, RegisterRow, Satisfaction, Timeliness,
 };
-use crate::workflow::state;
 
 /// How many months the compliance chart looks back, the report's month included.
 pub const TREND_MONTHS: usize = 12;
@@ -49,6 +48,16 @@ pub struct Times {
     pub worst_ticket: Option<String>,
 }
 
+/// One line of the satisfaction table.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SatisfactionCount {
+    /// `puas (surel pengadu)`, `puas (dicatat petugas: telepon)`, …
+    pub label: String,
+    pub n: usize,
+    /// Said by the complainant in a mail; false: recorded by staff, or no statement.
+    pub by_complainant: bool,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct WeekRow {
     pub label: String,
@@ -76,7 +85,11 @@ pub struct Report {
     pub by_status: Vec<Count>,
     pub compliance: [Compliance; 3],
     pub times: [Times; 3],
-    pub satisfaction: Vec<Count>,
+    /// What complainants said to the answers, each outcome with how it was heard.
+    pub satisfaction: Vec<SatisfactionCount>,
+    /// Satisfied, said by the complainant in a mail / recorded by staff.
+    pub satisfied_by_complainant: usize,
+    pub satisfied_by_staff: usize,
     pub referred: usize,
     /// The weekly chart's numbers, also shown as a table (mail clients drop SVG).
     pub week_units: Vec<String>,
@@ -148,14 +161,26 @@ pub fn build(
             |d| format!("{} hari kerja", d.num_days()),
         ),
     ];
-    let satisfaction = Satisfaction::ALL
-        .iter()
-        .filter(|s| **s != Satisfaction::None)
-        .map(|s| Count {
-            label: s.label().to_string(),
-            n: month.iter().filter(|r| r.satisfaction == *s).count(),
+    let satisfaction: Vec<SatisfactionCount> = Satisfaction::all()
+        .into_iter()
+        .map(|s| SatisfactionCount {
+            label: s.label(),
+            n: month.iter().filter(|r| r.satisfaction == s).count(),
+            by_complainant: s.by_complainant(),
         })
+        .zip(Satisfaction::all())
+        .filter(|(c, s)| *s != Satisfaction::None && (s.always_shown() || c.n > 0))
+        .map(|(c, _)| c)
         .collect();
+    let satisfied = |by_complainant: bool| {
+        month
+            .iter()
+            .filter(|r| {
+                matches!(r.satisfaction, Satisfaction::Satisfied(_))
+                    && r.satisfaction.by_complainant() == by_complainant
+            })
+            .count()
+    };
 
     let (week_units, weeks) = weekly(&month, period);
     let series: Vec<(String, Vec<usize>)> = week_units
@@ -199,10 +224,12 @@ pub fn build(
         by_channel: count(|r| channel_label(r.channel).to_string()),
         by_kind: count(|r| kind_label(r.kind).to_string()),
         by_unit: count(|r| r.unit.clone()),
-        by_status: count(|r| state::label(r.status).to_string()),
+        by_status: count(|r| r.status_label().to_string()),
         compliance,
         times,
         satisfaction,
+        satisfied_by_complainant: satisfied(true),
+        satisfied_by_staff: satisfied(false),
         referred: month.iter().filter(|r| r.referred).count(),
         week_units,
         weeks,
@@ -388,6 +415,62 @@ mod tests {
         assert_eq!(r.months[11].percents[0], Some(67));
         assert_eq!(r.months[10].percents[0], None);
         assert!(r.weekly_chart.contains("farmasi") && r.monthly_chart.contains("Nov 26"));
+    }
+
+    /// The satisfaction table keeps what the complainant said by mail apart from what staff
+    /// recorded, and says both; a queued answer is neither answered nor on time.
+    #[test]
+    fn satisfaction_by_mail_and_by_staff_and_queued_answers() {
+        use crate::domain::Heard;
+        let r0 = reg::facts(1).received_at;
+        let answered = |seq, status, heard: Option<Heard>, sent: bool| Facts {
+            status,
+            satisfaction_heard: heard,
+            reviewed_at: Some(r0 + Duration::hours(20)),
+            answer: Some("Jawaban".into()),
+            answered_at: Some(r0 + Duration::days(2)),
+            answer_sent_at: sent.then(|| r0 + Duration::days(2) + Duration::minutes(3)),
+            ..reg::facts(seq)
+        };
+        let facts = vec![
+            answered(1, Status::ClosedSatisfied, Some(Heard::Mail), true),
+            answered(2, Status::ClosedSatisfied, Some(Heard::Mail), true),
+            answered(3, Status::ClosedSatisfied, Some(Heard::Telepon), true),
+            answered(4, Status::ClosedSatisfied, Some(Heard::Staff), true),
+            answered(5, Status::Referred, Some(Heard::Langsung), true),
+            answered(6, Status::ClosedWithoutReply, None, true),
+            // Answered on day 2, its mail still in the outbox on 20 December.
+            answered(7, Status::Answered, None, false),
+        ];
+        let as_of = Utc.with_ymd_and_hms(2026, 12, 20, 0, 0, 0).unwrap();
+        let rows = rows_of(&facts, &month(), &reg::calendar(), as_of);
+        let r = build(&rows, vec![month_row(&rows, &month())], &month(), as_of);
+        let got: Vec<(&str, usize, bool)> = r
+            .satisfaction
+            .iter()
+            .map(|c| (c.label.as_str(), c.n, c.by_complainant))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("puas (surel pengadu)", 2, true),
+                ("puas (dicatat petugas: telepon)", 1, false),
+                ("puas (dicatat petugas: langsung)", 0, false),
+                ("puas (dicatat petugas)", 1, false),
+                ("tidak puas (surel pengadu)", 0, true),
+                ("tidak puas (dicatat petugas: telepon)", 0, false),
+                ("tidak puas (dicatat petugas: langsung)", 1, false),
+                ("tidak ada tanggapan", 1, false),
+                ("menunggu tanggapan", 0, false),
+            ]
+        );
+        assert_eq!((r.satisfied_by_complainant, r.satisfied_by_staff), (2, 2));
+        // Six answers sent in time; the queued one is past its deadline: late.
+        assert_eq!((r.compliance[2].on_time, r.compliance[2].late), (6, 1));
+        assert_eq!(r.times[2].n, 6);
+        let status = |label: &str| r.by_status.iter().find(|c| c.label == label).map(|c| c.n);
+        assert_eq!(status("jawaban belum terkirim"), Some(1));
+        assert_eq!(status("sudah dijawab"), None);
     }
 
     #[test]

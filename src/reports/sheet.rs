@@ -3,9 +3,9 @@
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Datelike, Timelike, Utc};
-use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook};
+use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, FormatBorder, Note, Workbook};
 
-use super::register::{wib, Period, RegisterRow, HEADERS};
+use super::register::{wib, Period, RegisterRow, HEADERS, ON_TIME_NOTE};
 
 /// Which file `register` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +57,8 @@ pub fn file_name(period: &Period, format: SheetFormat) -> String {
     format!("register-{}.{}", period.slug(), format.extension())
 }
 
+/// The column `Tepat waktu (…)`.
+const ON_TIME_COLUMN: u16 = 15;
 /// Columns holding dates (real date cells in the workbook).
 const DATE_COLUMNS: [usize; 4] = [1, 10, 12, 14];
 /// Columns of free text, wrapped at a fixed width instead of growing without end.
@@ -86,6 +88,12 @@ pub fn xlsx(rows: &[RegisterRow], period: &Period, puskesmas: &str) -> Result<Ve
     for (c, h) in HEADERS.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, *h, &header)?;
     }
+    // How "tepat waktu" is judged: a note on its column, and under every printed page.
+    sheet.insert_note(
+        0,
+        ON_TIME_COLUMN,
+        &Note::new(ON_TIME_NOTE).set_author("pengaduan"),
+    )?;
     for (i, row) in rows.iter().enumerate() {
         let r = (i + 1) as u32;
         let cells = row.cells();
@@ -133,7 +141,8 @@ pub fn xlsx(rows: &[RegisterRow], period: &Period, puskesmas: &str) -> Result<Ve
             "&L{} — Buku register pengaduan {}&RHalaman &P dari &N",
             escape_header(puskesmas),
             escape_header(&period.label())
-        ));
+        ))
+        .set_footer(format!("&L&8{}", escape_header(ON_TIME_NOTE)));
     book.save_to_buffer()
         .context("cannot write the register workbook")
 }
@@ -238,6 +247,9 @@ mod tests {
         );
         let bytes = xlsx(&rows, &Period::parse_month("2026-11").unwrap(), "P & K").unwrap();
         assert_eq!(&bytes[..2], b"PK");
+        assert!(
+            crate::reports::register::HEADERS[ON_TIME_COLUMN as usize].starts_with("Tepat waktu")
+        );
     }
 
     fn f_now() -> DateTime<Utc> {

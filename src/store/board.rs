@@ -101,7 +101,7 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT c.ticket, c.status, c.unit, c.subject, c.closed_at, b.complaint_id IS NOT NULL
              FROM complaints c LEFT JOIN board_entries b ON b.complaint_id = c.id
-             WHERE c.status IN ('closed_satisfied', 'referred', 'closed_without_reply')
+             WHERE c.status IN ('closed_satisfied', 'referred', 'closed_without_reply', 'closed_without_answer')
              ORDER BY c.status = 'closed_satisfied' DESC, c.closed_at DESC LIMIT ?1",
         )?;
         let rows = stmt.query_map([limit as i64], |r| {

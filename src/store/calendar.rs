@@ -14,13 +14,16 @@ use crate::domain::Ticket;
 /// `(id, ticket, received, answer deadline)` of a complaint.
 pub type AnswerDeadline = (i64, Ticket, DateTime<Utc>, DateTime<Utc>);
 
-/// The complaints whose answer has not gone out yet: their deadline still follows the
-/// calendar. An answered or closed complaint keeps the deadline that was in force (the
-/// status index serves this).
+/// The complaints whose answer has not gone out yet (not answered, or answered with the
+/// mail still in the outbox): their deadline still follows the calendar. A complaint whose
+/// answer was sent, or a closed one, keeps the deadline that was in force (the status
+/// index serves this).
 fn answer_deadlines(conn: &Connection) -> Result<Vec<AnswerDeadline>> {
     let mut stmt = conn.prepare(
         "SELECT id, ticket, received_at, answer_due FROM complaints
-         WHERE status IN ('received', 'acknowledged', 'reviewed') ORDER BY id",
+         WHERE status IN ('received', 'acknowledged', 'reviewed')
+            OR (status = 'answered' AND answer_sent_at IS NULL)
+         ORDER BY id",
     )?;
     let rows = stmt
         .query_map([], |r| {

@@ -23,11 +23,17 @@ pub struct DigestCase {
     pub complainant_email: Option<String>,
     pub subject: String,
     pub received_at: DateTime<Utc>,
+    pub ack_due: DateTime<Utc>,
     pub review_due: DateTime<Utc>,
     pub answer_due: DateTime<Utc>,
     pub attention: Option<String>,
     /// The acknowledgement's outbox row ended `failed`.
     pub ack_failed: bool,
+    /// The acknowledgement waits in the outbox (not yet accepted by the SMTP server).
+    pub ack_pending: bool,
+    /// An answer mail was queued and the SMTP server has not accepted it (pending or
+    /// failed): not answered yet.
+    pub answer_unsent: bool,
 }
 
 impl Store {
@@ -79,7 +85,12 @@ fn digest_cases(conn: &Connection, since: DateTime<Utc>) -> Result<Vec<DigestCas
         "SELECT c.ticket, c.status, c.kind, c.unit, c.complainant_name, c.complainant_email,
                 c.subject, c.received_at, c.review_due, c.answer_due, c.attention,
                 EXISTS (SELECT 1 FROM outbox o
-                        WHERE o.complaint_id = c.id AND o.purpose = 'ack' AND o.status = 'failed')
+                        WHERE o.complaint_id = c.id AND o.purpose = 'ack' AND o.status = 'failed'),
+                c.ack_due,
+                EXISTS (SELECT 1 FROM outbox o
+                        WHERE o.complaint_id = c.id AND o.purpose = 'ack' AND o.status = 'pending'),
+                EXISTS (SELECT 1 FROM outbox o
+                        WHERE o.complaint_id = c.id AND o.purpose = 'answer' AND o.status != 'sent')
          FROM complaints c
          WHERE c.id IN ({}
                         UNION ALL SELECT id FROM complaints WHERE attention IS NOT NULL)
@@ -100,6 +111,9 @@ fn digest_cases(conn: &Connection, since: DateTime<Utc>) -> Result<Vec<DigestCas
             answer_due: time(r, 9)?,
             attention: r.get(10)?,
             ack_failed: r.get(11)?,
+            ack_due: time(r, 12)?,
+            ack_pending: r.get(13)?,
+            answer_unsent: r.get(14)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -26,7 +26,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
 use crate::clock::{from_db, serialize_wib, serialize_wib_opt, to_db};
-use crate::domain::{Channel, Delivery, Direction, Kind, MessageClass, Status, Ticket};
+use crate::domain::{Channel, Delivery, Direction, Heard, Kind, MessageClass, Status, Ticket};
 
 pub struct Store {
     conn: Connection,
@@ -189,6 +189,14 @@ pub struct ComplaintRow {
     pub answer_due: DateTime<Utc>,
     #[serde(serialize_with = "serialize_wib_opt")]
     pub ack_sent_at: Option<DateTime<Utc>>,
+    /// When staff recorded the answer (it may still wait in the outbox).
+    #[serde(serialize_with = "serialize_wib_opt")]
+    pub answered_at: Option<DateTime<Utc>>,
+    /// When the SMTP server accepted the answer (or staff recorded one given without mail).
+    #[serde(serialize_with = "serialize_wib_opt")]
+    pub answer_sent_at: Option<DateTime<Utc>>,
+    /// How the complainant's satisfaction or dissatisfaction was heard; null when none.
+    pub satisfaction_heard: Option<Heard>,
     /// Why a person must look at it now; null when nothing is waiting.
     pub attention: Option<String>,
 }
@@ -689,6 +697,22 @@ impl Store {
                 )?;
             }
         }
+        // The answer counts from here, not from its queueing (DESIGN invariant 10).
+        if let (Some(cid), "answer") = (row.complaint_id, row.purpose.as_str()) {
+            let changed = tx.tx.execute(
+                "UPDATE complaints SET answer_sent_at = ?2 WHERE id = ?1 AND answer_sent_at IS NULL",
+                params![cid, to_db(now)],
+            )?;
+            if changed > 0 {
+                tx.add_event(
+                    Some(cid),
+                    now,
+                    "sistem",
+                    "answer_sent",
+                    &format!("jawaban terkirim ke {}", row.rcpt_to.join(", ")),
+                )?;
+            }
+        }
         tx.commit()
     }
 
@@ -1043,7 +1067,8 @@ impl Tx<'_> {
 }
 
 const COMPLAINT_SELECT: &str = "SELECT id, ticket, status, kind, channel, unit, complainant_email, complainant_name,
-    phones, subject, received_at, ack_due, review_due, answer_due, ack_sent_at, attention, lapor_number FROM complaints";
+    phones, subject, received_at, ack_due, review_due, answer_due, ack_sent_at, attention, lapor_number,
+    answered_at, answer_sent_at, satisfaction_heard FROM complaints";
 
 fn complaint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComplaintRow> {
     let phones: String = r.get(8)?;
@@ -1065,6 +1090,9 @@ fn complaint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ComplaintRow> {
         ack_sent_at: opt_time(r, 14)?,
         attention: r.get(15)?,
         lapor_number: r.get(16)?,
+        answered_at: opt_time(r, 17)?,
+        answer_sent_at: opt_time(r, 18)?,
+        satisfaction_heard: opt_word(r, 19)?,
     })
 }
 
@@ -1335,6 +1363,8 @@ pub struct CaseRecord {
     pub answer: Option<String>,
     pub answered_at: Option<DateTime<Utc>>,
     pub ack_sent_at: Option<DateTime<Utc>>,
+    /// When the SMTP server accepted the answer; `None` while it waits in the outbox.
+    pub answer_sent_at: Option<DateTime<Utc>>,
 }
 
 /// One message of a case file, with its text, for the referral to the Dinas Kesehatan.
@@ -1362,7 +1392,8 @@ pub struct NewManualComplaint<'a> {
 }
 
 const CASE_SELECT: &str = "SELECT id, ticket, status, kind, channel, unit, complainant_email, complainant_name,
-    complainant_address, phones, subject, body, received_at, answer_due, plan, answer, answered_at, ack_sent_at FROM complaints";
+    complainant_address, phones, subject, body, received_at, answer_due, plan, answer, answered_at, ack_sent_at,
+    answer_sent_at FROM complaints";
 
 fn case_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRecord> {
     let phones: String = r.get(9)?;
@@ -1385,6 +1416,7 @@ fn case_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRecord> {
         answer: r.get(15)?,
         answered_at: opt_time(r, 16)?,
         ack_sent_at: opt_time(r, 17)?,
+        answer_sent_at: opt_time(r, 18)?,
     })
 }
 
@@ -1453,6 +1485,25 @@ impl Tx<'_> {
         self.exec(
             "UPDATE complaints SET answer = ?2, answered_at = ?3 WHERE id = ?1",
             params![id, answer, to_db(now)],
+        )?;
+        Ok(())
+    }
+
+    /// Records that the answer reached the complainant at `at` (an answer given without
+    /// mail; a mailed one is marked by [`Store::mark_sent`]).
+    pub fn set_answer_sent(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
+        self.exec(
+            "UPDATE complaints SET answer_sent_at = ?2 WHERE id = ?1",
+            params![id, to_db(at)],
+        )?;
+        Ok(())
+    }
+
+    /// How the complainant's satisfaction or dissatisfaction was heard.
+    pub fn set_satisfaction_heard(&self, id: i64, heard: Heard) -> Result<()> {
+        self.exec(
+            "UPDATE complaints SET satisfaction_heard = ?2 WHERE id = ?1",
+            params![id, heard.as_str()],
         )?;
         Ok(())
     }
@@ -1664,6 +1715,164 @@ mod tests {
             e.contains("column review_due") && e.contains("\"besok\""),
             "{e}"
         );
+    }
+
+    /// Issue 17's migration on a database written by the release before it: closes by staff
+    /// become "recorded by staff" (no claim the complainant said it), unanswered praise is
+    /// no longer satisfied, a mailed PUAS or TIDAK PUAS is the complainant's own word, and
+    /// an answer counts from its mail's acceptance (none while the mail waits).
+    #[test]
+    fn the_migration_keeps_staff_closes_apart_from_the_complainants_word() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        // The database as it was before the migration of issue 17's parts 4 and 5.
+        let before = schema::MIGRATIONS
+            .iter()
+            .position(|m| m.contains("ADD COLUMN satisfaction_heard"))
+            .unwrap();
+        {
+            let conn = Connection::open(&path).unwrap();
+            for step in &schema::MIGRATIONS[..before] {
+                conn.execute_batch(step).unwrap();
+            }
+            conn.pragma_update(None, "user_version", before as i64)
+                .unwrap();
+            let t = "2026-03-12T03:00:00.000Z";
+            let (answered, sent) = ("2026-03-13T03:00:00.000Z", "2026-03-13T03:05:00.000Z");
+            // (seq, status, kind, answered, event kind and detail, answer mail status)
+            type Row<'a> = (
+                i64,
+                &'a str,
+                &'a str,
+                bool,
+                Option<(&'a str, &'a str)>,
+                Option<&'a str>,
+            );
+            let rows: &[Row] = &[
+                (
+                    1,
+                    "closed_satisfied",
+                    "pengaduan",
+                    true,
+                    Some(("status:closed_satisfied", "ditutup oleh petugas")),
+                    Some("sent"),
+                ),
+                (
+                    2,
+                    "closed_satisfied",
+                    "pengaduan",
+                    true,
+                    Some(("status:closed_satisfied", "pengadu menyatakan puas")),
+                    Some("sent"),
+                ),
+                (
+                    3,
+                    "closed_satisfied",
+                    "apresiasi",
+                    false,
+                    Some(("status:closed_satisfied", "ditutup oleh petugas")),
+                    None,
+                ),
+                (
+                    4,
+                    "referred",
+                    "pengaduan",
+                    true,
+                    Some(("status:referred", "pengadu menyatakan tidak puas")),
+                    Some("sent"),
+                ),
+                (
+                    5,
+                    "referred",
+                    "pengaduan",
+                    true,
+                    Some(("status:referred", "dirujuk oleh petugas")),
+                    Some("sent"),
+                ),
+                (6, "answered", "pengaduan", true, None, Some("pending")),
+                (7, "answered", "pengaduan", true, None, None),
+                (
+                    8,
+                    "closed_satisfied",
+                    "saran",
+                    true,
+                    Some((
+                        "status:closed_satisfied",
+                        "petugas membaca balasan pengadu: puas",
+                    )),
+                    Some("failed"),
+                ),
+                (9, "acknowledged", "pengaduan", false, None, None),
+            ];
+            for (seq, status, kind, was_answered, event, mail) in rows {
+                conn.execute(
+                    "INSERT INTO complaints (ticket, year, seq, status, kind, channel, subject, body,
+                        received_at, ack_due, review_due, answer_due, answer, answered_at, created_at)
+                     VALUES (?1, 2026, ?2, ?3, ?4, 'email', 's', 'b', ?5, ?5, ?5, ?5, ?6, ?7, ?5)",
+                    params![
+                        format!("ADU-2026-{seq:04}"),
+                        seq,
+                        status,
+                        kind,
+                        t,
+                        was_answered.then_some("jawaban"),
+                        was_answered.then_some(answered)
+                    ],
+                )
+                .unwrap();
+                if let Some((kind, detail)) = event {
+                    conn.execute(
+                        "INSERT INTO events (complaint_id, at, actor, kind, detail) VALUES (?1, ?2, 'x', ?3, ?4)",
+                        params![seq, t, kind, detail],
+                    )
+                    .unwrap();
+                }
+                if let Some(state) = mail {
+                    conn.execute(
+                        "INSERT INTO outbox (idem_key, message_id, complaint_id, purpose, automatic, mail_from,
+                            rcpt_to, subject, raw, status, next_attempt_at, created_at, sent_at)
+                         VALUES (?1, ?1, ?2, 'answer', 0, 'p', 'w', 's', x'00', ?3, ?4, ?4, ?5)",
+                        params![
+                            format!("answer:{seq}"),
+                            seq,
+                            state,
+                            answered,
+                            (*state == "sent").then_some(sent)
+                        ],
+                    )
+                    .unwrap();
+                }
+            }
+        }
+        let store = Store::open(&path).unwrap();
+        let got = |seq: u32| {
+            let c = store
+                .complaint(&Ticket { year: 2026, seq })
+                .unwrap()
+                .unwrap();
+            (
+                c.status.as_str(),
+                c.satisfaction_heard.map(Heard::as_str),
+                c.answer_sent_at.map(to_db),
+            )
+        };
+        let (answered, sent) = (
+            Some("2026-03-13T03:00:00.000Z".to_string()),
+            Some("2026-03-13T03:05:00.000Z".to_string()),
+        );
+        assert_eq!(got(1), ("closed_satisfied", Some("petugas"), sent.clone()));
+        assert_eq!(got(2), ("closed_satisfied", Some("surel"), sent.clone()));
+        assert_eq!(got(3), ("closed_without_answer", None, None));
+        assert_eq!(got(4), ("referred", Some("surel"), sent.clone()));
+        assert_eq!(got(5), ("referred", None, sent));
+        assert_eq!(got(6), ("answered", None, None), "still in the outbox");
+        assert_eq!(got(7), ("answered", None, answered), "given without mail");
+        assert_eq!(
+            got(8),
+            ("closed_satisfied", Some("surel"), None),
+            "its mail failed"
+        );
+        assert_eq!(got(9), ("acknowledged", None, None));
     }
 
     #[test]

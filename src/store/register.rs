@@ -8,7 +8,7 @@ use rusqlite::{params, Connection};
 
 use super::{Store, Tx};
 use crate::clock::{from_db, to_db};
-use crate::domain::{Channel, Kind, Status, Ticket};
+use crate::domain::{Channel, Heard, Kind, Status, Ticket};
 
 /// A complaint as the register needs it (`reports::register` turns it into a row).
 #[derive(Debug, Clone)]
@@ -35,7 +35,13 @@ pub struct Facts {
     pub plan: Option<String>,
     pub reviewed_at: Option<DateTime<Utc>>,
     pub answer: Option<String>,
+    /// When staff recorded the answer (the mail may still wait in the outbox).
     pub answered_at: Option<DateTime<Utc>>,
+    /// When the SMTP server accepted the answer, or staff recorded one given without
+    /// mail: the answer counts from here.
+    pub answer_sent_at: Option<DateTime<Utc>>,
+    /// How the complainant's satisfaction or dissatisfaction was heard.
+    pub satisfaction_heard: Option<Heard>,
     /// When the case was referred to the Dinas Kesehatan (`status:referred` event).
     pub referred_at: Option<DateTime<Utc>>,
 }
@@ -74,7 +80,7 @@ fn register_facts(
                 c.answer, c.answered_at,
                 (SELECT min(e.at) FROM events e
                   WHERE e.complaint_id = c.id AND e.kind = 'status:referred'),
-                c.lapor_number
+                c.lapor_number, c.answer_sent_at, c.satisfaction_heard
            FROM complaints c
           WHERE c.received_at >= ?1 AND c.received_at < ?2
           ORDER BY c.received_at, c.ticket"
@@ -91,6 +97,7 @@ fn register_facts(
             [text(11)?, text(12)?, text(13)?, text(14)?],
             [opt(15)?, opt(16)?, opt(17)?, opt(18)?, opt(19)?, opt(20)?],
             opt(21)?,
+            [opt(22)?, opt(23)?],
         ))
     })?;
     let mut out = Vec::new();
@@ -104,6 +111,7 @@ fn register_facts(
             times,
             later,
             lapor_number,
+            [answer_sent, heard],
         ) = row?;
         let at =
             |s: &str| from_db(s).with_context(|| format!("{ticket}: unreadable timestamp {s:?}"));
@@ -134,6 +142,12 @@ fn register_facts(
             reviewed_at: maybe(&reviewed)?,
             answer,
             answered_at: maybe(&answered)?,
+            answer_sent_at: maybe(&answer_sent)?,
+            satisfaction_heard: heard
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .with_context(|| format!("{ticket}: satisfaction_heard"))?,
             referred_at: maybe(&referred)?,
             ticket: ticket
                 .parse()

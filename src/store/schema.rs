@@ -230,6 +230,48 @@ CREATE INDEX complaints_phones ON complaints (phones) WHERE phones != '[]';
 CREATE INDEX complaints_review_due ON complaints (status, review_due);
 "#,
     r#"
+-- Honest satisfaction and answer figures (issue 17, parts 4 and 5).
+-- How the complainant's satisfaction or dissatisfaction was heard (domain::Heard): 'surel'
+-- (the complainant's own mail), 'telepon' or 'langsung' (recorded by staff), 'petugas'
+-- (recorded by staff before the outcome was asked for, how unknown); NULL when none.
+ALTER TABLE complaints ADD COLUMN satisfaction_heard TEXT;
+-- When the SMTP server accepted the answer (store::mark_sent), or when staff recorded an
+-- answer given without mail; NULL while it waits in the outbox (or failed).
+ALTER TABLE complaints ADD COLUMN answer_sent_at TEXT;
+
+-- Praise, suggestions and questions closed without an answer were "closed_satisfied"
+-- although nobody said so.
+UPDATE complaints SET status = 'closed_without_answer'
+ WHERE status = 'closed_satisfied' AND answered_at IS NULL AND kind != 'pengaduan';
+-- Satisfied by the complainant's own mail (a clear PUAS, or an unclear reply read by staff);
+-- every other satisfied case was closed by staff ("ditutup oleh petugas"): recorded by
+-- staff, no claim that the complainant said it.
+UPDATE complaints SET satisfaction_heard = CASE
+    WHEN EXISTS (SELECT 1 FROM events e WHERE e.complaint_id = complaints.id
+                    AND e.kind = 'status:closed_satisfied'
+                    AND e.detail IN ('pengadu menyatakan puas',
+                                     'petugas membaca balasan pengadu: puas'))
+    THEN 'surel' ELSE 'petugas' END
+ WHERE status = 'closed_satisfied';
+-- Referred because the complainant's mail said TIDAK PUAS; a referral by staff states no
+-- outcome and stays NULL.
+UPDATE complaints SET satisfaction_heard = 'surel'
+ WHERE status = 'referred'
+   AND EXISTS (SELECT 1 FROM events e WHERE e.complaint_id = complaints.id
+                  AND e.kind = 'status:referred'
+                  AND e.detail IN ('pengadu menyatakan tidak puas',
+                                   'petugas membaca balasan pengadu: tidak puas'));
+-- The answer counts from its mail's acceptance: the sent time of the answer mail; none while
+-- that mail is pending or failed; the recorded time when there was no answer mail.
+UPDATE complaints SET answer_sent_at = CASE
+    WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.complaint_id = complaints.id
+                    AND o.purpose = 'answer')
+    THEN (SELECT min(o.sent_at) FROM outbox o WHERE o.complaint_id = complaints.id
+             AND o.purpose = 'answer' AND o.status = 'sent')
+    ELSE answered_at END
+ WHERE answered_at IS NOT NULL;
+"#,
+    r#"
 -- Deadlines follow the calendar (issue 17, invariant 11). The calendar the deadlines were
 -- last computed with, as JSON (`calendar::CalendarSnapshot`), so the next start can say
 -- what changed ("daftar libur 2027 ditambahkan") when it recomputes them.

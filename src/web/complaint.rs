@@ -12,7 +12,7 @@ use super::pages::{action_status, render, server_error};
 use super::{State as AppState, WebApp};
 use crate::app::accounts::Session;
 use crate::app::{casefile, views, ActionError};
-use crate::domain::Ticket;
+use crate::domain::{CloseOutcome, Heard, Ticket};
 
 /// The answer as it would be emailed, for the preview.
 #[derive(Serialize, Default)]
@@ -218,13 +218,48 @@ pub async fn answer(
     page(&app, &session, &ticket, preview, form.text).await
 }
 
+#[derive(Deserialize)]
+pub struct CloseForm {
+    /// The button pressed: `puas`, `tidak-puas` or `tanpa-tanggapan`; empty for praise, a
+    /// suggestion or a question closed without an answer.
+    #[serde(default)]
+    tanggapan: String,
+    /// How the complainant's answer was heard: `telepon` or `langsung`.
+    #[serde(default)]
+    cara: String,
+}
+
+/// Step 7 by hand: the three outcome buttons of an answered case (with how it was heard),
+/// or closing praise, a suggestion or a question without an answer. The same
+/// `Pipeline::close` as `pengaduan complaints close`.
 pub async fn close(
     State(app): State<AppState>,
     RequireRole(session, ..): RequireRole<Acting>,
     Path(ticket): Path<String>,
+    Form(form): Form<CloseForm>,
 ) -> Response {
     let by = session.name.as_str().to_string();
-    let done = act(&app, &ticket, move |p, s, t, now| p.close(s, t, &by, now)).await;
+    let done = act(&app, &ticket, move |p, s, t, now| {
+        let outcome = match form.tanggapan.trim() {
+            "" => None,
+            o => Some(o.parse::<CloseOutcome>().map_err(|_| {
+                ActionError::Invalid(format!(
+                    "tanggapan {o:?} tidak dikenal; pilih puas, tidak puas, atau tidak ada tanggapan"
+                ))
+            })?),
+        };
+        // The select is on the form whichever button is pressed; no reply was heard.
+        let via = match (outcome, form.cara.trim()) {
+            (Some(CloseOutcome::TanpaTanggapan) | None, _) | (_, "") => None,
+            (_, v) => Some(v.parse::<Heard>().map_err(|_| {
+                ActionError::Invalid(format!(
+                    "cara {v:?} tidak dikenal; pilih telepon atau langsung"
+                ))
+            })?),
+        };
+        p.close(s, t, outcome, via, &by, now)
+    })
+    .await;
     after(&app, &session, &ticket, done, String::new()).await
 }
 

@@ -18,7 +18,9 @@ pub enum Action {
     Refer,
     /// No reply to the answer within the configured working days.
     NoReply,
-    /// Staff close the case by hand (satisfaction heard by phone; praise needing no answer).
+    /// Staff close praise, a suggestion or a question that needs no answer. An answered
+    /// case closes with what the complainant said instead: `Satisfied`, `Refer` or
+    /// `NoReply` (`app::actions::close`).
     Close,
 }
 
@@ -29,7 +31,10 @@ pub struct TransitionError(pub String);
 pub fn is_open(status: Status) -> bool {
     !matches!(
         status,
-        Status::ClosedSatisfied | Status::Referred | Status::ClosedWithoutReply
+        Status::ClosedSatisfied
+            | Status::Referred
+            | Status::ClosedWithoutReply
+            | Status::ClosedWithoutAnswer
     )
 }
 
@@ -45,10 +50,10 @@ pub fn next(status: Status, kind: Kind, action: Action) -> Result<Status, Transi
         (A::Satisfied, S::Answered) => S::ClosedSatisfied,
         (A::Refer, S::Answered) => S::Referred,
         (A::NoReply, S::Answered) => S::ClosedWithoutReply,
-        (A::Close, S::Answered) => S::ClosedSatisfied,
-        // Praise, suggestions and questions need no review meeting to be closed.
+        // Praise, suggestions and questions need no review meeting to be closed; closed
+        // so, nobody said they were satisfied.
         (A::Close, S::Received | S::Acknowledged | S::Reviewed) if kind != Kind::Pengaduan => {
-            S::ClosedSatisfied
+            S::ClosedWithoutAnswer
         }
         _ => return Err(TransitionError(explain(status, kind, action))),
     };
@@ -65,6 +70,9 @@ fn explain(status: Status, kind: Kind, action: Action) -> String {
         }
         (Action::Review, Status::Answered) => {
             "pengaduan sudah dijawab; telaah tidak dapat diubah lagi".to_string()
+        }
+        (Action::Close, Status::Answered) => {
+            "pengaduan ini sudah dijawab: tutup dengan tanggapan pengadu (puas, tidak puas, atau tidak ada tanggapan)".to_string()
         }
         (Action::Close, _) if kind == Kind::Pengaduan => {
             format!("pengaduan yang masih {state} belum bisa ditutup: kirim dulu jawabannya (complaints answer)")
@@ -85,6 +93,7 @@ pub fn label(status: Status) -> &'static str {
         Status::ClosedSatisfied => "selesai (puas)",
         Status::Referred => "dirujuk ke Dinas Kesehatan",
         Status::ClosedWithoutReply => "selesai tanpa tanggapan",
+        Status::ClosedWithoutAnswer => "selesai tanpa jawaban",
     }
 }
 
@@ -120,13 +129,20 @@ mod tests {
             (S::Answered, A::Satisfied, Some(S::ClosedSatisfied)),
             (S::Answered, A::Refer, Some(S::Referred)),
             (S::Answered, A::NoReply, Some(S::ClosedWithoutReply)),
-            (S::Answered, A::Close, Some(S::ClosedSatisfied)),
+            // Closing an answered case needs the complainant's outcome (app::actions::close).
+            (S::Answered, A::Close, None),
+            (S::Answered, A::AckSent, Some(S::Answered)),
         ];
         for (from, action, want) in table {
             let got = next(*from, Kind::Pengaduan, *action).ok();
             assert_eq!(got, *want, "{from:?} + {action:?}");
         }
-        for closed in [S::ClosedSatisfied, S::Referred, S::ClosedWithoutReply] {
+        for closed in [
+            S::ClosedSatisfied,
+            S::Referred,
+            S::ClosedWithoutReply,
+            S::ClosedWithoutAnswer,
+        ] {
             for action in [
                 A::AckSent,
                 A::Review,
@@ -142,18 +158,48 @@ mod tests {
         }
     }
 
+    /// Every (status, action) pair for praise, suggestions and questions: closed without
+    /// an answer they are `closed_without_answer`, never satisfied; answered, they close
+    /// with an outcome as a complaint does.
     #[test]
-    fn praise_can_be_closed_without_review() {
-        assert_eq!(
-            next(S::Acknowledged, Kind::Apresiasi, A::Close),
-            Ok(S::ClosedSatisfied)
-        );
-        assert_eq!(
-            next(S::Received, Kind::Saran, A::Close),
-            Ok(S::ClosedSatisfied)
-        );
+    fn transition_table_for_other_kinds() {
+        let table: &[(S, A, Option<S>)] = &[
+            (S::Received, A::AckSent, Some(S::Acknowledged)),
+            (S::Received, A::Review, Some(S::Reviewed)),
+            (S::Received, A::Answer, None),
+            (S::Received, A::Satisfied, None),
+            (S::Received, A::Refer, None),
+            (S::Received, A::NoReply, None),
+            (S::Received, A::Close, Some(S::ClosedWithoutAnswer)),
+            (S::Acknowledged, A::Review, Some(S::Reviewed)),
+            (S::Acknowledged, A::Close, Some(S::ClosedWithoutAnswer)),
+            (S::Reviewed, A::Answer, Some(S::Answered)),
+            (S::Reviewed, A::Close, Some(S::ClosedWithoutAnswer)),
+            (S::Answered, A::Satisfied, Some(S::ClosedSatisfied)),
+            (S::Answered, A::Refer, Some(S::Referred)),
+            (S::Answered, A::NoReply, Some(S::ClosedWithoutReply)),
+            (S::Answered, A::Close, None),
+        ];
+        for kind in [Kind::Saran, Kind::Apresiasi, Kind::PermintaanInformasi] {
+            for (from, action, want) in table {
+                let got = next(*from, kind, *action).ok();
+                assert_eq!(got, *want, "{kind:?}: {from:?} + {action:?}");
+            }
+            for action in [A::Review, A::Answer, A::Close, A::Satisfied] {
+                let e = next(S::ClosedWithoutAnswer, kind, action).unwrap_err();
+                assert!(e.0.contains("selesai tanpa jawaban"), "{e}");
+            }
+        }
+        assert_eq!(label(S::ClosedWithoutAnswer), "selesai tanpa jawaban");
+        assert!(!is_open(S::ClosedWithoutAnswer));
+    }
+
+    #[test]
+    fn closing_needs_an_answer_or_an_outcome() {
         let e = next(S::Acknowledged, Kind::Pengaduan, A::Close).unwrap_err();
         assert!(e.0.contains("complaints answer"), "{e}");
+        let e = next(S::Answered, Kind::Pengaduan, A::Close).unwrap_err();
+        assert!(e.0.contains("tanggapan pengadu"), "{e}");
     }
 
     #[test]

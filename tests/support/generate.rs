@@ -76,9 +76,9 @@ pub fn complaints(conn: &mut Connection, calendar: &Calendar, b: &Batch, rng: &m
                 "INSERT INTO complaints (ticket, year, seq, status, kind, channel, unit,
                     complainant_email, complainant_name, complainant_address, phones, subject, body,
                     received_at, ack_due, review_due, answer_due, ack_sent_at, plan, reviewed_at,
-                    answer, answered_at, closed_at, created_at)
+                    answer, answered_at, closed_at, created_at, answer_sent_at, satisfaction_heard)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?14)",
+                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?14, ?22, ?24)",
             )
             .unwrap();
         let mut event = tx
@@ -146,6 +146,18 @@ pub fn complaints(conn: &mut Connection, calendar: &Calendar, b: &Batch, rng: &m
                 })
                 .map(|a| a + Duration::days(2));
             let t = |x: Option<DateTime<Utc>>| x.map(to_db);
+            // Satisfaction said in the complainant's mail, or heard by staff; a referral
+            // follows a mailed TIDAK PUAS (the event below).
+            let heard = match status {
+                "closed_satisfied" if email.is_some() && rng.chance(60) => Some("surel"),
+                "closed_satisfied" => Some(if rng.chance(70) {
+                    "telepon"
+                } else {
+                    "langsung"
+                }),
+                "referred" => Some("surel"),
+                _ => None,
+            };
             insert
                 .execute(params![
                     ticket,
@@ -171,6 +183,7 @@ pub fn complaints(conn: &mut Connection, calendar: &Calendar, b: &Batch, rng: &m
                     answered.map(|_| "Terima kasih; antrean kini dibagi dua loket."),
                     t(answered),
                     t(closed),
+                    heard,
                 ])
                 .unwrap();
             let id = tx.last_insert_rowid();
