@@ -51,6 +51,10 @@ pub enum Command {
     Flagged {
         #[arg(long)]
         json: bool,
+        /// Machine mail instead (auto-replies, bounces, bulk), newest first; one may be
+        /// accepted as a complaint the same way.
+        #[arg(long)]
+        machine: bool,
         #[command(subcommand)]
         command: Option<FlaggedCommand>,
     },

@@ -45,9 +45,11 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
         Command::Complaints { command } => {
             complaints(&Config::load(&cli.config)?, *command, clock.now())
         }
-        Command::Flagged { json, command } => {
-            flagged(&Config::load(&cli.config)?, json, command, clock.now())
-        }
+        Command::Flagged {
+            json,
+            machine,
+            command,
+        } => flagged(&Config::load(&cli.config)?, json, machine, command, clock.now()),
         Command::Demo { dir, web, listen } => demo(&dir, web.then_some(listen), clock).await,
         Command::Digest { dry_run, send } => {
             digest(&Config::load(&cli.config)?, dry_run, send, clock.now())
@@ -804,6 +806,7 @@ fn complaints(config: &Config, command: ComplaintsCommand, now: DateTime<Utc>) -
 fn flagged(
     config: &Config,
     json: bool,
+    machine: bool,
     command: Option<FlaggedCommand>,
     now: DateTime<Utc>,
 ) -> Result<ExitCode> {
@@ -826,8 +829,17 @@ fn flagged(
         return Ok(ExitCode::SUCCESS);
     }
     let store = Store::open(&config.storage.database)?;
-    let list = store.flagged_messages()?;
+    let page = match machine {
+        true => views::machine_page(&store)?,
+        false => {
+            // Oldest first on a terminal, as the list has always read.
+            let mut page = views::flagged_page(&store)?;
+            page.lines.reverse();
+            page
+        }
+    };
     if json {
+        let list: Vec<_> = page.lines.iter().map(|l| &l.message).collect();
         crate::outln!("{}", serde_json::to_string_pretty(&list)?);
     } else {
         let templates = Templates::from_config(config.templates_dir.as_deref())?;
@@ -836,8 +848,10 @@ fn flagged(
             templates.render(
                 "cli/flagged.txt",
                 &serde_json::json!({
-                    "messages": list,
-                    "suspect": list.iter().filter(|m| m.class == MessageClass::Curiga).count(),
+                    "messages": page.lines,
+                    "machine": machine,
+                    "waiting": page.waiting,
+                    "suspect": page.lines.iter().filter(|l| l.message.class == MessageClass::Curiga).count(),
                 })
             )?
         );

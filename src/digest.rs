@@ -88,6 +88,9 @@ pub struct Digest {
     /// Messages received since `since` that wait for a person without being a complaint:
     /// suspect (`curiga`) and unreadable mail. Filled from the store like `system`.
     pub flagged: Vec<FlaggedMessage>,
+    /// Machine mail (auto-replies, bounces, bulk) received in the same span: not listed,
+    /// but counted, so staff know to look at *Surel otomatis*. Filled like `flagged`.
+    pub machine: i64,
     pub summary: Summary,
     pub nothing_new: bool,
     /// A holiday list staff must add (`calendar::missing_lists`), said loudly on top.
@@ -330,6 +333,7 @@ pub fn build(
         answer_late: items(&answer_late),
         attention: items(&attention),
         flagged: Vec::new(),
+        machine: 0,
         summary,
         system: SystemView::default(),
     }
@@ -375,6 +379,7 @@ impl Pipeline {
         let mut digest = build(now, since, &cases, &self.calendar);
         digest.system = SystemView::of(&store.system_state()?, &Thresholds::of(&self.config), now);
         digest.flagged = unregistered(store.flagged_since(from)?);
+        digest.machine = store.machine_count_since(from)?;
         Ok(digest)
     }
 
@@ -418,6 +423,7 @@ impl Pipeline {
         let mut digest = build(now, since, &cases, &self.calendar);
         digest.system = SystemView::of(&tx.system_state()?, &Thresholds::of(&self.config), now);
         digest.flagged = unregistered(tx.flagged_since(from)?);
+        digest.machine = tx.machine_count_since(from)?;
         let to: Vec<Recipient<'_>> = team
             .iter()
             .map(|email| Recipient { name: None, email })

@@ -11,7 +11,7 @@ use crate::domain::{extract_phones, Kind, MessageClass, PhoneNumber, Ticket};
 use crate::mail::compose::{self, AckInput, OutgoingMail, Recipient, ThreadOf};
 use crate::mail::parse::{parse, InboundMessage, Sender};
 use crate::procedure::SYSTEM;
-use crate::store::{MailboxPosition, NewMessage, Store, Tx};
+use crate::store::{MailboxPosition, NewMessage, Seen, Store, Tx};
 use crate::workflow::classify::{
     contact, guess_kind, guess_unit, pick_thread, route, thread_hints, Contact, Route, ThreadFacts,
     Words,
@@ -19,6 +19,9 @@ use crate::workflow::classify::{
 use crate::workflow::intake::deadlines;
 
 pub use crate::app::Pipeline;
+
+/// The flag of a message whose Message-ID a stored message already has, with other bytes.
+pub const SAME_ID_OTHER_BYTES: &str = "Message-ID sama dengan surel yang sudah tercatat, isi berbeda";
 
 #[derive(Clone)]
 pub struct Arrival<'a> {
@@ -225,10 +228,17 @@ impl Pipeline {
         msg: &InboundMessage,
         now: DateTime<Utc>,
     ) -> Result<Outcome> {
-        let outcome = if tx.message_known(&msg.message_id, &arrival.position)? {
-            Outcome::Duplicate
-        } else {
-            self.store_new(tx, msg, arrival, now)?
+        let outcome = match tx.seen(&msg.message_id, arrival.raw, &arrival.position)? {
+            Seen::Duplicate => Outcome::Duplicate,
+            Seen::New => self.store_new(tx, msg, arrival, None, now)?,
+            Seen::SameIdOtherBytes { complaint_id } => {
+                // Kept and flagged, never dropped (invariant 3): with the first message's
+                // complaint when it has one, else on its own way like any new mail.
+                let mut msg = msg.clone();
+                msg.problems.push(SAME_ID_OTHER_BYTES.to_string());
+                tracing::warn!(message_id = %msg.message_id, "a stored message has this Message-ID with other bytes: stored as another message and flagged");
+                self.store_new(tx, &msg, arrival, complaint_id, now)?
+            }
         };
         if let (Some(mailbox), Some(validity), Some(uid)) = (
             &arrival.position.mailbox,
@@ -240,22 +250,29 @@ impl Pipeline {
         Ok(outcome)
     }
 
+    /// Stores a message not seen before and carries out its route. `same_id_complaint`:
+    /// the complaint of an earlier message with the same Message-ID and other bytes,
+    /// which this one joins as a reply would.
     fn store_new(
         &self,
         tx: &Tx<'_>,
         msg: &InboundMessage,
         arrival: &Arrival<'_>,
+        same_id_complaint: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<Outcome> {
         let hints = thread_hints(msg);
         let (referenced, tickets) = tx.thread_facts(&hints.tickets, &hints.referenced_ids)?;
-        let thread = pick_thread(
+        let mut thread = pick_thread(
             &ThreadFacts {
                 referenced,
                 tickets,
             },
             msg,
         );
+        if let Some(cid) = same_id_complaint {
+            thread.complaint_id = Some(cid);
+        }
         let route = route(
             msg,
             &self.config.puskesmas.email,

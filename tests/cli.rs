@@ -718,3 +718,57 @@ fn closing_from_the_command_line_asks_what_the_complainant_said() {
     );
     assert!(line(&saran).contains("\"selesai tanpa jawaban\""), "{csv}");
 }
+
+/// Issue 18, invariant 12: machine mail is listed for staff (`flagged --machine`, newest
+/// first, with its reason), one of them is accepted as a complaint, and the digest counts
+/// what came since the last one.
+#[test]
+fn machine_mail_is_listed_counted_and_can_be_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "");
+    let mail = dir.path().join("mail");
+    std::fs::create_dir(&mail).unwrap();
+    let now = chrono::Utc::now().to_rfc2822();
+    std::fs::write(
+        mail.join("1.eml"),
+        format!(
+            "From: Buletin <news@example.test>\r\nList-Id: <buletin.example.test>\r\n\
+             Precedence: bulk\r\nSubject: Buletin Desember\r\nMessage-ID: <buletin@example.test>\r\n\
+             Date: {now}\r\n\r\nBerita bulan ini.\r\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        mail.join("2.eml"),
+        format!(
+            "From: Pak Joko <joko@example.test>\r\nAuto-Submitted: auto-generated\r\n\
+             Subject: Keluhan obat\r\nMessage-ID: <joko@example.test>\r\nDate: {now}\r\n\r\n\
+             Obat di apotek habis sejak Senin, mohon dibantu.\r\n"
+        ),
+    )
+    .unwrap();
+    let out = pengaduan(
+        &config,
+        &["ingest", mail.join("1.eml").to_str().unwrap(), mail.join("2.eml").to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{out:?}");
+
+    let out = pengaduan(&config, &["flagged", "--machine"]);
+    let text = stdout(&out);
+    assert!(text.contains("SUREL OTOMATIS"), "{text}");
+    assert!(text.contains("Buletin Desember") && text.contains("Keluhan obat"), "{text}");
+    assert!(text.contains("[OTOMATIS]"), "{text}");
+    assert!(text.contains("pengaduan flagged accept"), "{text}");
+    let digest = stdout(&pengaduan(&config, &["digest", "--dry-run"]));
+    assert!(digest.contains("Surel otomatis sejak ringkasan terakhir"), "{digest}");
+    assert!(digest.contains("tidak dibalas): 2."), "{digest}");
+
+    let out = pengaduan(
+        &config,
+        &["flagged", "accept", "joko@example.test", "--by", "Rina"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout(&out).contains("ADU-"), "{}", stdout(&out));
+    let list = stdout(&pengaduan(&config, &["complaints", "list", "--all"]));
+    assert!(list.contains("Keluhan obat"), "{list}");
+}

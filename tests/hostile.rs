@@ -575,3 +575,72 @@ fn examine_like_the_fuzz_target(p: &Pipeline, raw: &[u8]) -> pengaduan::ingest::
     }
     e
 }
+
+/// Issue 18, invariant 3: five messages under one Message-ID with different bodies (as in
+/// CPython's email test corpus, or a resend that adds the phone number) are all kept: the
+/// first registers, the four others join its complaint, each flagged; the same bytes again
+/// stay one record.
+#[test]
+fn one_message_id_with_other_bytes_is_kept_and_flagged_never_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p, mut s) = pipeline(dir.path(), "");
+    let mail = |n: u32| {
+        format!(
+            "From: Siti <siti@example.test>\r\nSubject: Antrean lama\r\n\
+             Message-ID: <sama@example.test>\r\n\r\nAntrean lama sekali (versi {n}). \
+             Telepon saya 0812-3456-78{n:02}.\r\n"
+        )
+    };
+    let Outcome::New { ticket, .. } = arrive(&p, &mut s, mail(1).as_bytes(), t0()) else {
+        panic!("the first registers")
+    };
+    let complaint_id = s.complaint(&ticket).unwrap().unwrap().id;
+    for n in 2..=5 {
+        let at = t0() + Duration::minutes(n.into());
+        assert_eq!(
+            arrive(&p, &mut s, mail(n).as_bytes(), at),
+            Outcome::Reply { complaint_id },
+            "version {n}"
+        );
+    }
+    assert_eq!(
+        arrive(&p, &mut s, mail(3).as_bytes(), t0() + Duration::hours(1)),
+        Outcome::Duplicate,
+        "the same bytes again are the same message"
+    );
+    let c = db(dir.path());
+    let (stored, flagged): (i64, i64) = c
+        .query_row(
+            "SELECT count(*), count(problems) FROM messages WHERE message_id = 'sama@example.test'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((stored, flagged), (5, 4));
+    let listed = s.flagged_messages().unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .filter(|m| m
+                .problems
+                .as_deref()
+                .is_some_and(|p| p.contains("Message-ID sama")))
+            .count(),
+        4,
+        "{listed:?}"
+    );
+
+    // When the first was machine mail, the second (written by a person) registers.
+    let auto = "From: Siti <siti@example.test>\r\nAuto-Submitted: auto-replied\r\n\
+                Subject: Cuti\r\nMessage-ID: <dua@example.test>\r\n\r\nSaya sedang cuti.\r\n";
+    assert!(matches!(
+        arrive(&p, &mut s, auto.as_bytes(), t0()),
+        Outcome::Machine { .. }
+    ));
+    let person = "From: Siti <siti@example.test>\r\nSubject: Obat habis\r\n\
+                  Message-ID: <dua@example.test>\r\n\r\nObat di apotek habis sejak Senin.\r\n";
+    assert!(matches!(
+        arrive(&p, &mut s, person.as_bytes(), t0()),
+        Outcome::New { .. }
+    ));
+}

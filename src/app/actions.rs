@@ -103,9 +103,14 @@ fn lapor_number(channel: Channel, typed: Option<&str>) -> ActionResult<Option<La
 }
 
 /// PURE: whether a flagged message may be accepted as a complaint by a person: a suspect
-/// (`curiga`) or unreadable message that registered nothing yet.
+/// (`curiga`), unreadable or machine message that registered nothing yet (nothing a
+/// person wrote stays hidden because a rule misjudged it, invariant 12).
 pub fn acceptable(class: MessageClass, registered: bool) -> bool {
-    !registered && matches!(class, MessageClass::Curiga | MessageClass::Unreadable)
+    !registered
+        && matches!(
+            class,
+            MessageClass::Curiga | MessageClass::Unreadable | MessageClass::Machine
+        )
 }
 
 impl Pipeline {
@@ -452,8 +457,8 @@ impl Pipeline {
         }
         if !acceptable(stored.class, false) {
             return Err(ActionError::WrongState(format!(
-                "surel {message_id} bukan surel curiga atau tak terbaca (kelasnya {}); hanya \
-                 surel dari daftar `pengaduan flagged` yang dapat diterima sebagai pengaduan",
+                "surel {message_id} bukan surel curiga, tak terbaca atau otomatis (kelasnya {}); \
+                 hanya surel dari daftar Surel ditandai yang dapat diterima sebagai pengaduan",
                 stored.class
             )));
         }
@@ -468,7 +473,7 @@ impl Pipeline {
                 contact: &contact,
                 foreign_tickets: &[],
             },
-            Stored::Existing(message_id),
+            Stored::Existing(stored.id),
             by,
             now,
         )?;

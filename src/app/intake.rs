@@ -117,7 +117,7 @@ impl Pipeline {
                     now,
                 )?;
             }
-            Stored::Existing(message_id) => tx.link_message(message_id, complaint_id)?,
+            Stored::Existing(id) => tx.link_message(id, complaint_id)?,
         }
         if !msg.problems.is_empty() {
             tx.add_event(
@@ -254,5 +254,6 @@ pub struct MailArrival<'a> {
 #[derive(Clone, Copy)]
 pub enum Stored<'a> {
     New(&'a NewMessage<'a>),
-    Existing(&'a str),
+    /// The stored message's row id (a Message-ID may name several, invariant 3).
+    Existing(i64),
 }

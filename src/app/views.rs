@@ -308,10 +308,24 @@ pub struct FlaggedPage {
     pub waiting: usize,
 }
 
+/// At most this many machine messages are listed, newest first.
+pub const MACHINE_LINES: u32 = 200;
+
 /// The flagged-mail page: every message `pengaduan flagged` lists, newest first.
 pub fn flagged_page(store: &Store) -> Result<FlaggedPage> {
-    let mut lines: Vec<FlaggedLine> = store
-        .flagged_messages()?
+    let mut page = lines_of(store, store.flagged_messages()?)?;
+    page.lines.reverse();
+    Ok(page)
+}
+
+/// The *Surel otomatis* tab and `pengaduan flagged --machine`: machine mail (auto-replies,
+/// bounces, bulk), newest first, each with its reason and the same accept action.
+pub fn machine_page(store: &Store) -> Result<FlaggedPage> {
+    lines_of(store, store.machine_messages(MACHINE_LINES)?)
+}
+
+fn lines_of(store: &Store, messages: Vec<crate::store::FlaggedMessage>) -> Result<FlaggedPage> {
+    let lines: Vec<FlaggedLine> = messages
         .into_iter()
         .map(|m| {
             let acceptable = crate::app::actions::acceptable(m.class, m.ticket.is_some());
@@ -332,7 +346,6 @@ pub fn flagged_page(store: &Store) -> Result<FlaggedPage> {
             })
         })
         .collect::<Result<_>>()?;
-    lines.reverse();
     Ok(FlaggedPage {
         waiting: lines.iter().filter(|l| l.acceptable).count(),
         lines,

@@ -139,7 +139,7 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT body_text FROM messages WHERE message_id = ?1",
+                &format!("SELECT body_text FROM messages {}", super::BY_MESSAGE_ID),
                 [message_id],
                 |r| r.get(0),
             )

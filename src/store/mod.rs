@@ -627,6 +627,24 @@ impl Store {
         flagged_since(&self.conn, Some(since))
     }
 
+    /// Machine mail (auto-replies, bounces, bulk), newest first, at most `limit`: listed
+    /// for staff so a complaint the classifier misjudged is never lost without a trace
+    /// (invariant 12). An index walk of `messages_machine`.
+    pub fn machine_messages(&self, limit: u32) -> Result<Vec<FlaggedMessage>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {FLAGGED_COLUMNS}
+             FROM messages m LEFT JOIN complaints c ON c.id = m.complaint_id
+             WHERE m.class = 'machine' ORDER BY m.received_at DESC LIMIT ?1"
+        ))?;
+        let rows = stmt.query_map([limit], flagged_message)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Machine mail received after `since`, for the digest.
+    pub fn machine_count_since(&self, since: DateTime<Utc>) -> Result<i64> {
+        machine_count_since(&self.conn, since)
+    }
+
     pub fn message_counts(&self) -> Result<Vec<(String, i64)>> {
         let mut stmt = self
             .conn
@@ -759,6 +777,8 @@ impl Store {
 
 /// A stored inbound message as `flagged accept` needs it.
 pub struct StoredMessage {
+    /// The row id: a Message-ID may name several stored messages (invariant 3).
+    pub id: i64,
     pub raw: Vec<u8>,
     pub received_at: DateTime<Utc>,
     pub class: MessageClass,
@@ -766,30 +786,71 @@ pub struct StoredMessage {
     pub complaint_id: Option<i64>,
 }
 
+/// What [`Tx::seen`] found for an arriving message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// The same bytes, or the same mailbox position: nothing new.
+    Duplicate,
+    /// A stored message has this Message-ID with other bytes (a resend with the phone
+    /// number added, a client reusing ids, a list copy with a changed body). The complaint
+    /// of the first such message that has one.
+    SameIdOtherBytes { complaint_id: Option<i64> },
+    New,
+}
+
+/// SHA-256 of a message's raw bytes, hex: with the Message-ID, a message's identity.
+pub fn content_hash(raw: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, raw)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Of the messages with one Message-ID (`?1`), the newest not registered yet, else the
+/// newest: the one a person acts on from the flagged list.
+const BY_MESSAGE_ID: &str =
+    "WHERE message_id = ?1 ORDER BY complaint_id IS NOT NULL, id DESC LIMIT 1";
+
 /// The condition `messages_flagged` (schema) indexes; keep the two the same.
 const FLAGGED: &str = "(class IN ('unreadable', 'curiga') OR problems IS NOT NULL
     OR (class = 'complaint' AND reason IS NOT NULL))";
 
+/// The columns [`flagged_message`] reads, of `messages m` joined with `complaints c`.
+const FLAGGED_COLUMNS: &str =
+    "m.message_id, m.received_at, m.from_email, m.subject, m.class, m.reason, m.problems, c.ticket";
+
+fn flagged_message(r: &rusqlite::Row<'_>) -> rusqlite::Result<FlaggedMessage> {
+    Ok(FlaggedMessage {
+        message_id: r.get(0)?,
+        received_at: time(r, 1)?,
+        from_email: r.get(2)?,
+        subject: r.get(3)?,
+        class: word(r, 4)?,
+        reason: r.get(5)?,
+        problems: r.get(6)?,
+        ticket: opt_word(r, 7)?,
+    })
+}
+
 fn flagged_since(conn: &Connection, since: Option<DateTime<Utc>>) -> Result<Vec<FlaggedMessage>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT m.message_id, m.received_at, m.from_email, m.subject, m.class, m.reason, m.problems, c.ticket
+        "SELECT {FLAGGED_COLUMNS}
          FROM messages m LEFT JOIN complaints c ON c.id = m.complaint_id
          WHERE {FLAGGED} AND m.received_at > ?1 ORDER BY m.received_at"
     ))?;
     let since = since.map(to_db).unwrap_or_default();
-    let rows = stmt.query_map([since], |r| {
-        Ok(FlaggedMessage {
-            message_id: r.get(0)?,
-            received_at: time(r, 1)?,
-            from_email: r.get(2)?,
-            subject: r.get(3)?,
-            class: word(r, 4)?,
-            reason: r.get(5)?,
-            problems: r.get(6)?,
-            ticket: opt_word(r, 7)?,
-        })
-    })?;
+    let rows = stmt.query_map([since], flagged_message)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Machine mail received after `since` (the digest's count), from `messages_machine`.
+fn machine_count_since(conn: &Connection, since: DateTime<Utc>) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM messages WHERE class = 'machine' AND received_at > ?1",
+        [to_db(since)],
+        |r| r.get(0),
+    )?)
 }
 
 /// One decision's writes. Dropped without `commit`, it rolls back.
@@ -816,23 +877,52 @@ impl Tx<'_> {
     }
 
     /// True when this message was stored before, by Message-ID or by mailbox position.
-    pub fn message_known(&self, message_id: &str, pos: &MailboxPosition) -> Result<bool> {
-        let by_id: bool = self.row(
-            "SELECT EXISTS (SELECT 1 FROM messages WHERE message_id = ?1)",
-            [message_id],
-            |r| r.get(0),
-        )?;
-        if by_id {
-            return Ok(true);
-        }
+    /// Whether `raw` with `message_id` at `pos` was stored before (invariant 3): the same
+    /// mailbox position or the same bytes is the same message; the same Message-ID with
+    /// other bytes is another message, kept and flagged.
+    pub fn seen(&self, message_id: &str, raw: &[u8], pos: &MailboxPosition) -> Result<Seen> {
         if let (Some(mb), Some(v), Some(uid)) = (&pos.mailbox, pos.uidvalidity, pos.uid) {
-            return Ok(self.row(
+            let at_position: bool = self.row(
                 "SELECT EXISTS (SELECT 1 FROM messages WHERE mailbox = ?1 AND uidvalidity = ?2 AND uid = ?3)",
                 params![mb, v, uid],
                 |r| r.get(0),
-            )?);
+            )?;
+            if at_position {
+                return Ok(Seen::Duplicate);
+            }
         }
-        Ok(false)
+        let hash = content_hash(raw);
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT content_hash, raw, complaint_id FROM messages WHERE message_id = ?1 ORDER BY id",
+        )?;
+        let mut rows = stmt.query([message_id])?;
+        let mut first_complaint = None;
+        let mut known = false;
+        while let Some(r) = rows.next()? {
+            known = true;
+            let stored: Option<String> = r.get(0)?;
+            let same = match stored {
+                Some(h) => h == hash,
+                // Older rows carry no hash: their bytes decide. A purged message (retention)
+                // has no bytes left; a copy of it is taken for the same message.
+                None => {
+                    let bytes: Vec<u8> = r.get(1)?;
+                    bytes.is_empty() || bytes == raw
+                }
+            };
+            if same {
+                return Ok(Seen::Duplicate);
+            }
+            if first_complaint.is_none() {
+                first_complaint = r.get(2)?;
+            }
+        }
+        Ok(match known {
+            true => Seen::SameIdOtherBytes {
+                complaint_id: first_complaint,
+            },
+            false => Seen::New,
+        })
     }
 
     /// What a message's thread hints point at: the complaint of the first referenced
@@ -885,31 +975,38 @@ impl Tx<'_> {
         flagged_since(&self.tx, Some(since))
     }
 
-    /// A stored message a person may turn into a complaint (`flagged accept`).
+    /// [`Store::machine_count_since`] inside a transaction (the digest as it is queued).
+    pub fn machine_count_since(&self, since: DateTime<Utc>) -> Result<i64> {
+        machine_count_since(&self.tx, since)
+    }
+
+    /// A stored message a person may turn into a complaint (`flagged accept`): of the
+    /// messages with this Message-ID, the newest one not registered yet, else the newest.
     pub fn stored_message(&self, message_id: &str) -> Result<Option<StoredMessage>> {
         Ok(self
             .row(
-                "SELECT raw, received_at, class, reason, complaint_id FROM messages WHERE message_id = ?1",
+                &format!("SELECT id, raw, received_at, class, reason, complaint_id FROM messages {BY_MESSAGE_ID}"),
                 [message_id],
                 |r| {
                     Ok(StoredMessage {
-                        raw: r.get(0)?,
-                        received_at: time(r, 1)?,
-                        class: word(r, 2)?,
-                        reason: r.get(3)?,
-                        complaint_id: r.get(4)?,
+                        id: r.get(0)?,
+                        raw: r.get(1)?,
+                        received_at: time(r, 2)?,
+                        class: word(r, 3)?,
+                        reason: r.get(4)?,
+                        complaint_id: r.get(5)?,
                     })
                 },
             )
             .optional()?)
     }
 
-    /// Makes a stored message the registering message of `complaint_id` (class
+    /// Makes stored message `id` (row id) the registering message of `complaint_id` (class
     /// `complaint`); its earlier reason moves to the audit log with the person's decision.
-    pub fn link_message(&self, message_id: &str, complaint_id: i64) -> Result<()> {
+    pub fn link_message(&self, id: i64, complaint_id: i64) -> Result<()> {
         self.exec(
-            "UPDATE messages SET class = 'complaint', reason = NULL, complaint_id = ?2 WHERE message_id = ?1",
-            params![message_id, complaint_id],
+            "UPDATE messages SET class = 'complaint', reason = NULL, complaint_id = ?2 WHERE id = ?1",
+            params![id, complaint_id],
         )?;
         Ok(())
     }
@@ -922,8 +1019,9 @@ impl Tx<'_> {
         };
         self.exec(
             "INSERT INTO messages (message_id, mailbox, uidvalidity, uid, received_at, date_header, from_email,
-               from_name, subject, class, reason, problems, complaint_id, body_text, attachments, size, raw, stored_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+               from_name, subject, class, reason, problems, complaint_id, body_text, attachments, size, raw, stored_at,
+               content_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
             params![
                 m.message_id,
                 m.position.mailbox,
@@ -943,6 +1041,7 @@ impl Tx<'_> {
                 m.raw.len() as i64,
                 m.raw,
                 to_db(now),
+                content_hash(m.raw),
             ],
         )?;
         Ok(self.tx.last_insert_rowid())

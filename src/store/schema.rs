@@ -290,4 +290,51 @@ UPDATE outbox SET idem_key = (
 WHERE complaint_id IS NOT NULL
   AND (idem_key GLOB 'remind:*:answer:H-*' OR idem_key GLOB 'escalate:*:answer:[0-9]*');
 "#,
+    r#"
+-- Nothing a person wrote is dropped (issue 18, invariant 3): the same Message-ID with other
+-- bytes is another message, kept and flagged. A message is one record per (Message-ID,
+-- content hash) and per mailbox position; the Message-ID alone is no longer unique. The
+-- hash (SHA-256 of the raw bytes, hex) is written from now on; older rows have none and
+-- are compared by their raw bytes (store::Tx::seen). SQLite cannot drop a UNIQUE
+-- constraint, so the table is copied once.
+CREATE TABLE messages_v2 (
+    id              INTEGER PRIMARY KEY,
+    message_id      TEXT NOT NULL,
+    content_hash    TEXT,
+    mailbox         TEXT,
+    uidvalidity     INTEGER,
+    uid             INTEGER,
+    received_at     TEXT NOT NULL,
+    date_header     TEXT,
+    from_email      TEXT,
+    from_name       TEXT,
+    subject         TEXT NOT NULL DEFAULT '',
+    class           TEXT NOT NULL,
+    reason          TEXT,
+    problems        TEXT,
+    complaint_id    INTEGER REFERENCES complaints (id),
+    body_text       TEXT NOT NULL DEFAULT '',
+    attachments     TEXT NOT NULL DEFAULT '[]',
+    size            INTEGER NOT NULL,
+    raw             BLOB NOT NULL,
+    stored_at       TEXT NOT NULL,
+    UNIQUE (mailbox, uidvalidity, uid)
+);
+INSERT INTO messages_v2 (id, message_id, mailbox, uidvalidity, uid, received_at, date_header,
+    from_email, from_name, subject, class, reason, problems, complaint_id, body_text,
+    attachments, size, raw, stored_at)
+SELECT id, message_id, mailbox, uidvalidity, uid, received_at, date_header, from_email,
+    from_name, subject, class, reason, problems, complaint_id, body_text, attachments, size,
+    raw, stored_at FROM messages;
+DROP TABLE messages;
+ALTER TABLE messages_v2 RENAME TO messages;
+CREATE UNIQUE INDEX messages_identity ON messages (message_id, content_hash);
+CREATE INDEX messages_complaint ON messages (complaint_id);
+CREATE INDEX messages_flagged ON messages (received_at)
+    WHERE (class IN ('unreadable', 'curiga') OR problems IS NOT NULL
+    OR (class = 'complaint' AND reason IS NOT NULL));
+-- Machine mail is listed for staff too (`flagged --machine`, *Surel otomatis*), newest
+-- first, and counted for the digest.
+CREATE INDEX messages_machine ON messages (received_at) WHERE class = 'machine';
+"#,
 ];
