@@ -516,7 +516,9 @@ fn a_name_attacked_from_many_addresses_waits_but_a_known_device_goes_in_at_once(
     assert_eq!(wait.header("retry-after"), Some("120"));
     // Another name from the stranger's address is not held back.
     assert_eq!(
-        site.client_from("127.0.0.20").login("admin", ADMIN_PW).status,
+        site.client_from("127.0.0.20")
+            .login("admin", ADMIN_PW)
+            .status,
         303
     );
 
@@ -551,9 +553,10 @@ fn a_name_attacked_from_many_addresses_waits_but_a_known_device_goes_in_at_once(
     assert_eq!(held.status, 429, "{}", held.body);
     // A made-up or altered device cookie is no device cookie.
     let mut forged = site.client_from("127.0.0.2");
-    forged
-        .cookies
-        .push(("pengaduan_perangkat_siti".into(), device.replace("siti|", "siti|0")));
+    forged.cookies.push((
+        "pengaduan_perangkat_siti".into(),
+        device.replace("siti|", "siti|0"),
+    ));
     for _ in 0..5 {
         assert_eq!(forged.login("siti", "tebak-tebakan").status, 401);
     }
@@ -675,7 +678,11 @@ fn a_post_from_another_origin_or_with_a_made_up_login_token_is_refused() {
         c.cookies.push(("pengaduan_masuk".into(), made_up.clone()));
         let r = c.post(
             "/login",
-            &[("csrf", &made_up), ("name", "admin"), ("password", ADMIN_PW)],
+            &[
+                ("csrf", &made_up),
+                ("name", "admin"),
+                ("password", ADMIN_PW),
+            ],
         );
         assert_eq!(r.status, 403, "{made_up}: {}", r.body);
         assert!(r.body.contains("kedaluwarsa"), "{}", r.body);
@@ -683,13 +690,20 @@ fn a_post_from_another_origin_or_with_a_made_up_login_token_is_refused() {
     // A real token with one digit changed.
     let mut c = site.client();
     let real = c.csrf("/login");
-    let flipped = format!("{}{}", &real[..10], if &real[10..11] == "0" { "1" } else { "0" })
-        + &real[11..];
+    let flipped = format!(
+        "{}{}",
+        &real[..10],
+        if &real[10..11] == "0" { "1" } else { "0" }
+    ) + &real[11..];
     c.cookies.retain(|(k, _)| k != "pengaduan_masuk");
     c.cookies.push(("pengaduan_masuk".into(), flipped.clone()));
     let r = c.post(
         "/login",
-        &[("csrf", &flipped), ("name", "admin"), ("password", ADMIN_PW)],
+        &[
+            ("csrf", &flipped),
+            ("name", "admin"),
+            ("password", ADMIN_PW),
+        ],
     );
     assert_eq!(r.status, 403);
     // A real token from another origin.
@@ -734,7 +748,12 @@ fn behind_a_proxy_the_origin_is_the_public_url() {
         .find(|(k, v)| k == "set-cookie" && v.starts_with("pengaduan_perangkat_siti="))
         .map(|(_, v)| v.clone())
         .unwrap();
-    for flag in ["; Secure", "; HttpOnly", "; SameSite=Strict", "; Max-Age=15552000"] {
+    for flag in [
+        "; Secure",
+        "; HttpOnly",
+        "; SameSite=Strict",
+        "; Max-Age=15552000",
+    ] {
         assert!(set.contains(flag), "{flag}: {set}");
     }
 }

@@ -57,10 +57,7 @@ pub enum LoginError {
     #[error("wrong name or password")]
     Invalid,
     #[error("too many failed logins ({}): wait until {until}", why.as_str())]
-    Throttled {
-        until: DateTime<Utc>,
-        why: Throttle,
-    },
+    Throttled { until: DateTime<Utc>, why: Throttle },
     #[error("database error: {0:#}")]
     Store(#[from] anyhow::Error),
 }
@@ -246,7 +243,11 @@ pub fn login_verdict(
             }
         }
     }
-    match waits.into_iter().filter(|(u, _)| *u > now).max_by_key(|(u, _)| *u) {
+    match waits
+        .into_iter()
+        .filter(|(u, _)| *u > now)
+        .max_by_key(|(u, _)| *u)
+    {
         Some((until, why)) => LoginVerdict::Wait { until, why },
         None => LoginVerdict::Allow,
     }
@@ -255,7 +256,10 @@ pub fn login_verdict(
 /// The address the throttle counts under: an IPv6 client is its /64 (one customer's
 /// network, where every address is theirs to use), anything else as it is.
 pub fn throttle_key(address: &str) -> String {
-    match address.parse::<std::net::IpAddr>().map(|a| a.to_canonical()) {
+    match address
+        .parse::<std::net::IpAddr>()
+        .map(|a| a.to_canonical())
+    {
         Ok(std::net::IpAddr::V6(v6)) => {
             let s = v6.segments();
             let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
@@ -649,8 +653,7 @@ pub async fn login(
     let (verdict, credentials) = store
         .run(move |s| {
             let tx = s.transaction()?;
-            let failures =
-                tx.login_failures(&t, &k, dn.as_deref(), now - LOGIN_POLICY.window)?;
+            let failures = tx.login_failures(&t, &k, dn.as_deref(), now - LOGIN_POLICY.window)?;
             let standing = if dn.is_some() {
                 Standing::Device
             } else if tx.known_login(&t, &k)? {
@@ -767,7 +770,11 @@ pub async fn session(
                 // At most once a minute per active session: also forget abandoned sessions
                 // and failed logins past the window, so both tables stay small.
                 let tx = s.transaction()?;
-                tx.prune_logins(now - idle, now - LOGIN_POLICY.window, now - KNOWN_ADDRESS_FOR)?;
+                tx.prune_logins(
+                    now - idle,
+                    now - LOGIN_POLICY.window,
+                    now - KNOWN_ADDRESS_FOR,
+                )?;
                 if fresh == Freshness::Expired {
                     tx.delete_session(&hash)?;
                 } else {
@@ -811,44 +818,258 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap() + Duration::minutes(m)
     }
 
+    fn s(secs: i64) -> DateTime<Utc> {
+        t(0) + Duration::seconds(secs)
+    }
+
+    /// The throttle's rules, one row each: per address, per name from an address, the
+    /// name's growing delay from many addresses, and the device cookie that only answers for
+    /// itself. Times in seconds; the address of this try is "here".
     #[test]
-    fn login_rate_limit() {
+    fn login_throttle() {
         let p = LoginPolicy {
-            per_account: 3,
+            per_name_here: 3,
             per_address: 5,
             window: Duration::minutes(15),
+            spread: 3,
+            first_delay: Duration::seconds(2),
+            max_delay: Duration::seconds(60),
         };
+        use Standing::{KnownAddress, Stranger};
+        use Throttle::{Address, Name};
         let allow = LoginVerdict::Allow;
-        let wait = |m| LoginVerdict::Wait { until: t(m) };
-        // (failures for the name, failures from the address, now, verdict)
-        let cases: &[(&[i64], &[i64], i64, LoginVerdict)] = &[
-            (&[], &[], 0, allow),
-            (&[0, 1], &[0, 1], 2, allow),
-            // The third failure of the name within 15 minutes blocks it until the first leaves.
-            (&[0, 1, 2], &[0, 1, 2], 3, wait(15)),
-            (&[2, 0, 1], &[], 14, wait(15)),
-            (&[0, 1, 2], &[], 15, allow),
-            // Four failures: blocked until the second one leaves the window.
-            (&[0, 1, 2, 3], &[], 15, wait(16)),
-            // Old failures do not count.
-            (&[-30, -20, 0], &[], 1, allow),
-            // Many names from one address: the address limit.
-            (&[4], &[0, 1, 2, 3, 4], 5, wait(15)),
-            (&[4], &[0, 1, 2, 3], 5, allow),
-            // Both blocked: the later of the two.
-            (&[2, 3, 10], &[0, 1, 2, 3, 4], 11, wait(17)),
-            // A failure recorded "in the future" (clock set back) is ignored.
-            (&[20, 21, 22], &[], 0, allow),
+        let wait = |secs, why| LoginVerdict::Wait {
+            until: s(secs),
+            why,
+        };
+        const W: i64 = 900;
+        struct Case<'a> {
+            address: &'a [i64],
+            account: &'a [(i64, &'a str)],
+            device: &'a [i64],
+            standing: Standing,
+            now: i64,
+            expected: LoginVerdict,
+        }
+        let case = |address, account, device, standing, now, expected| Case {
+            address,
+            account,
+            device,
+            standing,
+            now,
+            expected,
+        };
+        let here = |ts: &'static [i64]| -> Vec<(i64, &'static str)> {
+            ts.iter().map(|t| (*t, "here")).collect()
+        };
+        let h012 = here(&[0, 1, 2]);
+        let cases = [
+            case(&[], &[], &[], Stranger, 0, allow),
+            // The third failure of the name from here holds this address back until the
+            // first leaves the window; old failures do not count; nor do "future" ones.
+            case(&[0, 1, 2], &h012, &[], Stranger, 3, wait(W, Address)),
+            case(&[0, 1, 2], &h012, &[], KnownAddress, 3, wait(W, Address)),
+            case(&[0, 1, 2], &h012, &[], Stranger, W, allow),
+            case(
+                &[],
+                &[(0, "a"), (1, "a"), (2, "a")],
+                &[],
+                Stranger,
+                3,
+                allow,
+            ),
+            case(&[2000, 2001, 2002], &[], &[], Stranger, 3, allow),
+            // Many names from here: the address limit.
+            case(&[0, 1, 2, 3, 4], &[], &[], Stranger, 5, wait(W, Address)),
+            case(&[0, 1, 2, 3], &[], &[], Stranger, 5, allow),
+            // Failures of the name from two other addresses: nothing here.
+            case(
+                &[],
+                &[(0, "a"), (1, "a"), (2, "a"), (3, "b")],
+                &[],
+                Stranger,
+                4,
+                allow,
+            ),
+            // From three addresses: 2 s after the latest, doubling with each failure beyond
+            // three, at most a minute; a known address and a device skip it.
+            case(
+                &[],
+                &[(0, "a"), (1, "b"), (2, "c")],
+                &[],
+                Stranger,
+                3,
+                wait(4, Name),
+            ),
+            case(
+                &[],
+                &[(0, "a"), (1, "b"), (2, "c")],
+                &[],
+                Stranger,
+                4,
+                allow,
+            ),
+            case(
+                &[],
+                &[(0, "a"), (1, "b"), (2, "c"), (3, "c")],
+                &[],
+                Stranger,
+                3,
+                wait(7, Name),
+            ),
+            case(
+                &[],
+                &[
+                    (0, "a"),
+                    (1, "b"),
+                    (2, "c"),
+                    (3, "a"),
+                    (4, "b"),
+                    (5, "c"),
+                    (6, "a"),
+                ],
+                &[],
+                Stranger,
+                7,
+                wait(38, Name),
+            ),
+            case(
+                &[],
+                &[
+                    (0, "a"),
+                    (1, "b"),
+                    (2, "c"),
+                    (3, "a"),
+                    (4, "b"),
+                    (5, "c"),
+                    (6, "a"),
+                    (7, "b"),
+                ],
+                &[],
+                Stranger,
+                8,
+                wait(67, Name),
+            ),
+            case(
+                &[],
+                &[(0, "a"), (1, "b"), (2, "c")],
+                &[],
+                KnownAddress,
+                3,
+                allow,
+            ),
+            case(
+                &[],
+                &[(0, "a"), (1, "b"), (2, "c")],
+                &[],
+                Standing::Device,
+                3,
+                allow,
+            ),
+            // The device answers for its own failures only, not for the address's.
+            case(&[0, 1, 2, 3, 4], &h012, &[], Standing::Device, 5, allow),
+            case(
+                &[],
+                &[],
+                &[0, 1, 2],
+                Standing::Device,
+                5,
+                wait(W, Throttle::Device),
+            ),
+            case(&[], &[], &[0, 1], Standing::Device, 5, allow),
+            // Both held: the later of the two, with its reason.
+            case(
+                &[0, 1, 2],
+                &[
+                    (0, "here"),
+                    (1, "here"),
+                    (2, "here"),
+                    (3, "b"),
+                    (W - 10, "c"),
+                ],
+                &[],
+                Stranger,
+                W - 5,
+                wait(W, Address),
+            ),
         ];
-        for (account, address, now, expected) in cases {
-            let a: Vec<_> = account.iter().map(|m| t(*m)).collect();
-            let b: Vec<_> = address.iter().map(|m| t(*m)).collect();
+        for (i, c) in cases.iter().enumerate() {
+            let facts = LoginFacts {
+                address: c.address.iter().map(|x| s(*x)).collect(),
+                account: c
+                    .account
+                    .iter()
+                    .map(|(x, a)| (s(*x), a.to_string()))
+                    .collect(),
+                here: "here".into(),
+                device: c.device.iter().map(|x| s(*x)).collect(),
+            };
             assert_eq!(
-                login_verdict(&a, &b, t(*now), &p),
-                *expected,
-                "{account:?} {address:?} at {now}"
+                login_verdict(&facts, c.standing, s(c.now), &p),
+                c.expected,
+                "case {i}"
             );
         }
+    }
+
+    #[test]
+    fn throttle_keys() {
+        assert_eq!(throttle_key("192.0.2.7"), "192.0.2.7");
+        assert_eq!(throttle_key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(throttle_key("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
+        assert_eq!(throttle_key("2001:db8:1:2::9"), "2001:db8:1:2::/64");
+        assert_eq!(throttle_key("tidak diketahui"), "tidak diketahui");
+    }
+
+    #[test]
+    fn login_tokens_are_the_servers_own_and_expire() {
+        let secret = ServerSecret::from_bytes(&[7; 32]);
+        let other = ServerSecret::from_bytes(&[8; 32]);
+        let token = secret.login_token(t(0)).unwrap();
+        assert_eq!(token.len(), 64);
+        assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(secret.login_token_made(&token, t(0)), Some(t(0)));
+        assert_eq!(secret.login_token_made(&token, t(11 * 60)), Some(t(0)));
+        assert_eq!(secret.login_token_made(&token, t(12 * 60)), None, "expired");
+        assert_eq!(
+            secret.login_token_made(&token, t(-2)),
+            None,
+            "from the future"
+        );
+        assert_eq!(other.login_token_made(&token, t(0)), None, "another key");
+        assert_eq!(secret.login_token_made(&"0".repeat(64), t(0)), None);
+        assert_eq!(secret.login_token_made("zz", t(0)), None);
+        // Moving the time forward breaks the signature.
+        let later = format!("{:016x}{}", t(60).timestamp(), &token[16..]);
+        assert_eq!(secret.login_token_made(&later, t(61)), None);
+        assert_ne!(secret.login_token(t(0)).unwrap(), token, "a nonce each");
+        assert_eq!(format!("{secret:?}"), "ServerSecret(***)");
+    }
+
+    #[test]
+    fn device_cookies_are_signed_name_and_nonce() {
+        let secret = ServerSecret::from_bytes(&[7; 32]);
+        let device = Device {
+            name: AccountName::parse("siti.aminah").unwrap(),
+            nonce: "00112233445566778899aabbccddeeff".into(),
+        };
+        let value = secret.device_cookie(&device);
+        assert!(value.starts_with("siti.aminah|00112233445566778899aabbccddeeff|"));
+        assert_eq!(secret.device(&value), Some(device));
+        assert_eq!(ServerSecret::from_bytes(&[8; 32]).device(&value), None);
+        assert_eq!(
+            secret.device(&value.replacen("siti.aminah", "budi", 1)),
+            None
+        );
+        assert_eq!(secret.device(&value.replacen("|00", "|01", 1)), None);
+        assert_eq!(secret.device("siti|x"), None);
+        assert_eq!(secret.device(""), None);
+        // The login token's signature is not a device cookie's, nor the other way round.
+        let token = secret.login_token(t(0)).unwrap();
+        assert_eq!(
+            secret.device(&format!("siti|{}|{}", &token[..32], &token[32..])),
+            None
+        );
     }
 
     #[test]

@@ -143,7 +143,8 @@ pub async fn check_csrf(State(app): State<super::State>, req: Request, next: Nex
     });
     match (expected, sent) {
         (Some(e), Some(s)) if is_token(&e) && same(&e, &s) => {
-            next.run(Request::from_parts(parts, Body::from(bytes))).await
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
         }
         _ => pages::refusal(&app, session.as_ref(), Refusal::Form),
     }
@@ -288,7 +289,12 @@ pub async fn login_token(app: &super::WebApp, headers: &HeaderMap) -> anyhow::Re
 /// The login cookie holding `token`, as long as the token is accepted.
 pub fn login_cookie(app: &super::WebApp, token: &str) -> HeaderValue {
     let age = accounts::LOGIN_TOKEN_LIFETIME.num_seconds() as u32;
-    set_cookie(LOGIN_COOKIE, token, app.settings.secure_cookies(), Some(age))
+    set_cookie(
+        LOGIN_COOKIE,
+        token,
+        app.settings.secure_cookies(),
+        Some(age),
+    )
 }
 
 /// The browser's device cookies that carry our signature (for any names).
@@ -439,6 +445,69 @@ mod tests {
             c.to_str().unwrap(),
             "pengaduan_sesi=abc; Path=/; HttpOnly; SameSite=Strict; Secure"
         );
+    }
+
+    #[test]
+    fn origins_compare_scheme_host_and_port() {
+        let own = origin_of("http://127.0.0.1:8080");
+        let https = origin_of("https://pengaduan.example/");
+        for (origin, referer, ours, expected) in [
+            (Some("http://127.0.0.1:8080"), None, &own, true),
+            (Some("HTTP://127.0.0.1:8080"), None, &own, true),
+            (Some("http://127.0.0.1:8081"), None, &own, false),
+            (Some("https://127.0.0.1:8080"), None, &own, false),
+            (Some("http://127.0.0.1"), None, &own, false),
+            (Some("null"), None, &own, false),
+            (Some(""), None, &own, false),
+            (
+                Some("http://127.0.0.1:8080.evil.example"),
+                None,
+                &own,
+                false,
+            ),
+            (
+                Some("http://evil.example@127.0.0.1:8080"),
+                None,
+                &own,
+                false,
+            ),
+            // Origin decides when present, whatever the Referer says.
+            (
+                Some("http://evil.example"),
+                Some("http://127.0.0.1:8080/"),
+                &own,
+                false,
+            ),
+            (None, Some("http://127.0.0.1:8080/akun?x=1#y"), &own, true),
+            (
+                None,
+                Some("http://evil.example/?http://127.0.0.1:8080"),
+                &own,
+                false,
+            ),
+            (None, None, &own, false),
+            (Some("https://pengaduan.example"), None, &https, true),
+            (Some("https://Pengaduan.Example:443"), None, &https, true),
+            (Some("http://pengaduan.example"), None, &https, false),
+            (Some("https://pengaduan.example"), None, &None, false),
+        ] {
+            assert_eq!(
+                same_origin(ours.as_ref(), origin, referer),
+                expected,
+                "{origin:?} {referer:?} {ours:?}"
+            );
+        }
+        assert_eq!(
+            origin_of("http://[::1]:8080/x").map(|o| o.to_string()),
+            Some("http://[::1]:8080".into())
+        );
+        assert_eq!(
+            origin_of("http://[::1]").map(|o| o.to_string()),
+            Some("http://[::1]:80".into())
+        );
+        assert_eq!(origin_of("ftp://example"), None);
+        assert_eq!(origin_of("http://example:80x"), None);
+        assert_eq!(origin_of("http://:80"), None);
     }
 
     #[test]

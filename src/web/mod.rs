@@ -188,12 +188,18 @@ pub fn router(app: State) -> Router {
         .fallback(pages::not_found)
         // Outermost last: headers on everything, then the origin of each POST (before the
         // database is touched), then the session, then CSRF on each POST.
-        .layer(middleware::from_fn_with_state(app.clone(), auth::check_csrf))
+        .layer(middleware::from_fn_with_state(
+            app.clone(),
+            auth::check_csrf,
+        ))
         .layer(middleware::from_fn_with_state(
             app.clone(),
             auth::load_session,
         ))
-        .layer(middleware::from_fn_with_state(app.clone(), auth::check_origin))
+        .layer(middleware::from_fn_with_state(
+            app.clone(),
+            auth::check_origin,
+        ))
         .layer(middleware::from_fn(security_headers))
         .with_state(app)
 }

@@ -282,7 +282,10 @@ impl Client {
                 .get("location")
                 .map(|v| v.to_str().unwrap().to_string()),
             headers,
-            body: r.body_mut().read_to_string().unwrap_or_else(|e| format!("(body unreadable: {e})")),
+            body: r
+                .body_mut()
+                .read_to_string()
+                .unwrap_or_else(|e| format!("(body unreadable: {e})")),
         }
     }
 
@@ -343,7 +346,13 @@ pub fn csrf_in(html: &str) -> Option<String> {
 impl Client {
     /// One HTTP/1.1 request on a connection bound to `from` (ureq cannot choose its local
     /// address), with the same cookies, headers and Origin as `get`/`post`.
-    fn raw(&mut self, from: std::net::IpAddr, method: &str, path: &str, form: Option<&str>) -> Reply {
+    fn raw(
+        &mut self,
+        from: std::net::IpAddr,
+        method: &str,
+        path: &str,
+        form: Option<&str>,
+    ) -> Reply {
         use std::io::{Read, Write};
         let host = self.base.trim_start_matches("http://").to_string();
         let to: std::net::SocketAddr = host.parse().expect("a site on an IP address and port");
@@ -369,11 +378,21 @@ impl Client {
         stream.write_all(head.as_bytes()).unwrap();
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).unwrap();
-        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a response head");
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a response head");
         let head = String::from_utf8_lossy(&raw[..split]).to_string();
         let mut body = raw[split + 4..].to_vec();
         let mut lines = head.split("\r\n");
-        let status: u16 = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+        let status: u16 = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
         let headers: Vec<(String, String)> = lines
             .filter_map(|l| l.split_once(':'))
             .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
