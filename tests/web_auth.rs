@@ -671,6 +671,20 @@ fn a_post_from_another_origin_or_with_a_made_up_login_token_is_refused() {
     assert_eq!(post(&mut a, &add("ani")).status, 303);
     let list = String::from_utf8(site.users(&["list"], "").stdout).unwrap();
     assert!(list.contains("budi") && list.contains("ani"), "{list}");
+    // The other refusals before any handler are worded from the same template.
+    let big = "x".repeat(70 * 1024);
+    let r = a.post("/akun", &[("csrf", &csrf), ("name", &big)]);
+    assert_eq!(r.status, 413);
+    assert!(r.body.contains("Formulir terlalu besar."), "{}", r.body);
+    let mut anon = site.client();
+    let token = anon.csrf("/login");
+    let r = anon.post("/akun", &[("csrf", &token), ("name", "x")]);
+    assert_eq!(r.status, 401);
+    assert!(
+        r.body.contains("Silakan masuk terlebih dahulu."),
+        "{}",
+        r.body
+    );
 
     // The login form: an equal pair of cookie and field that this server did not make.
     for made_up in ["0".repeat(64), "ab".repeat(32)] {

@@ -104,14 +104,18 @@ pub async fn load_session(
 }
 
 /// Anonymous: a page request goes to the login page, anything else is 401.
-pub async fn require_session(req: Request, next: Next) -> Response {
+pub async fn require_session(
+    State(app): State<super::State>,
+    req: Request,
+    next: Next,
+) -> Response {
     if req.extensions().get::<Session>().is_some() {
         return next.run(req).await;
     }
     if matches!(*req.method(), Method::GET | Method::HEAD) {
         Redirect::to("/login").into_response()
     } else {
-        (StatusCode::UNAUTHORIZED, "Silakan masuk terlebih dahulu.").into_response()
+        pages::refusal(&app, None, Refusal::NotLoggedIn)
     }
 }
 
@@ -132,7 +136,7 @@ pub async fn check_csrf(State(app): State<super::State>, req: Request, next: Nex
     };
     let (parts, body) = req.into_parts();
     let Ok(bytes) = to_bytes(body, FORM_LIMIT).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "Formulir terlalu besar.").into_response();
+        return pages::refusal(&app, session.as_ref(), Refusal::TooLarge);
     };
     // The token is hex, so it needs no percent-decoding; anything else does not match.
     let sent = std::str::from_utf8(&bytes).ok().and_then(|form| {
@@ -154,10 +158,24 @@ pub async fn check_csrf(State(app): State<super::State>, req: Request, next: Nex
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Refusal {
-    /// No valid CSRF token: an expired or foreign form.
+    /// No valid CSRF token: an expired or foreign form (403).
     Form,
-    /// `Origin` (or `Referer`) is another site, or neither was sent.
+    /// `Origin` (or `Referer`) is another site, or neither was sent (403).
     Origin,
+    /// A form larger than `FORM_LIMIT` (413).
+    TooLarge,
+    /// A POST to a staff route without a session (401).
+    NotLoggedIn,
+}
+
+impl Refusal {
+    pub fn status(self) -> StatusCode {
+        match self {
+            Refusal::Form | Refusal::Origin => StatusCode::FORBIDDEN,
+            Refusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Refusal::NotLoggedIn => StatusCode::UNAUTHORIZED,
+        }
+    }
 }
 
 /// Every request that can change something (any method but GET, HEAD and OPTIONS) must

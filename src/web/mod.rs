@@ -183,7 +183,10 @@ pub fn router(app: State) -> Router {
             Access::Public | Access::Metrics => open = open.route(r.path, r.handler),
         }
     }
-    let staff = staff.route_layer(middleware::from_fn(auth::require_session));
+    let staff = staff.route_layer(middleware::from_fn_with_state(
+        app.clone(),
+        auth::require_session,
+    ));
     open.merge(staff)
         .fallback(pages::not_found)
         // Outermost last: headers on everything, then the origin of each POST (before the

@@ -129,8 +129,8 @@ pub async fn not_found(
     )
 }
 
-/// A request refused before any handler (`auth::check_origin`, `auth::check_csrf`), worded
-/// by `web/ditolak.html`: 403.
+/// A request refused before any handler (`auth::check_origin`, `check_csrf`,
+/// `require_session`), worded by `web/ditolak.html`.
 pub fn refusal(app: &WebApp, session: Option<&Session>, why: super::auth::Refusal) -> Response {
     #[derive(Serialize)]
     struct Refused {
@@ -139,7 +139,7 @@ pub fn refusal(app: &WebApp, session: Option<&Session>, why: super::auth::Refusa
     let csrf = session.map_or("", |s| s.csrf.as_str());
     render(
         app,
-        StatusCode::FORBIDDEN,
+        why.status(),
         "web/ditolak.html",
         session,
         csrf,
