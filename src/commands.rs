@@ -49,7 +49,13 @@ pub async fn execute(cli: Cli) -> Result<ExitCode> {
             json,
             machine,
             command,
-        } => flagged(&Config::load(&cli.config)?, json, machine, command, clock.now()),
+        } => flagged(
+            &Config::load(&cli.config)?,
+            json,
+            machine,
+            command,
+            clock.now(),
+        ),
         Command::Demo { dir, web, listen } => demo(&dir, web.then_some(listen), clock).await,
         Command::Digest { dry_run, send } => {
             digest(&Config::load(&cli.config)?, dry_run, send, clock.now())

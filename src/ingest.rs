@@ -21,7 +21,8 @@ use crate::workflow::intake::deadlines;
 pub use crate::app::Pipeline;
 
 /// The flag of a message whose Message-ID a stored message already has, with other bytes.
-pub const SAME_ID_OTHER_BYTES: &str = "Message-ID sama dengan surel yang sudah tercatat, isi berbeda";
+pub const SAME_ID_OTHER_BYTES: &str =
+    "Message-ID sama dengan surel yang sudah tercatat, isi berbeda";
 
 #[derive(Clone)]
 pub struct Arrival<'a> {

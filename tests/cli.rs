@@ -749,18 +749,28 @@ fn machine_mail_is_listed_counted_and_can_be_accepted() {
     .unwrap();
     let out = pengaduan(
         &config,
-        &["ingest", mail.join("1.eml").to_str().unwrap(), mail.join("2.eml").to_str().unwrap()],
+        &[
+            "ingest",
+            mail.join("1.eml").to_str().unwrap(),
+            mail.join("2.eml").to_str().unwrap(),
+        ],
     );
     assert!(out.status.success(), "{out:?}");
 
     let out = pengaduan(&config, &["flagged", "--machine"]);
     let text = stdout(&out);
     assert!(text.contains("SUREL OTOMATIS"), "{text}");
-    assert!(text.contains("Buletin Desember") && text.contains("Keluhan obat"), "{text}");
+    assert!(
+        text.contains("Buletin Desember") && text.contains("Keluhan obat"),
+        "{text}"
+    );
     assert!(text.contains("[OTOMATIS]"), "{text}");
     assert!(text.contains("pengaduan flagged accept"), "{text}");
     let digest = stdout(&pengaduan(&config, &["digest", "--dry-run"]));
-    assert!(digest.contains("Surel otomatis sejak ringkasan terakhir"), "{digest}");
+    assert!(
+        digest.contains("Surel otomatis sejak ringkasan terakhir"),
+        "{digest}"
+    );
     assert!(digest.contains("tidak dibalas): 2."), "{digest}");
 
     let out = pengaduan(

@@ -430,3 +430,344 @@ fn users_add_reads_the_password_from_stdin_never_from_an_argument() {
         401
     );
 }
+
+/// The audit events without a complaint, as (actor, kind, detail), oldest first.
+fn account_events(site: &Site) -> Vec<(String, String, String)> {
+    let db = rusqlite::Connection::open(site.db()).unwrap();
+    let mut stmt = db
+        .prepare("SELECT actor, kind, detail FROM events WHERE complaint_id IS NULL ORDER BY id")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Wrong passwords hold back the address that sent them, not the name: the right password
+/// from a second computer goes in while the first is still throttled.
+#[test]
+fn a_second_address_logs_in_while_the_first_is_throttled() {
+    let site = site_with_users();
+    let mut first = site.client_from("127.0.0.1");
+    for _ in 0..5 {
+        assert_eq!(first.login("siti", "tebak-tebakan").status, 401);
+    }
+    let slowed = first.login("siti", PETUGAS_PW);
+    assert_eq!(slowed.status, 429, "{}", slowed.body);
+    assert!(slowed
+        .body
+        .contains("Terlalu banyak percobaan masuk yang gagal. Coba lagi setelah pukul 09.15 WIB."));
+
+    let mut second = site.client_from("127.0.0.2");
+    let ok = second.login("siti", PETUGAS_PW);
+    assert_eq!(ok.status, 303, "from 127.0.0.2: {}", ok.body);
+    assert_eq!(slowed.header("retry-after"), Some("900"));
+    assert_eq!(second.get("/").status, 200);
+    // The success elsewhere does not free the first address.
+    assert_eq!(first.login("siti", PETUGAS_PW).status, 429);
+    let logins: Vec<_> = account_events(&site)
+        .into_iter()
+        .filter(|(_, k, _)| k == "login")
+        .collect();
+    assert_eq!(
+        logins,
+        [("siti".into(), "login".into(), "dari 127.0.0.2".into())]
+    );
+}
+
+/// A name attacked from many addresses gets a growing delay, never a lock; a browser that
+/// logged in before (its device cookie) goes in at once, even from an attacking address;
+/// so does a fresh browser at an address the name logged in from before.
+#[test]
+fn a_name_attacked_from_many_addresses_waits_but_a_known_device_goes_in_at_once() {
+    let site = site_with_users();
+    // Siti's own browser logged in before, and logged out.
+    let mut own = site.client_from("127.0.0.10");
+    assert_eq!(own.login("siti", PETUGAS_PW).status, 303);
+    let csrf = own.csrf("/");
+    assert_eq!(own.post("/keluar", &[("csrf", &csrf)]).status, 303);
+
+    // The attack: five wrong passwords from one address, then one from each of four more,
+    // each after the name's delay has passed.
+    let mut attacker = site.client_from("127.0.0.2");
+    for _ in 0..5 {
+        assert_eq!(attacker.login("siti", "tebak-tebakan").status, 401);
+    }
+    for host in 3..=6 {
+        site.clock.advance(Duration::seconds(130));
+        let r = site
+            .client_from(&format!("127.0.0.{host}"))
+            .login("siti", "tebak-tebakan");
+        assert_eq!(r.status, 401, "127.0.0.{host}: {}", r.body);
+    }
+    // A stranger with the right password waits: nine failures from five addresses, so
+    // 2 s doubled six times, at most two minutes.
+    let mut stranger = site.client_from("127.0.0.20");
+    let wait = stranger.login("siti", PETUGAS_PW);
+    assert_eq!(wait.status, 429, "{}", wait.body);
+    assert!(
+        wait.body.contains(
+            "Banyak percobaan masuk yang gagal untuk nama ini dari berbagai alamat. Coba lagi \
+             dalam 2 menit"
+        ),
+        "{}",
+        wait.body
+    );
+    assert_eq!(wait.header("retry-after"), Some("120"));
+    // Another name from the stranger's address is not held back.
+    assert_eq!(
+        site.client_from("127.0.0.20")
+            .login("admin", ADMIN_PW)
+            .status,
+        303
+    );
+
+    // Siti's browser goes in at once, even from the address with five failures.
+    own.from = Some("127.0.0.2".parse().unwrap());
+    let ok = own.login("siti", PETUGAS_PW);
+    assert_eq!(ok.status, 303, "with the device cookie: {}", ok.body);
+    assert_eq!(own.get("/").status, 200);
+    let device = own
+        .cookies
+        .iter()
+        .find(|(k, _)| k == "pengaduan_perangkat_siti")
+        .map(|(_, v)| v.clone())
+        .expect("a device cookie after the login");
+    assert!(device.starts_with("siti|"), "{device}");
+    // A fresh browser where Siti logged in before skips the name's delay as well.
+    let ok = site.client_from("127.0.0.10").login("siti", PETUGAS_PW);
+    assert_eq!(ok.status, 303, "from a known address: {}", ok.body);
+
+    // Not a lock: once the delay has passed, the stranger goes in too.
+    site.clock.advance(Duration::seconds(120));
+    assert_eq!(stranger.login("siti", PETUGAS_PW).status, 303);
+
+    // The device cookie answers for its own failures: five wrong passwords hold it back.
+    let mut own = site.client_from("127.0.0.10");
+    own.cookies
+        .push(("pengaduan_perangkat_siti".into(), device.clone()));
+    for _ in 0..5 {
+        assert_eq!(own.login("siti", "salah-ketik-1").status, 401);
+    }
+    let held = own.login("siti", PETUGAS_PW);
+    assert_eq!(held.status, 429, "{}", held.body);
+    // A made-up or altered device cookie is no device cookie.
+    let mut forged = site.client_from("127.0.0.2");
+    forged.cookies.push((
+        "pengaduan_perangkat_siti".into(),
+        device.replace("siti|", "siti|0"),
+    ));
+    for _ in 0..5 {
+        assert_eq!(forged.login("siti", "tebak-tebakan").status, 401);
+    }
+    assert_eq!(forged.login("siti", PETUGAS_PW).status, 429);
+}
+
+/// Every login the throttle refuses is an audit event with the typed name and the address
+/// (behind a proxy, the one `X-Forwarded-For` names).
+#[test]
+fn every_refused_login_is_in_the_audit_log() {
+    let site = site_with_users();
+    let mut c = site.client_from("127.0.0.3");
+    for _ in 0..5 {
+        c.login("siti", "tebak-tebakan");
+    }
+    assert_eq!(c.login("siti", PETUGAS_PW).status, 429);
+    assert_eq!(c.login("Siti", "tebak-lagi").status, 429);
+    let events = account_events(&site);
+    let refused: Vec<_> = events
+        .iter()
+        .filter(|(_, k, _)| k == "login_refused")
+        .collect();
+    assert_eq!(refused.len(), 2, "{events:?}");
+    for (actor, _, detail) in refused {
+        assert_eq!(actor, "siti");
+        assert_eq!(
+            detail, "dari 127.0.0.3; ditahan (alamat) sampai 2026-11-23 09:15:00 WIB",
+            "{detail}"
+        );
+    }
+    assert_eq!(
+        events
+            .iter()
+            .filter(|(a, k, d)| a == "siti" && k == "login_failed" && d == "dari 127.0.0.3")
+            .count(),
+        5
+    );
+
+    // Behind a reverse proxy (public_url set, the peer is loopback) the client is the
+    // address the proxy names.
+    let site = Site::with("public_url = \"https://pengaduan.example\"");
+    site.add_user("siti", "petugas", PETUGAS_PW);
+    let mut c = site.client();
+    c.extra
+        .push(("X-Forwarded-For".into(), "203.0.113.7".into()));
+    for _ in 0..6 {
+        c.login("siti", "tebak-tebakan");
+    }
+    let refused: Vec<_> = account_events(&site)
+        .into_iter()
+        .filter(|(_, k, _)| k == "login_refused")
+        .collect();
+    assert_eq!(refused.len(), 1);
+    assert!(refused[0].2.starts_with("dari 203.0.113.7;"), "{refused:?}");
+    // The proxy's other clients are other addresses.
+    let mut other = site.client();
+    other
+        .extra
+        .push(("X-Forwarded-For".into(), "198.51.100.4".into()));
+    assert_eq!(other.login("siti", PETUGAS_PW).status, 303);
+}
+
+/// A POST from another site is refused before the form is looked at, token or not; the
+/// login form's token must be one this server made.
+#[test]
+fn a_post_from_another_origin_or_with_a_made_up_login_token_is_refused() {
+    let site = site_with_users();
+    let mut a = site.login("admin", ADMIN_PW);
+    let csrf = a.csrf("/akun");
+    let add = |name: &'static str| {
+        [
+            ("csrf", csrf.clone()),
+            ("name", name.to_string()),
+            ("role", "petugas".to_string()),
+            ("password", "budi-rahasia-1".to_string()),
+        ]
+    };
+    let post = |c: &mut Client, form: &[(&str, String)]| {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        c.post("/akun", &form)
+    };
+    for foreign in [
+        "http://evil.example",
+        "null",
+        "http://127.0.0.1.evil.example",
+        &site.url.replace("http://", "https://"),
+        &format!("{}0", site.url),
+    ] {
+        a.origin = Some(foreign.to_string());
+        let r = post(&mut a, &add("budi"));
+        assert_eq!(r.status, 403, "Origin {foreign}: {}", r.body);
+        assert!(
+            r.body
+                .contains("Permintaan ini tidak berasal dari halaman layanan pengaduan ini"),
+            "{}",
+            r.body
+        );
+    }
+    // Without Origin, the Referer decides; with neither, refused.
+    a.origin = None;
+    assert_eq!(post(&mut a, &add("budi")).status, 403, "neither header");
+    a.extra
+        .push(("Referer".into(), "http://evil.example/akun".into()));
+    assert_eq!(post(&mut a, &add("budi")).status, 403, "foreign Referer");
+    a.extra.clear();
+    a.extra
+        .push(("Referer".into(), format!("{}/akun?x=1", site.url)));
+    assert_eq!(post(&mut a, &add("budi")).status, 303, "own Referer");
+    a.extra.clear();
+    // With our origin (any case, default port spelled out or not).
+    a.origin = Some(site.url.to_uppercase().replace("HTTP://", "http://"));
+    assert_eq!(post(&mut a, &add("ani")).status, 303);
+    let list = String::from_utf8(site.users(&["list"], "").stdout).unwrap();
+    assert!(list.contains("budi") && list.contains("ani"), "{list}");
+    // The other refusals before any handler are worded from the same template.
+    let big = "x".repeat(70 * 1024);
+    let r = a.post("/akun", &[("csrf", &csrf), ("name", &big)]);
+    assert_eq!(r.status, 413);
+    assert!(r.body.contains("Formulir terlalu besar."), "{}", r.body);
+    let mut anon = site.client();
+    let token = anon.csrf("/login");
+    let r = anon.post("/akun", &[("csrf", &token), ("name", "x")]);
+    assert_eq!(r.status, 401);
+    assert!(
+        r.body.contains("Silakan masuk terlebih dahulu."),
+        "{}",
+        r.body
+    );
+
+    // The login form: an equal pair of cookie and field that this server did not make.
+    for made_up in ["0".repeat(64), "ab".repeat(32)] {
+        let mut c = site.client();
+        c.cookies.push(("pengaduan_masuk".into(), made_up.clone()));
+        let r = c.post(
+            "/login",
+            &[
+                ("csrf", &made_up),
+                ("name", "admin"),
+                ("password", ADMIN_PW),
+            ],
+        );
+        assert_eq!(r.status, 403, "{made_up}: {}", r.body);
+        assert!(r.body.contains("kedaluwarsa"), "{}", r.body);
+    }
+    // A real token with one digit changed.
+    let mut c = site.client();
+    let real = c.csrf("/login");
+    let flipped = format!(
+        "{}{}",
+        &real[..10],
+        if &real[10..11] == "0" { "1" } else { "0" }
+    ) + &real[11..];
+    c.cookies.retain(|(k, _)| k != "pengaduan_masuk");
+    c.cookies.push(("pengaduan_masuk".into(), flipped.clone()));
+    let r = c.post(
+        "/login",
+        &[
+            ("csrf", &flipped),
+            ("name", "admin"),
+            ("password", ADMIN_PW),
+        ],
+    );
+    assert_eq!(r.status, 403);
+    // A real token from another origin.
+    let mut c = site.client();
+    let token = c.csrf("/login");
+    c.origin = Some("http://evil.example".into());
+    let r = c.post(
+        "/login",
+        &[("csrf", &token), ("name", "admin"), ("password", ADMIN_PW)],
+    );
+    assert_eq!(r.status, 403);
+    // An old token is refused; the login page then gives a new one.
+    let mut c = site.client();
+    let old = c.csrf("/login");
+    site.clock.advance(Duration::hours(13));
+    let r = c.post(
+        "/login",
+        &[("csrf", &old), ("name", "admin"), ("password", ADMIN_PW)],
+    );
+    assert_eq!(r.status, 403);
+    let fresh = c.csrf("/login");
+    assert_ne!(fresh, old);
+    assert_eq!(c.login("admin", ADMIN_PW).status, 303);
+}
+
+/// With `web.public_url` set, the dashboard's origin is that address, not the Host.
+#[test]
+fn behind_a_proxy_the_origin_is_the_public_url() {
+    let site = Site::with("public_url = \"https://pengaduan.example/\"");
+    site.add_user("siti", "petugas", PETUGAS_PW);
+    let mut c = site.client();
+    c.origin = Some(site.url.clone());
+    assert_eq!(c.login("siti", PETUGAS_PW).status, 403, "the Host's origin");
+    c.origin = Some("https://pengaduan.example:443".into());
+    assert_eq!(c.login("siti", PETUGAS_PW).status, 303);
+    // The device cookie is Secure, HttpOnly, SameSite=Strict and long-lived.
+    let mut c = site.client();
+    let ok = c.login("siti", PETUGAS_PW);
+    let set = ok
+        .headers
+        .iter()
+        .find(|(k, v)| k == "set-cookie" && v.starts_with("pengaduan_perangkat_siti="))
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    for flag in [
+        "; Secure",
+        "; HttpOnly",
+        "; SameSite=Strict",
+        "; Max-Age=15552000",
+    ] {
+        assert!(set.contains(flag), "{flag}: {set}");
+    }
+}

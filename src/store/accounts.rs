@@ -1,5 +1,6 @@
-//! Staff accounts, browser sessions and failed logins (tables of migration 4). Rows come out
-//! typed; the rules (rate limit, inactivity, who may do what) live in `app::accounts`.
+//! Staff accounts, browser sessions and failed logins (tables of migration 4), the addresses
+//! each name logged in from and the server secret (the login-hardening migration). Rows come
+//! out typed; the rules (throttling, inactivity, who may do what) live in `app::accounts`.
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
@@ -38,11 +39,16 @@ pub struct SessionRecord {
     pub last_seen: DateTime<Utc>,
 }
 
-/// When the recent failed logins happened, for the typed name and from the address.
+/// The recent failed logins that bear on one attempt (`Store::login_failures`). Failures
+/// from a browser with a device cookie are in `device` only.
 #[derive(Debug, Clone, Default)]
 pub struct LoginFailures {
-    pub account: Vec<DateTime<Utc>>,
+    /// Every failure from this address without a device cookie, whatever the name.
     pub address: Vec<DateTime<Utc>>,
+    /// The typed name's failures without a device cookie, from every address: (when, address).
+    pub account: Vec<(DateTime<Utc>, String)>,
+    /// The failures of this device cookie (its nonce), if the browser sent one for the name.
+    pub device: Vec<DateTime<Utc>>,
 }
 
 impl Store {
@@ -62,22 +68,7 @@ impl Store {
     }
 
     pub fn credentials(&self, name: &AccountName) -> Result<Option<Credentials>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT id, name, role, password_hash, disabled_at IS NOT NULL FROM accounts WHERE name = ?1",
-                [name.as_str()],
-                |r| {
-                    Ok(Credentials {
-                        id: r.get(0)?,
-                        name: word(r, 1)?,
-                        role: word(r, 2)?,
-                        password_hash: r.get(3)?,
-                        disabled: r.get(4)?,
-                    })
-                },
-            )
-            .optional()?)
+        credentials(&self.conn, name)
     }
 
     /// The session of this token hash, if its account is still enabled.
@@ -100,28 +91,77 @@ impl Store {
             .optional()?)
     }
 
-    /// Times of the failed logins since `since`: for this typed name, and from this address.
-    pub fn login_failures(
-        &self,
-        account: &str,
-        address: &str,
-        since: DateTime<Utc>,
-    ) -> Result<LoginFailures> {
-        let times = |column: &str, value: &str| -> Result<Vec<DateTime<Utc>>> {
-            let mut stmt = self.conn.prepare_cached(&format!(
-                "SELECT at FROM login_failures WHERE {column} = ?1 AND at >= ?2 ORDER BY at"
-            ))?;
-            let rows = stmt.query_map(params![value, to_db(since)], |r| time(r, 0))?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        };
-        Ok(LoginFailures {
-            account: times("account", account)?,
-            address: times("address", address)?,
-        })
+    /// The server's HMAC key, made from `fresh` by the first caller and the same ever after
+    /// (also when two processes race: the first insert wins, both read it back).
+    pub fn server_key(&mut self, fresh: &[u8], now: DateTime<Utc>) -> Result<Vec<u8>> {
+        let tx = self.transaction()?;
+        tx.exec(
+            "INSERT INTO server_secret (id, key, created_at) VALUES (1, ?1, ?2)
+             ON CONFLICT (id) DO NOTHING",
+            params![fresh, to_db(now)],
+        )?;
+        let key: Vec<u8> = tx.row("SELECT key FROM server_secret WHERE id = 1", [], |r| {
+            r.get(0)
+        })?;
+        tx.commit()?;
+        Ok(key)
     }
 }
 
 impl Tx<'_> {
+    /// The failed logins since `since` that bear on a try of `account` from `address`,
+    /// with the device cookie's nonce if the browser sent one for that name.
+    pub fn login_failures(
+        &self,
+        account: &str,
+        address: &str,
+        device: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<LoginFailures> {
+        let since = to_db(since);
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT at FROM login_failures
+             WHERE address = ?1 AND device IS NULL AND at >= ?2 ORDER BY at",
+        )?;
+        let address = stmt
+            .query_map(params![address, since], |r| time(r, 0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT at, address FROM login_failures
+             WHERE account = ?1 AND device IS NULL AND at >= ?2 ORDER BY at",
+        )?;
+        let account = stmt
+            .query_map(params![account, since], |r| Ok((time(r, 0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let device = match device {
+            None => Vec::new(),
+            Some(nonce) => {
+                let mut stmt = self.tx.prepare_cached(
+                    "SELECT at FROM login_failures WHERE device = ?1 AND at >= ?2 ORDER BY at",
+                )?;
+                let rows = stmt.query_map(params![nonce, since], |r| time(r, 0))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            }
+        };
+        Ok(LoginFailures {
+            address,
+            account,
+            device,
+        })
+    }
+
+    /// Whether `account` logged in from `address` before (and not longer ago than pruning).
+    pub fn known_login(&self, account: &str, address: &str) -> Result<bool> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT 1 FROM known_logins WHERE account = ?1 AND address = ?2")?
+            .exists(params![account, address])?)
+    }
+
+    pub fn credentials(&self, name: &AccountName) -> Result<Option<Credentials>> {
+        credentials(&self.tx, name)
+    }
+
     /// False when an account of that name exists already.
     pub fn insert_account(
         &self,
@@ -209,11 +249,13 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Forgets sessions idle since before `idle_before` and failed logins before `failures_before`.
+    /// Forgets sessions idle since before `idle_before`, failed logins before
+    /// `failures_before` and addresses a name has not logged in from since `known_before`.
     pub fn prune_logins(
         &self,
         idle_before: DateTime<Utc>,
         failures_before: DateTime<Utc>,
+        known_before: DateTime<Utc>,
     ) -> Result<()> {
         self.exec(
             "DELETE FROM sessions WHERE last_seen < ?1",
@@ -223,25 +265,68 @@ impl Tx<'_> {
             "DELETE FROM login_failures WHERE at < ?1",
             [to_db(failures_before)],
         )?;
-        Ok(())
-    }
-
-    pub fn record_login_failure(
-        &self,
-        account: &str,
-        address: &str,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
         self.exec(
-            "INSERT INTO login_failures (at, account, address) VALUES (?1, ?2, ?3)",
-            params![to_db(now), account, address],
+            "DELETE FROM known_logins WHERE last_at < ?1",
+            [to_db(known_before)],
         )?;
         Ok(())
     }
 
-    /// A successful login starts the account's count afresh (the address's count stays).
-    pub fn clear_login_failures(&self, account: &str) -> Result<()> {
-        self.exec("DELETE FROM login_failures WHERE account = ?1", [account])?;
+    /// A failed login; `device` is the nonce of the browser's device cookie for the name.
+    pub fn record_login_failure(
+        &self,
+        account: &str,
+        address: &str,
+        device: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.exec(
+            "INSERT INTO login_failures (at, account, address, device) VALUES (?1, ?2, ?3, ?4)",
+            params![to_db(now), account, address, device],
+        )?;
         Ok(())
     }
+
+    /// A successful login: the name's failures from this address and from this device
+    /// start afresh, and the address is known for the name. Failures from other addresses
+    /// stay: they are someone else's, and still count against them.
+    pub fn record_login(
+        &self,
+        account: &str,
+        address: &str,
+        device: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.exec(
+            "DELETE FROM login_failures WHERE account = ?1 AND address = ?2 AND device IS NULL",
+            params![account, address],
+        )?;
+        if let Some(nonce) = device {
+            self.exec("DELETE FROM login_failures WHERE device = ?1", [nonce])?;
+        }
+        self.exec(
+            "INSERT INTO known_logins (account, address, last_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (account, address) DO UPDATE SET last_at = excluded.last_at",
+            params![account, address, to_db(now)],
+        )?;
+        Ok(())
+    }
+}
+
+fn credentials(conn: &rusqlite::Connection, name: &AccountName) -> Result<Option<Credentials>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, name, role, password_hash, disabled_at IS NOT NULL FROM accounts WHERE name = ?1",
+            [name.as_str()],
+            |r| {
+                Ok(Credentials {
+                    id: r.get(0)?,
+                    name: word(r, 1)?,
+                    role: word(r, 2)?,
+                    password_hash: r.get(3)?,
+                    disabled: r.get(4)?,
+                })
+            },
+        )
+        .optional()?)
 }

@@ -794,7 +794,9 @@ pub enum Seen {
     /// A stored message has this Message-ID with other bytes (a resend with the phone
     /// number added, a client reusing ids, a list copy with a changed body). The complaint
     /// of the first such message that has one.
-    SameIdOtherBytes { complaint_id: Option<i64> },
+    SameIdOtherBytes {
+        complaint_id: Option<i64>,
+    },
     New,
 }
 

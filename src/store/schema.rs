@@ -291,6 +291,28 @@ WHERE complaint_id IS NOT NULL
   AND (idem_key GLOB 'remind:*:answer:H-*' OR idem_key GLOB 'escalate:*:answer:[0-9]*');
 "#,
     r#"
+-- Login hardening (issue 18). One server secret, an HMAC-SHA256 key made by the first web
+-- start (store::accounts::server_key), signs the login form's token and the device cookies
+-- (app::accounts::ServerSecret). It is read by the web server only and never logged.
+CREATE TABLE server_secret (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    key        BLOB NOT NULL,
+    created_at TEXT NOT NULL
+);
+-- A failed login from a browser holding a valid device cookie counts against that cookie
+-- (its nonce) only, never against the name or the address; NULL for every other failure.
+ALTER TABLE login_failures ADD COLUMN device TEXT;
+CREATE INDEX login_failures_device ON login_failures (device, at) WHERE device IS NOT NULL;
+-- The addresses each name logged in from: the right password from one of them skips the
+-- delay a name gets when it is attacked from many addresses.
+CREATE TABLE known_logins (
+    account TEXT NOT NULL,
+    address TEXT NOT NULL,
+    last_at TEXT NOT NULL,
+    PRIMARY KEY (account, address)
+) WITHOUT ROWID;
+"#,
+    r#"
 -- Nothing a person wrote is dropped (issue 18, invariant 3): the same Message-ID with other
 -- bytes is another message, kept and flagged. A message is one record per (Message-ID,
 -- content hash) and per mailbox position; the Message-ID alone is no longer unique. The

@@ -36,7 +36,9 @@ pub struct Tab {
 
 impl Tab {
     fn machine(&self) -> bool {
-        self.otomatis.as_deref().is_some_and(|v| !v.is_empty() && v != "0")
+        self.otomatis
+            .as_deref()
+            .is_some_and(|v| !v.is_empty() && v != "0")
     }
 }
 

@@ -1,7 +1,7 @@
 //! EDGE: the staff dashboard, served by the daemon (`[web]`). Handlers are thin: extract,
-//! call `app`, render `templates/web/`. Sessions, CSRF and roles are layers and extractors
-//! (`auth`), never code in a handler; every route is declared once in [`routes`], which
-//! says who may open it, so tests can walk the whole table.
+//! call `app`, render `templates/web/`. Sessions, origins, CSRF and roles are layers and
+//! extractors (`auth`), never code in a handler; every route is declared once in
+//! [`routes`], which says who may open it, so tests can walk the whole table.
 
 mod auth;
 mod board;
@@ -26,6 +26,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::app::accounts::ServerSecret;
 use crate::clock::Clock;
 use crate::config::{self, Config, Secret};
 use crate::store::SharedStore;
@@ -48,6 +49,8 @@ pub struct WebApp {
     pub units: Vec<String>,
     /// What the staff actions need (config, calendar, templates of the mails).
     pub pipeline: Arc<crate::app::Pipeline>,
+    /// The server secret (login tokens, device cookies), read from the database at first use.
+    secret: tokio::sync::OnceCell<ServerSecret>,
 }
 
 impl WebApp {
@@ -71,7 +74,16 @@ impl WebApp {
             contact: config.puskesmas.contact.clone(),
             units: config.units.iter().map(|(u, _)| u.clone()).collect(),
             pipeline: Arc::new(crate::app::load_pipeline(config)?),
+            secret: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// The server secret, made on the first call of the first start.
+    pub async fn secret(&self) -> Result<&ServerSecret> {
+        self.secret
+            .get_or_try_init(|| ServerSecret::load(&self.store, &*self.clock))
+            .await
+            .context("cannot read the server secret from the database")
     }
 }
 
@@ -171,14 +183,25 @@ pub fn router(app: State) -> Router {
             Access::Public | Access::Metrics => open = open.route(r.path, r.handler),
         }
     }
-    let staff = staff.route_layer(middleware::from_fn(auth::require_session));
+    let staff = staff.route_layer(middleware::from_fn_with_state(
+        app.clone(),
+        auth::require_session,
+    ));
     open.merge(staff)
         .fallback(pages::not_found)
-        // Outermost last: headers on everything, then the session, then CSRF on each POST.
-        .layer(middleware::from_fn(auth::check_csrf))
+        // Outermost last: headers on everything, then the origin of each POST (before the
+        // database is touched), then the session, then CSRF on each POST.
+        .layer(middleware::from_fn_with_state(
+            app.clone(),
+            auth::check_csrf,
+        ))
         .layer(middleware::from_fn_with_state(
             app.clone(),
             auth::load_session,
+        ))
+        .layer(middleware::from_fn_with_state(
+            app.clone(),
+            auth::check_origin,
         ))
         .layer(middleware::from_fn(security_headers))
         .with_state(app)

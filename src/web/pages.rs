@@ -11,8 +11,9 @@ use super::auth::{
     cookie, set_cookie, AdminOnly, ClientAddress, RequireRole, Staff, LOGIN_COOKIE, SESSION_COOKIE,
 };
 use super::{State as AppState, WebApp};
-use crate::app::accounts::{self, AccountError, LoginError, Password, Session};
+use crate::app::accounts::{self, AccountError, LoginError, Password, Session, Throttle};
 use crate::app::views;
+use crate::calendar::WIB;
 use crate::domain::{AccountName, Role};
 
 /// What every page's template sees besides its own fields.
@@ -128,10 +129,39 @@ pub async fn not_found(
     )
 }
 
+/// A request refused before any handler (`auth::check_origin`, `check_csrf`,
+/// `require_session`), worded by `web/ditolak.html`.
+pub fn refusal(app: &WebApp, session: Option<&Session>, why: super::auth::Refusal) -> Response {
+    #[derive(Serialize)]
+    struct Refused {
+        why: super::auth::Refusal,
+    }
+    let csrf = session.map_or("", |s| s.csrf.as_str());
+    render(
+        app,
+        why.status(),
+        "web/ditolak.html",
+        session,
+        csrf,
+        Refused { why },
+    )
+}
+
 #[derive(Serialize)]
 struct LoginPage<'a> {
     name: &'a str,
-    error: Option<String>,
+    error: Option<LoginRefused>,
+}
+
+/// Why the login page is shown again; `web/login.html` words it.
+#[derive(Serialize)]
+struct LoginRefused {
+    /// `invalid`, or the throttle that held the try back (`address`, `name`, `device`).
+    kind: &'static str,
+    /// Until when, as staff read the time ("09.15 WIB").
+    until: String,
+    /// How many seconds from now (at least 1).
+    seconds: i64,
 }
 
 pub async fn login_form(
@@ -142,28 +172,17 @@ pub async fn login_form(
     if session.is_some() {
         return Redirect::to("/").into_response();
     }
-    // One token per browser, so two open login tabs both work.
-    let token = match cookie(&headers, LOGIN_COOKIE).filter(|t| t.len() == 64) {
-        Some(t) => t,
-        None => match accounts::random_token() {
-            Ok(t) => t,
-            Err(e) => return server_error(&e),
-        },
+    let token = match super::auth::login_token(&app, &headers).await {
+        Ok(t) => t,
+        Err(e) => return server_error(&e),
     };
     let page = LoginPage {
         name: "",
         error: None,
     };
     let mut res = render(&app, StatusCode::OK, "web/login.html", None, &token, page);
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        set_cookie(
-            LOGIN_COOKIE,
-            &token,
-            app.settings.secure_cookies(),
-            Some(3600),
-        ),
-    );
+    res.headers_mut()
+        .insert(header::SET_COOKIE, super::auth::login_cookie(&app, &token));
     res
 }
 
@@ -181,9 +200,22 @@ pub async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let typed = Password::typed(&form.password);
-    match accounts::login(&app.store, &*app.clock, &form.name, typed, &address).await {
+    let devices = match super::auth::devices(&app, &headers).await {
+        Ok(d) => d,
+        Err(e) => return server_error(&e),
+    };
+    let attempt = accounts::LoginAttempt {
+        typed_name: form.name.clone(),
+        password: Password::typed(&form.password),
+        address,
+        devices,
+    };
+    match accounts::login(&app.store, &*app.clock, attempt).await {
         Ok(new) => {
+            let device = match super::auth::device_cookie(&app, &new.device).await {
+                Ok(c) => c,
+                Err(e) => return server_error(&e),
+            };
             let secure = app.settings.secure_cookies();
             let mut res = Redirect::to("/").into_response();
             let h = res.headers_mut();
@@ -195,21 +227,47 @@ pub async fn login(
                 header::SET_COOKIE,
                 set_cookie(LOGIN_COOKIE, "", secure, Some(0)),
             );
+            h.append(header::SET_COOKIE, device);
             res
         }
         Err(LoginError::Store(e)) => server_error(&e),
         Err(e) => {
-            let status = match e {
-                LoginError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-                _ => StatusCode::UNAUTHORIZED,
+            let now = app.clock.now();
+            let (status, error) = match e {
+                LoginError::Throttled { until, why } => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    LoginRefused {
+                        kind: match why {
+                            Throttle::Address => "address",
+                            Throttle::Name => "name",
+                            Throttle::Device => "device",
+                        },
+                        until: until.with_timezone(&WIB).format("%H.%M WIB").to_string(),
+                        seconds: (until - now).num_seconds().max(1),
+                    },
+                ),
+                _ => (
+                    StatusCode::UNAUTHORIZED,
+                    LoginRefused {
+                        kind: "invalid",
+                        until: String::new(),
+                        seconds: 0,
+                    },
+                ),
             };
-            // The form passed `check_csrf`, so the login cookie holds its token.
+            let retry_after = (status == StatusCode::TOO_MANY_REQUESTS)
+                .then(|| header::HeaderValue::from(error.seconds));
+            // The form passed `check_csrf`, so the login cookie holds a valid token.
             let token = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
             let page = LoginPage {
                 name: form.name.trim(),
-                error: Some(e.to_string()),
+                error: Some(error),
             };
-            render(&app, status, "web/login.html", None, &token, page)
+            let mut res = render(&app, status, "web/login.html", None, &token, page);
+            if let Some(v) = retry_after {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            res
         }
     }
 }

@@ -64,7 +64,7 @@ pub fn recompute(
     open.iter()
         .filter_map(|(id, ticket, received, stored)| {
             let to = deadlines(*received, calendar);
-            (to.answer_due != *stored).then(|| DeadlineChange {
+            (to.answer_due != *stored).then_some(DeadlineChange {
                 complaint_id: *id,
                 ticket: *ticket,
                 from: *stored,

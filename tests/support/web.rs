@@ -37,6 +37,9 @@ pub struct Site {
     pub dir: tempfile::TempDir,
     pub config: PathBuf,
     pub url: String,
+    /// The dashboard's own origin, as a browser sends it in `Origin`: `web.public_url` if
+    /// set, else `url`.
+    pub origin: String,
     pub clock: Arc<TestClock>,
     stop: watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -65,6 +68,7 @@ impl Site {
         std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o600))
             .unwrap();
         let cfg = Config::load(&config).unwrap();
+        let public_url = cfg.web.as_ref().and_then(|w| w.public_url.clone());
         // Migrated here, before the server and any `users` command open it: two processes
         // migrating one new file at once collide (Store::open reads the version outside
         // its transaction).
@@ -95,6 +99,7 @@ impl Site {
             dir,
             config,
             url: format!("http://{addr}"),
+            origin: public_url.unwrap_or_else(|| format!("http://{addr}")),
             clock,
             stop,
             thread: Some(thread),
@@ -152,7 +157,17 @@ impl Site {
     }
 
     pub fn client(&self) -> Client {
-        Client::new(&self.url)
+        let mut c = Client::new(&self.url);
+        c.origin = Some(self.origin.clone());
+        c
+    }
+
+    /// A client whose connections come from `from` (another 127.0.0.x: Linux routes all of
+    /// 127.0.0.0/8 to loopback), as a second computer would.
+    pub fn client_from(&self, from: &str) -> Client {
+        let mut c = self.client();
+        c.from = Some(from.parse().unwrap());
+        c
     }
 
     /// A client logged in as `name`.
@@ -213,6 +228,11 @@ pub struct Client {
     pub cookies: Vec<(String, String)>,
     /// Headers sent with every request (e.g. X-Forwarded-For).
     pub extra: Vec<(String, String)>,
+    /// The `Origin` sent with every POST, as a browser does (`None`: no Origin header).
+    /// `Client::new` sets the base URL; `Site::client` the site's own origin.
+    pub origin: Option<String>,
+    /// The local address to connect from (`Site::client_from`); `None`: the system's choice.
+    pub from: Option<std::net::IpAddr>,
 }
 
 impl Client {
@@ -228,6 +248,8 @@ impl Client {
             agent,
             cookies: Vec::new(),
             extra: Vec::new(),
+            origin: Some(base.to_string()),
+            from: None,
         }
     }
 
@@ -268,6 +290,9 @@ impl Client {
     }
 
     pub fn get(&mut self, path: &str) -> Reply {
+        if let Some(from) = self.from {
+            return self.raw(from, "GET", path, None);
+        }
         let mut req = self
             .agent
             .get(format!("{}{path}", self.base))
@@ -280,12 +305,18 @@ impl Client {
     }
 
     pub fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
+        if let Some(from) = self.from {
+            return self.raw(from, "POST", path, Some(&form_encoded(form)));
+        }
         let mut req = self
             .agent
             .post(format!("{}{path}", self.base))
             .header("Cookie", self.cookie_header());
         for (k, v) in &self.extra {
             req = req.header(k, v);
+        }
+        if let Some(origin) = &self.origin {
+            req = req.header("Origin", origin);
         }
         let r = req.send_form(form.iter().copied()).unwrap();
         self.take(r)
@@ -310,4 +341,138 @@ impl Client {
 pub fn csrf_in(html: &str) -> Option<String> {
     let at = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
     Some(html[at..at + 64].to_string())
+}
+
+impl Client {
+    /// One HTTP/1.1 request on a connection bound to `from` (ureq cannot choose its local
+    /// address), with the same cookies, headers and Origin as `get`/`post`.
+    fn raw(
+        &mut self,
+        from: std::net::IpAddr,
+        method: &str,
+        path: &str,
+        form: Option<&str>,
+    ) -> Reply {
+        use std::io::{Read, Write};
+        let host = self.base.trim_start_matches("http://").to_string();
+        let to: std::net::SocketAddr = host.parse().expect("a site on an IP address and port");
+        let mut stream = connect_from(from, to);
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+        if !self.cookies.is_empty() {
+            head.push_str(&format!("Cookie: {}\r\n", self.cookie_header()));
+        }
+        for (k, v) in &self.extra {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        if let Some(body) = form {
+            if let Some(origin) = &self.origin {
+                head.push_str(&format!("Origin: {origin}\r\n"));
+            }
+            head.push_str(&format!(
+                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        head.push_str("\r\n");
+        head.push_str(form.unwrap_or(""));
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).unwrap();
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a response head");
+        let head = String::from_utf8_lossy(&raw[..split]).to_string();
+        let mut body = raw[split + 4..].to_vec();
+        let mut lines = head.split("\r\n");
+        let status: u16 = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        if headers
+            .iter()
+            .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"))
+        {
+            body = dechunk(&body);
+        }
+        for (_, set) in headers.iter().filter(|(k, _)| k == "set-cookie") {
+            let pair = set.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(k, _)| k != name);
+            if !set.contains("Max-Age=0") {
+                self.cookies.push((name.to_string(), value.to_string()));
+            }
+        }
+        Reply {
+            status,
+            location: headers
+                .iter()
+                .find(|(k, _)| k == "location")
+                .map(|(_, v)| v.clone()),
+            body: String::from_utf8(body).unwrap_or_else(|e| format!("(body unreadable: {e})")),
+            headers,
+        }
+    }
+}
+
+/// A blocking TCP connection to `to` from the local address `from` (port chosen by the
+/// system): tokio's `TcpSocket` binds before it connects; std's `TcpStream` cannot.
+fn connect_from(from: std::net::IpAddr, to: std::net::SocketAddr) -> std::net::TcpStream {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let socket = match from {
+            std::net::IpAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
+            std::net::IpAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
+        }
+        .unwrap();
+        socket.bind(std::net::SocketAddr::new(from, 0)).unwrap();
+        let stream = socket.connect(to).await.unwrap().into_std().unwrap();
+        stream.set_nonblocking(false).unwrap();
+        stream
+    })
+}
+
+/// `application/x-www-form-urlencoded`, as a browser writes a form.
+fn form_encoded(form: &[(&str, &str)]) -> String {
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                    (b as char).to_string()
+                }
+                b' ' => "+".to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    form.iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The body of a `Transfer-Encoding: chunked` response.
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") {
+        let size_text = String::from_utf8_lossy(&raw[..eol]).to_string();
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&raw[eol + 2..eol + 2 + size]);
+        raw = &raw[eol + 2 + size + 2..];
+    }
+    out
 }
