@@ -829,6 +829,21 @@ fn the_complaint_page_with_its_actions_in_a_browser() {
         for width in [390, 1366] {
             b.screenshot("ditandai", width).await;
         }
+        b.client
+            .find(Locator::LinkText("Surel otomatis"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        b.client
+            .wait()
+            .for_element(Locator::Css(
+                "nav.tabs a[aria-current='page'][href='/ditandai?otomatis=1']",
+            ))
+            .await
+            .unwrap();
+        b.screenshot("ditandai-otomatis", 390).await;
         b.close().await;
     });
     assert!(has_event(&site, &t, "status:closed_satisfied", "rina"));
@@ -961,4 +976,58 @@ fn the_three_outcome_buttons_close_an_answered_complaint() {
         "status:closed_without_reply",
         "rina"
     ));
+}
+
+/// Issue 18, invariant 12: machine mail is listed on the *Surel otomatis* tab, newest
+/// first with its reason, and one a person wrote is accepted from there in one step.
+#[test]
+fn machine_mail_is_listed_on_its_tab_and_accepted_in_one_step() {
+    let site = site();
+    for (id, subject, minutes) in [
+        ("bulan@x", "Buletin bulan ini", 0),
+        ("keluhan@x", "Keluhan loket", 5),
+    ] {
+        let raw = format!(
+            "From: Warga <warga@example.test>\r\nTo: puskesmas@example.test\r\n\
+             Auto-Submitted: auto-generated\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n\r\n\
+             Antrean di loket pendaftaran lama sekali.\r\n"
+        );
+        let out = arrive(&site, &raw, Duration::minutes(minutes));
+        assert!(matches!(out, Outcome::Machine { .. }), "{out:?}");
+    }
+    let mut c = site.login("rina", PW);
+    assert!(
+        !c.get("/ditandai").body.contains("Keluhan loket"),
+        "not flagged"
+    );
+    let page = c.get("/ditandai?otomatis=1");
+    assert_eq!(page.status, 200, "{}", page.body);
+    let (newest, older) = (
+        page.body.find("Keluhan loket").unwrap(),
+        page.body.find("Buletin bulan ini").unwrap(),
+    );
+    assert!(newest < older, "newest first");
+    assert!(page.body.contains("Alasan: "), "{}", page.body);
+    let csrf = support::web::csrf_in(&page.body).unwrap();
+    let r = c.post(
+        "/ditandai/terima",
+        &[
+            ("csrf", &csrf),
+            ("message_id", "keluhan@x"),
+            ("otomatis", "1"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let t: Ticket = r
+        .location
+        .unwrap()
+        .trim_start_matches("/pengaduan/")
+        .parse()
+        .unwrap();
+    assert_eq!(row(&site, &t).subject, "Keluhan loket");
+    assert!(has_event(&site, &t, "accepted", "rina"));
+    // Accepted, it is the complaint's own message and leaves the machine list.
+    let page = c.get("/ditandai?otomatis=1");
+    assert!(!page.body.contains("Keluhan loket"), "{}", page.body);
+    assert!(page.body.contains("Buletin bulan ini"));
 }
