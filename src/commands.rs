@@ -16,7 +16,7 @@ use crate::cli::{Cli, Command, ComplaintsCommand, FlaggedCommand};
 use crate::clock::{to_wib_rfc3339, Clock, SystemClock};
 use crate::config::Config;
 use crate::domain::{CloseOutcome, Heard, MessageClass, Status, Ticket};
-use crate::health::{self, LimitView, Problem, Severity};
+use crate::health::{self, Problem, Severity};
 use crate::ingest::{Arrival, Outcome};
 use crate::mail::imap::{self, Watcher};
 use crate::mail::mbox;
@@ -356,10 +356,16 @@ async fn check(path: &Path, now: DateTime<Utc>) -> Result<ExitCode> {
             let calendar = pipeline
                 .as_ref()
                 .map(|p: &crate::app::Pipeline| &p.calendar);
-            match crate::app::system::read_health(&store, &config, calendar, now) {
-                Ok(reading) => {
-                    for (level, what, detail) in health_lines(&reading, &config, now) {
-                        push(level, what, detail);
+            let condition = crate::app::system::read_health(&store, &config, calendar, now)
+                .and_then(|reading| {
+                    let page =
+                        crate::app::system::page_of(&reading, &store, &config, calendar, now)?;
+                    Ok((condition_lines(&reading, &page, &config)?, reading))
+                });
+            match condition {
+                Ok((condition, reading)) => {
+                    for (level, what, detail) in condition {
+                        push(level, &what, detail);
                     }
                     imap_limit = reading.state.imap_limit;
                 }
@@ -1075,218 +1081,33 @@ fn level_of(p: &Problem) -> Level {
     }
 }
 
-/// `check`'s lines about the daemon's own condition: the facts, each with the level the
-/// one judgement (`health::judge`) gives it, and a line for each problem it finds.
-fn health_lines(
+/// `check`'s lines about the daemon's own condition, worded by `templates/cli/check_kondisi.txt`
+/// from the same read model as the *Kondisi sistem* page: each line is `level TAB what TAB
+/// detail`, so the levels still decide `check`'s verdict.
+fn condition_lines(
     reading: &crate::app::system::Reading,
+    page: &crate::app::system::SystemPage,
     config: &Config,
-    now: DateTime<Utc>,
-) -> Vec<(Level, &'static str, String)> {
-    let state = &reading.state;
-    let when = |t: DateTime<Utc>| templates::format_date(&to_wib_rfc3339(t), true);
-    let mut lines = Vec::new();
-    let problem = |f: &dyn Fn(&Problem) -> bool| reading.problems.iter().find(|p| f(p));
-    let silent = problem(&|p| matches!(p, Problem::MailboxSilent { .. }));
-    match state.mailbox_read_at {
-        Some(at) => lines.push((
-            silent.map_or(Level::Ok, level_of),
-            "kotak surat terakhir dibaca",
-            format!("{} ({} menit lalu)", when(at), (now - at).num_minutes()),
-        )),
-        None if reading.problems.contains(&Problem::MailboxNeverRead) => lines.push((
-            level_of(&Problem::MailboxNeverRead),
-            "kotak surat terakhir dibaca",
-            "belum pernah: program belum pernah berjalan (pengaduan run)".into(),
-        )),
-        None => {}
-    }
-    if let Some(&Problem::MailboxSilent {
-        alerted: Some(opened),
-        ..
-    }) = silent
-    {
-        lines.push((
-            Level::Fail,
-            "peringatan kotak surat",
-            format!(
-                "kotak surat tidak terbaca lebih dari {} menit; peringatan dikirim ke tim pengaduan {}",
-                config.alerts.mailbox_silent_minutes,
-                when(opened)
-            ),
-        ));
-    }
-    if let Some((err, at)) = &state.last_imap_error {
-        // Current (no good read since, or Gmail's limit behind it): a warning; history:
-        // for information.
-        let level = problem(&|p| {
-            matches!(
-                p,
-                Problem::MailboxError { .. } | Problem::MailboxLimited { .. }
-            )
+) -> Result<Vec<(Level, String, String)>> {
+    let templates = Templates::from_config(config.templates_dir.as_deref())?;
+    let mut ctx = serde_json::to_value(page)?;
+    ctx["silent_minutes"] = config.alerts.mailbox_silent_minutes.into();
+    ctx["calendar_warning"] = calendar::missing_lists_warning(&reading.missing_lists).into();
+    let text = templates.render("cli/check_kondisi.txt", &ctx)?;
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let mut cells = l.splitn(3, '\t');
+            let level = match cells.next() {
+                Some("ok") => Level::Ok,
+                Some("warn") => Level::Warn,
+                Some("fail") => Level::Fail,
+                other => anyhow::bail!("cli/check_kondisi.txt: {other:?} is not ok, warn or fail"),
+            };
+            let what = cells.next().unwrap_or_default().to_string();
+            Ok((level, what, cells.next().unwrap_or_default().to_string()))
         })
-        .map_or(Level::Ok, level_of);
-        lines.push((
-            level,
-            "galat IMAP terakhir",
-            format!("{} — {err}", when(*at)),
-        ));
-    }
-    let held = |cause: &str, since, until, reply: &str| {
-        format!(
-            "{} sejak {}; dicoba lagi {} — {reply}",
-            health::limit_meaning(cause),
-            when(since),
-            when(until)
-        )
-    };
-    let mut quota_said = false;
-    let mut download_said = false;
-    for p in &reading.problems {
-        let level = level_of(p);
-        match p {
-            Problem::SendingError { error, at } => lines.push((
-                level,
-                "pengiriman surel",
-                format!("gagal sejak {} dan akan dicoba lagi: {error}", when(*at)),
-            )),
-            Problem::SendingPaused {
-                cause,
-                since,
-                until,
-                reply,
-            } => lines.push((
-                level,
-                "pengiriman surel ditahan",
-                held(&LimitView::cause_of(cause), *since, *until, reply),
-            )),
-            Problem::SendingQuota { sent, limit, spent } => {
-                quota_said = true;
-                lines.push((
-                    level,
-                    "kuota kirim harian",
-                    format!(
-                        "{sent} dari {limit} surel dalam 24 jam terakhir{}",
-                        if *spent {
-                            "; habis, pengiriman berhenti sampai kuota pulih"
-                        } else {
-                            "; sisanya hanya untuk tanda terima dan jawaban, pengingat dan ringkasan menunggu"
-                        }
-                    ),
-                ))
-            }
-            Problem::MailboxLimited {
-                cause,
-                since,
-                until,
-                reply,
-            } => lines.push((
-                level,
-                "kotak surel dibatasi Gmail",
-                held(&LimitView::cause_of(cause), *since, *until, reply),
-            )),
-            Problem::DownloadHeld {
-                until,
-                backfill,
-                new,
-                used,
-                budget,
-            } => {
-                download_said = true;
-                let mb =
-                    |b: &Option<u64>| b.map_or("?".into(), |b| (b / (1024 * 1024)).to_string());
-                let waiting = match (backfill, new) {
-                    (true, 0) => "surel lama (backfill)".to_string(),
-                    (true, n) => format!("surel lama (backfill) dan {n} surel baru"),
-                    (false, n) => format!("{n} surel baru"),
-                };
-                lines.push((
-                    level,
-                    "kuota unduh harian",
-                    format!(
-                        "{} dari {} MB dalam 24 jam terakhir; habis: {waiting} menunggu sampai {}",
-                        mb(used),
-                        mb(budget),
-                        when(*until)
-                    ),
-                ))
-            }
-            Problem::OutboxStuck { since } => lines.push((
-                level,
-                "kotak keluar tertahan",
-                format!("surel tertua menunggu dikirim sejak {}", when(*since)),
-            )),
-            Problem::HolidayListMissing { years } => lines.push((
-                level,
-                "kalender",
-                calendar::missing_lists_warning(years).unwrap_or_default(),
-            )),
-            Problem::DeadlinesStale { count } => lines.push((
-                level,
-                "tenggat jawaban",
-                format!(
-                    "{count} pengaduan yang masih berjalan memakai tenggat jawaban yang berbeda \
-                     dari kalender hari libur sekarang; daemon menghitungnya ulang saat dijalankan \
-                     ulang, atau lihat `pengaduan calendar recompute --dry-run`"
-                ),
-            )),
-            Problem::DiskLow { free } => {
-                lines.push((level, "ruang disk", disk_detail(*free, config)))
-            }
-            // Said by the fact lines above and below.
-            Problem::MailboxNeverRead
-            | Problem::MailboxSilent { .. }
-            | Problem::MailboxError { .. }
-            | Problem::OutboxFailed { .. } => {}
-        }
-    }
-    if let (false, Some(sent), Some(c)) = (quota_said, reading.sent, &config.smtp) {
-        lines.push((
-            Level::Ok,
-            "kuota kirim harian",
-            format!("{sent} dari {} surel dalam 24 jam terakhir", c.daily_limit),
-        ));
-    }
-    if let (false, Some(used), Some(c)) = (download_said, reading.downloaded, &config.imap) {
-        let mb = |b: u64| b / (1024 * 1024);
-        lines.push((
-            Level::Ok,
-            "kuota unduh harian",
-            format!(
-                "{} dari {} MB dalam 24 jam terakhir",
-                mb(used),
-                mb(c.daily_download_bytes)
-            ),
-        ));
-    }
-    let failed = problem(&|p| matches!(p, Problem::OutboxFailed { .. }));
-    lines.push((
-        failed.map_or(Level::Ok, level_of),
-        "kotak keluar",
-        if state.outbox_pending == 0 && state.outbox_failed == 0 {
-            "tidak ada surel yang menunggu atau gagal".into()
-        } else {
-            format!(
-                "pending: {}, failed: {}{}",
-                state.outbox_pending,
-                state.outbox_failed,
-                if state.outbox_failed > 0 {
-                    " (lihat pengaduan outbox list; kirim ulang dengan pengaduan outbox retry ID --by NAMA)"
-                } else {
-                    ""
-                }
-            )
-        },
-    ));
-    if let (Some(free), false) = (
-        reading.free_disk,
-        reading
-            .problems
-            .iter()
-            .any(|p| matches!(p, Problem::DiskLow { .. })),
-    ) {
-        lines.push((Level::Ok, "ruang disk", disk_detail(free, config)));
-    }
-    lines
+        .collect()
 }
 
 fn disk_detail(free: u64, config: &Config) -> String {

@@ -194,6 +194,18 @@ pub fn system_page(
     now: DateTime<Utc>,
 ) -> Result<SystemPage> {
     let r = read_health(store, config, Some(calendar), now)?;
+    page_of(&r, store, config, Some(calendar), now)
+}
+
+/// [`SystemPage`] from a [`Reading`] already made (`pengaduan check` reads once and shows
+/// the same facts as the page). Without a calendar the holiday lists are left out.
+pub fn page_of(
+    r: &Reading,
+    store: &Store,
+    config: &Config,
+    calendar: Option<&Calendar>,
+    now: DateTime<Utc>,
+) -> Result<SystemPage> {
     let s = &r.state;
     let mails = store
         .outbox_attention(now - health::OUTBOX_STUCK_AFTER)?
@@ -229,14 +241,16 @@ pub fn system_page(
         database_dir: health::database_dir(&config.storage.database)
             .display()
             .to_string(),
-        holidays: [year, year + 1]
-            .into_iter()
-            .map(|year| HolidayList {
-                year,
-                present: calendar.covers_year(year),
-                days: calendar.year_days_off(year),
-            })
-            .collect(),
+        holidays: calendar.map_or_else(Vec::new, |calendar| {
+            [year, year + 1]
+                .into_iter()
+                .map(|year| HolidayList {
+                    year,
+                    present: calendar.covers_year(year),
+                    days: calendar.year_days_off(year),
+                })
+                .collect()
+        }),
     })
 }
 
