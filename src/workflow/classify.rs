@@ -66,6 +66,11 @@ pub fn machine_reason(msg: &InboundMessage, own: &EmailAddress) -> Option<String
 /// is what staff read (`pengaduan flagged`, *Surel ditandai*): Bahasa Indonesia, with the
 /// header that decided it in parentheses.
 fn automatic_headers(msg: &InboundMessage) -> Option<String> {
+    // RFC 3464 delivery status notifications and RFC 8098 read receipts (first: a bounce
+    // carries Auto-Submitted too, and "laporan pengiriman" tells staff more).
+    if msg.content_type == "multipart/report" {
+        return Some("laporan pengiriman atau tanda dibaca (multipart/report)".into());
+    }
     // RFC 3834 section 5: any Auto-Submitted value other than "no" marks automatic mail.
     if let Some(v) = &msg.auto_submitted {
         let keyword = v.split(';').next().unwrap_or("").trim();
@@ -93,10 +98,6 @@ fn automatic_headers(msg: &InboundMessage) -> Option<String> {
     }
     if msg.has_x_auto_response_suppress {
         return Some("surel yang dibuat mesin (X-Auto-Response-Suppress)".into());
-    }
-    // RFC 3464 delivery status notifications and RFC 8098 read receipts.
-    if msg.content_type == "multipart/report" {
-        return Some("laporan pengiriman atau tanda dibaca (multipart/report)".into());
     }
     if msg.return_path.as_deref() == Some("") {
         return Some(
@@ -335,7 +336,9 @@ const MESSAGE_LABELS: &[&str] = &[
 /// html2text draws between table rows (`───`).
 fn is_rule(line: &str) -> bool {
     let t = line.trim();
-    !t.is_empty() && t.chars().all(|c| matches!(c, '-' | '─' | '━' | '═' | '=' | '_'))
+    !t.is_empty()
+        && t.chars()
+            .all(|c| matches!(c, '-' | '─' | '━' | '═' | '=' | '_'))
 }
 
 /// Where the form ends and the plugin's footer begins: `-- ` (CF7, signatures), `---`
@@ -457,8 +460,7 @@ pub fn read_fields(text: &str, person: Option<&Sender>) -> FormFields {
             if any_email.is_none() {
                 any_email = EmailAddress::parse(value).ok();
             }
-            if (PHONE_LABELS.contains(&label.as_str()) || f.phone.is_none()) && !value.is_empty()
-            {
+            if (PHONE_LABELS.contains(&label.as_str()) || f.phone.is_none()) && !value.is_empty() {
                 if let Some(p) = PhoneNumber::parse(value) {
                     if f.phone.is_none() || PHONE_LABELS.contains(&label.as_str()) {
                         f.phone.get_or_insert(p);
@@ -501,9 +503,8 @@ pub fn read_fields(text: &str, person: Option<&Sender>) -> FormFields {
     f.email = f.email.or(any_email);
     f.phone = f.phone.or(line_phone);
     if f.message.is_none() {
-        let words = |seg: &Vec<&str>| -> usize {
-            seg.iter().map(|l| l.split_whitespace().count()).sum()
-        };
+        let words =
+            |seg: &Vec<&str>| -> usize { seg.iter().map(|l| l.split_whitespace().count()).sum() };
         f.message = segments
             .iter()
             .filter(|s| words(s) > 0)
@@ -595,7 +596,8 @@ fn echoes(text: &str, person: &Sender) -> bool {
     }
     person.name.as_deref().is_some_and(|name| {
         let name = normalise(name);
-        name.split(' ').count() >= 2 && format!(" {} ", normalise(text)).contains(&format!(" {name} "))
+        name.split(' ').count() >= 2
+            && format!(" {} ", normalise(text)).contains(&format!(" {name} "))
     })
 }
 
@@ -645,8 +647,8 @@ pub fn form_relay<'a>(msg: &'a InboundMessage, intake: &Intake) -> Option<FormRe
                 .email
                 .clone()
                 .filter(|e| personal(e, relay) && !same_organisation(e, relay));
-            let form = form_fields(&msg.text).is_some()
-                || (typed.is_some() && fields.phone.is_some());
+            let form =
+                form_fields(&msg.text).is_some() || (typed.is_some() && fields.phone.is_some());
             form.then(|| FormRelay {
                 relay,
                 person: typed.map(|email| Sender { name: None, email }),
@@ -728,7 +730,10 @@ pub fn contact(msg: &InboundMessage, intake: &Intake) -> Contact {
     {
         typed_first(&mut phones, fields.phone.as_ref());
         let trusted = intake.trusted_form_senders.contains(relay);
-        let name = fields.name.clone().or(person.as_ref().and_then(|p| p.name.clone()));
+        let name = fields
+            .name
+            .clone()
+            .or(person.as_ref().and_then(|p| p.name.clone()));
         let email = person.as_ref().map(|p| p.email.clone()).or(fields.email);
         let ack_to = match person {
             Some(p) if trusted && reply_to => Ok(Sender {
@@ -1387,7 +1392,11 @@ mod tests {
             assert_eq!(got, *want, "{raw}: {r:?}");
             if *want == "person" {
                 let c = contact(&m, &i);
-                assert_eq!(c.ack_to.map(|s| s.email), Ok(m.from.unwrap().email), "{raw}");
+                assert_eq!(
+                    c.ack_to.map(|s| s.email),
+                    Ok(m.from.unwrap().email),
+                    "{raw}"
+                );
             }
         }
     }
@@ -1458,7 +1467,11 @@ mod tests {
             let f = read_fields(text, *person);
             assert_eq!(f.name.as_deref(), *name, "{text}");
             assert_eq!(f.email.as_ref().map(EmailAddress::as_str), *email, "{text}");
-            assert_eq!(f.phone.as_ref().map(PhoneNumber::to_string).as_deref(), *phone, "{text}");
+            assert_eq!(
+                f.phone.as_ref().map(PhoneNumber::to_string).as_deref(),
+                *phone,
+                "{text}"
+            );
             assert_eq!(f.message.as_deref(), *message, "{text}");
         }
     }
