@@ -706,8 +706,9 @@ pub struct Contact {
 }
 
 /// The contact of a message [`route`] sent to `New`. Rules, in order:
-/// - a form relay: the person is Reply-To (else the form's Email field), name and phone
-///   from the fields; acknowledged to Reply-To only when the relay is listed in
+/// - a form relay ([`form_relay`]): the person is Reply-To (else an address typed in the
+///   form), name and phone from the fields whatever their labels ([`read_fields`]), else
+///   Reply-To's display name; acknowledged to Reply-To only when the relay is listed in
 ///   `[intake] trusted_form_senders`; flagged either way (the address was typed into a
 ///   web page, not proved);
 /// - no From, or a From on a local network name (a kiosk): the phone number in the text
