@@ -275,6 +275,10 @@ async fn check(path: &Path, now: DateTime<Utc>) -> Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    for key in config.unspaced_app_passwords() {
+        let said = "ditulis berspasi seperti tampilan Google; spasinya dibuang sebelum login";
+        push(Level::Ok, "sandi aplikasi", format!("{key} {said}"));
+    }
     let mut pipeline = None;
     match load_pipeline(&config) {
         Ok(p) => {

@@ -258,6 +258,9 @@ pub struct SecretSource {
     /// `imap.password`, `oauth2.refresh_token`, …, for messages.
     key: String,
     from: SecretFrom,
+    /// The password of a Gmail host: an app password pasted as Google shows it
+    /// (`abcd efgh ijkl mnop`) is read without its spaces ([`unspaced_app_password`]).
+    gmail_app_password: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -273,8 +276,30 @@ pub struct SecretError(String);
 
 impl SecretSource {
     /// Reads the secret now: the environment variable, or the file (warning when others
-    /// can read it).
+    /// can read it). For a Gmail host's password, an app password written with Google's
+    /// spaces comes without them: IMAP and SMTP both read it here, so both get the same.
     pub fn read(&self) -> Result<Secret, SecretError> {
+        self.read_noting().map(|(secret, _)| secret)
+    }
+
+    /// [`SecretSource::read`], and whether the spaces of a Gmail app password were
+    /// removed (`pengaduan check` says so).
+    pub fn read_noting(&self) -> Result<(Secret, bool), SecretError> {
+        let secret = self.read_as_written()?;
+        if self.gmail_app_password {
+            if let Some(v) = unspaced_app_password(secret.expose()) {
+                return Ok((Secret::new(v), true));
+            }
+        }
+        Ok((secret, false))
+    }
+
+    /// `imap.password`, `oauth2.refresh_token`, …
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    fn read_as_written(&self) -> Result<Secret, SecretError> {
         let key = &self.key;
         let name = key.rsplit('.').next().unwrap_or(key);
         match &self.from {
@@ -520,15 +545,17 @@ impl RawOAuth2 {
 /// The login of `[imap]` or `[smtp]`: a password, or XOAUTH2 with `[oauth2]`.
 fn login(
     section: &str,
+    host: &str,
     auth: AuthKind,
     env: Option<String>,
     file: Option<PathBuf>,
     oauth2: &Option<OAuth2>,
 ) -> Result<Login, String> {
     match auth {
-        AuthKind::Password => Ok(Login::Password(secret_source(
-            section, "password", env, file,
-        )?)),
+        AuthKind::Password => Ok(Login::Password(SecretSource {
+            gmail_app_password: is_gmail_host(host),
+            ..secret_source(section, "password", env, file)?
+        })),
         AuthKind::Xoauth2 if env.is_some() || file.is_some() => Err(format!(
             "{section}.auth = \"xoauth2\" logs in with a token, not a password: remove \
              {section}.password_env / {section}.password_file"
@@ -912,6 +939,24 @@ impl Config {
         Ok(config)
     }
 
+    /// The password keys (`imap.password`, `smtp.password`) whose Gmail app password was
+    /// written with Google's spaces and is read without them. Reads the secrets; one that
+    /// cannot be read is left out (`require_secrets` and the logins name it).
+    pub fn unspaced_app_passwords(&self) -> Vec<&str> {
+        self.imap
+            .iter()
+            .map(|i| &i.login)
+            .chain(self.smtp.iter().map(|s| &s.login))
+            .filter_map(|login| match login {
+                Login::Password(p) if p.gmail_app_password => {
+                    matches!(p.read_noting(), Ok((_, true))).then(|| p.key())
+                }
+                Login::Password(_) => None,
+                Login::XOAuth2(_) => None,
+            })
+            .collect()
+    }
+
     /// Reads every secret the config names (IMAP, SMTP, OAuth), for `run` to fail at
     /// start rather than at its first login. The error names the key and the fix.
     pub fn require_secrets(&self) -> Result<(), ConfigError> {
@@ -988,6 +1033,7 @@ impl Config {
                 Ok(Imap {
                     login: login(
                         "imap",
+                        &i.host,
                         i.auth,
                         i.password_env,
                         i.password_file.map(resolve),
@@ -1022,6 +1068,7 @@ impl Config {
                 Ok(Smtp {
                     login: login(
                         "smtp",
+                        &s.host,
                         s.auth,
                         s.password_env,
                         s.password_file.map(resolve),
@@ -1289,7 +1336,37 @@ fn secret_source(
         (Some(var), None) => SecretFrom::Env(var),
         (None, Some(path)) => SecretFrom::File(path),
     };
-    Ok(SecretSource { key, from })
+    Ok(SecretSource {
+        key,
+        from,
+        gmail_app_password: false,
+    })
+}
+
+/// Gmail's IMAP and SMTP servers, under both of Google's mail domains.
+pub fn is_gmail_host(host: &str) -> bool {
+    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+    matches!(
+        host.as_str(),
+        "imap.gmail.com" | "smtp.gmail.com" | "imap.googlemail.com" | "smtp.googlemail.com"
+    )
+}
+
+/// A Gmail app password as Google shows it: exactly four groups of four letters with
+/// spaces between them (`abcd efgh ijkl mnop`, a no-break space counts too). Returns the
+/// 16 letters; `None` for anything else, which is left as written. The spaces are not
+/// part of the password; sent with them, a login can fail on one protocol and not the
+/// other (FreeScout #5401: SMTP worked, IMAP did not).
+pub fn unspaced_app_password(value: &str) -> Option<String> {
+    let groups: Vec<&str> = value
+        .split(char::is_whitespace)
+        .filter(|g| !g.is_empty())
+        .collect();
+    let shaped = groups.len() == 4
+        && groups
+            .iter()
+            .all(|g| g.len() == 4 && g.bytes().all(|b| b.is_ascii_alphabetic()));
+    shaped.then(|| groups.concat())
 }
 
 /// Group/world readable secrets are a warning, not an error: an operator locked out by a
@@ -1599,6 +1676,51 @@ database = "data/pengaduan.db"
         )
         .unwrap();
         assert!(c.calendar.cuti_bersama_is_working_day);
+    }
+
+    /// Google shows an app password as four groups of four letters; only exactly that
+    /// shape loses its spaces, and only for Gmail's own servers.
+    #[test]
+    fn gmail_app_passwords_lose_their_spaces() {
+        let cases = [
+            ("abcd efgh ijkl mnop", Some("abcdefghijklmnop")),
+            ("ABCD efgh IJKL mnop", Some("ABCDefghIJKLmnop")),
+            ("  abcd efgh ijkl mnop ", Some("abcdefghijklmnop")),
+            (
+                "abcd\u{a0}efgh\u{a0}ijkl\u{a0}mnop",
+                Some("abcdefghijklmnop"),
+            ),
+            ("abcd  efgh ijkl mnop", Some("abcdefghijklmnop")),
+            // Already without spaces, or any other password: as written.
+            ("abcdefghijklmnop", None),
+            ("abcd efgh ijkl", None),
+            ("abcd efgh ijkl mnop qrst", None),
+            ("abc1 efgh ijkl mnop", None),
+            ("abcde fgh ijkl mnop", None),
+            ("kata sandi saya rahasia", None),
+            ("ab cd ef gh", None),
+            ("", None),
+        ];
+        for (value, want) in cases {
+            assert_eq!(unspaced_app_password(value).as_deref(), want, "{value:?}");
+        }
+        for host in [
+            "imap.gmail.com",
+            "smtp.gmail.com",
+            "IMAP.Gmail.com.",
+            "imap.googlemail.com",
+            "smtp.googlemail.com",
+        ] {
+            assert!(is_gmail_host(host), "{host}");
+        }
+        for host in [
+            "127.0.0.1",
+            "mail.example.test",
+            "gmail.com.evil.test",
+            "imap.gmail.co",
+        ] {
+            assert!(!is_gmail_host(host), "{host}");
+        }
     }
 
     #[test]

@@ -1,14 +1,20 @@
 //! Real-shaped mail (tests/fixtures/realmail/: Gmail web and Android, Outlook, Yahoo, iPhone,
 //! Samsung, Thunderbird, a website form relay, a lobby kiosk without From, gambling spam
 //! with a forged gmail.com From, credential phishing dressed as a Kemenkes notice, and
-//! follow-ups that type the ticket number without brackets) through the real pipeline on
+//! follow-ups that type the ticket number without brackets; since issue 18 six form relays
+//! — Contact Form 7's default template, WPForms, a Google Forms add-on, a PHPMailer script
+//! with English labels, a village site with `Dari:`/`No. HP/WA:`/`Isi pesan:`, Elementor
+//! with labels no list has — and four kinds of machine mail that carry a Reply-To or come
+//! from a web server) through the real pipeline on
 //! a real SQLite file: for each, the class it is stored under, the ticket it opens or
 //! threads onto, whether it is acknowledged and to whom, and the contact registered.
 //!
 //! On the code before issue 12 the spam and the phishing were registered and acknowledged
 //! (backscatter), the two follow-ups opened tickets of their own, the kiosk mail was
 //! `unreadable` with no ticket, the form relay was `machine` with no ticket, and the
-//! acknowledgement of 14 carried two ticket numbers in its subject.
+//! acknowledgement of 14 carried two ticket numbers in its subject. Before issue 18, 15,
+//! 16, 18 and 20 were complaints from the relay, acknowledged to it, 17 and 19 machine
+//! mail shown to nobody, 21 (WordPress about itself) a complaint answered to wordpress@.
 
 mod support;
 
@@ -105,10 +111,18 @@ struct Want {
     threaded: bool,
     /// Where the acknowledgement went; `None`: none.
     ack_to: Option<&'static str>,
-    /// The registered contact: email and first phone number.
+    /// The registered contact: name, email and first phone number.
+    name: Option<&'static str>,
     email: Option<&'static str>,
     phone: Option<&'static str>,
 }
+
+/// (name, email, first phone) of the registered contact.
+type Who = (
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+);
 
 const fn want(
     file: &'static str,
@@ -116,8 +130,7 @@ const fn want(
     ticket: Option<&'static str>,
     threaded: bool,
     ack_to: Option<&'static str>,
-    email: Option<&'static str>,
-    phone: Option<&'static str>,
+    (name, email, phone): Who,
 ) -> Want {
     Want {
         file,
@@ -125,9 +138,15 @@ const fn want(
         ticket,
         threaded,
         ack_to,
+        name,
         email,
         phone,
     }
+}
+
+/// Not a complaint: no ticket, no acknowledgement, no contact.
+const fn machine(file: &'static str) -> Want {
+    want(file, "machine", None, false, None, (None, None, None))
 }
 
 const SITI: &str = "siti.aminah87@gmail.com";
@@ -136,26 +155,63 @@ const HARTONO: &str = "hartono_bdw@yahoo.co.id";
 
 #[rustfmt::skip]
 const TABLE: &[Want] = &[
-    want("01-gmail-web.eml", "complaint", Some("ADU-2026-0001"), false, Some(SITI), Some(SITI), None),
-    want("02-gmail-android.eml", "complaint", Some("ADU-2026-0002"), false, Some(BUDI), Some(BUDI), Some("+6281234567890")),
-    want("03-outlook.eml", "complaint", Some("ADU-2026-0003"), false, Some("rina.wulandari@outlook.com"), Some("rina.wulandari@outlook.com"), None),
+    want("01-gmail-web.eml", "complaint", Some("ADU-2026-0001"), false, Some(SITI), (Some("Siti Aminah"), Some(SITI), None)),
+    want("02-gmail-android.eml", "complaint", Some("ADU-2026-0002"), false, Some(BUDI), (Some("Budi Santoso"), Some(BUDI), Some("+6281234567890"))),
+    want("03-outlook.eml", "complaint", Some("ADU-2026-0003"), false, Some("rina.wulandari@outlook.com"), (Some("Rina Wulandari"), Some("rina.wulandari@outlook.com"), None)),
     // Reply-To names another address: the acknowledgement goes to the authenticated From.
-    want("04-yahoo-reply-to.eml", "complaint", Some("ADU-2026-0004"), false, Some(HARTONO), Some(HARTONO), None),
-    want("05-iphone.eml", "complaint", Some("ADU-2026-0005"), false, Some("dwi.handayani@icloud.com"), Some("dwi.handayani@icloud.com"), None),
-    want("06-samsung.eml", "complaint", Some("ADU-2026-0006"), false, Some("yanti.rahayu.77@gmail.com"), Some("yanti.rahayu.77@gmail.com"), None),
-    want("07-thunderbird.eml", "complaint", Some("ADU-2026-0007"), false, Some("agus.prasetyo@guru.sdn1kademangan.sch.id"), Some("agus.prasetyo@guru.sdn1kademangan.sch.id"), None),
+    want("04-yahoo-reply-to.eml", "complaint", Some("ADU-2026-0004"), false, Some(HARTONO), (Some("Hartono"), Some(HARTONO), None)),
+    want("05-iphone.eml", "complaint", Some("ADU-2026-0005"), false, Some("dwi.handayani@icloud.com"), (Some("Dwi Handayani"), Some("dwi.handayani@icloud.com"), None)),
+    want("06-samsung.eml", "complaint", Some("ADU-2026-0006"), false, Some("yanti.rahayu.77@gmail.com"), (Some("Yanti Rahayu"), Some("yanti.rahayu.77@gmail.com"), None)),
+    want("07-thunderbird.eml", "complaint", Some("ADU-2026-0007"), false, Some("agus.prasetyo@guru.sdn1kademangan.sch.id"), (Some("Agus Prasetyo"), Some("agus.prasetyo@guru.sdn1kademangan.sch.id"), None)),
     // The relay is not in intake.trusted_form_senders: registered, flagged, not answered.
-    want("08-webform-relay.eml", "complaint", Some("ADU-2026-0008"), false, None, Some("dewi.lestari88@yahoo.co.id"), Some("+6281331002244")),
+    want("08-webform-relay.eml", "complaint", Some("ADU-2026-0008"), false, None, (Some("Dewi Lestari"), Some("dewi.lestari88@yahoo.co.id"), Some("+6281331002244"))),
     // No From: registered with the phone number typed at the kiosk; never answered to
     // the Return-Path (the kiosk's relay).
-    want("09-kiosk-no-from.eml", "complaint", Some("ADU-2026-0009"), false, None, None, Some("+6285233445566")),
-    want("10-spam-forged-gmail.eml", "curiga", None, false, None, None, None),
-    want("11-phishing-kemkes.eml", "curiga", None, false, None, None, None),
+    want("09-kiosk-no-from.eml", "complaint", Some("ADU-2026-0009"), false, None, (Some("Pak Sutrisno"), None, Some("+6285233445566"))),
+    want("10-spam-forged-gmail.eml", "curiga", None, false, None, (None, None, None)),
+    want("11-phishing-kemkes.eml", "curiga", None, false, None, (None, None, None)),
     // Her own ticket typed without brackets, no In-Reply-To: attached to it.
-    want("12-followup-ticket-in-subject.eml", "reply", Some("ADU-2026-0001"), true, None, None, None),
-    want("13-followup-ticket-in-body.eml", "reply", Some("ADU-2026-0002"), true, None, None, None),
+    want("12-followup-ticket-in-subject.eml", "reply", Some("ADU-2026-0001"), true, None, (None, None, None)),
+    want("13-followup-ticket-in-body.eml", "reply", Some("ADU-2026-0002"), true, None, (None, None, None)),
     // Siti's ticket from Hartono: a complaint of his own, the mention noted.
-    want("14-mentions-another-persons-ticket.eml", "complaint", Some("ADU-2026-0010"), false, Some(HARTONO), Some(HARTONO), None),
+    want("14-mentions-another-persons-ticket.eml", "complaint", Some("ADU-2026-0010"), false, Some(HARTONO), (Some("Hartono"), Some(HARTONO), None)),
+    // Form relays (issue 18), none of them in intake.trusted_form_senders: each registered
+    // for the person in Reply-To, flagged, not answered; the name and number found
+    // whatever the labels. Contact Form 7's default template (From wordpress@).
+    want("15-cf7-default-template.eml", "complaint", Some("ADU-2026-0011"), false, None, (Some("Rudi Hartanto"), Some(RUDI), Some("+6285744123390"))),
+    // WPForms' HTML table, sent as the site's admin account (no robot name: the body
+    // repeating the Reply-To decides).
+    want("16-wpforms-html.eml", "complaint", Some("ADU-2026-0012"), false, None, (Some("Sri Wahyuni"), Some(SRI), Some("+6283850127744"))),
+    // A Google Forms notification add-on sending from our own account.
+    want("17-google-forms-notification.eml", "complaint", Some("ADU-2026-0013"), false, None, (Some("Rahmat Hidayat"), Some(RAHMAT), Some("+6282234567788"))),
+    // A PHPMailer script From apache@, English labels.
+    want("18-phpmailer-english-labels.eml", "complaint", Some("ADU-2026-0014"), false, None, (Some("Anita Kusumawardani"), Some(ANITA), Some("+6281390214455"))),
+    // A village site, From noreply@, labels Dari:, No. HP/WA:, Isi pesan:.
+    want("19-village-site-indonesian-labels.eml", "complaint", Some("ADU-2026-0015"), false, None, (Some("Slamet Riyadi"), Some(SLAMET), Some("+6282133445566"))),
+    // Elementor's default sender email@ and labels no list in the code has.
+    want("20-form-labels-no-list-has.eml", "complaint", Some("ADU-2026-0016"), false, None, (Some("Bu Ratna Sari"), Some(RATNA), Some("+6281355772468"))),
+    // Machine mail stays machine mail, Reply-To or not: WordPress about itself, an
+    // out-of-office, a bounce, a newsletter.
+    machine("21-wordpress-core-notice.eml"),
+    machine("22-autoreply-with-reply-to.eml"),
+    machine("23-bounce-multipart-report.eml"),
+    machine("24-newsletter-list-id.eml"),
+];
+
+const RUDI: &str = "rudi.hartanto.bws@gmail.com";
+const SRI: &str = "sri.wahyuni.kdm@gmail.com";
+const RAHMAT: &str = "rahmat.hidayat1990@gmail.com";
+const ANITA: &str = "anita.kusuma@outlook.co.id";
+const SLAMET: &str = "slamet.riyadi62@gmail.com";
+const RATNA: &str = "ratna.sari.77@yahoo.com";
+/// The relays of the form fixtures 15 to 20 (20's `email@` is Elementor's default sender).
+const RELAYS: &[&str] = &[
+    "wordpress@pkmkademangan.bondowosokab.go.id",
+    "admin@kademangan-bondowoso.desa.id",
+    "kademangan.puskesmas@gmail.com",
+    "apache@web2.bondowosokab.go.id",
+    "noreply@kademangan.desa.id",
+    "email@posyandumelati.or.id",
 ];
 
 fn run_table(p: &Pipeline, s: &mut Store, dir: &Path, table: &[Want]) {
@@ -165,7 +221,9 @@ fn run_table(p: &Pipeline, s: &mut Store, dir: &Path, table: &[Want]) {
         // The fuzz target's decision path (no database, so no thread) agrees.
         let e = p.examine(&raw, at, at);
         match (&e.route, w.class) {
-            (Route::Suspect { .. }, "curiga") => assert!(e.ack.is_none()),
+            (Route::Suspect { .. } | Route::Machine { .. }, "curiga" | "machine") => {
+                assert!(e.ack.is_none(), "{}", w.file)
+            }
             (Route::New, "complaint" | "reply") => {
                 assert_eq!(
                     e.ack.is_some(),
@@ -188,6 +246,7 @@ fn run_table(p: &Pipeline, s: &mut Store, dir: &Path, table: &[Want]) {
                 assert_eq!(ticket_of(dir, *complaint_id), want, "{ctx}");
             }
             (Outcome::Suspect { .. }, None, _) => {}
+            (Outcome::Machine { .. }, None, _) => {}
             _ => panic!("unexpected outcome, {ctx}"),
         }
         let Some(ticket) = w.ticket.filter(|_| !w.threaded) else {
@@ -197,6 +256,7 @@ fn run_table(p: &Pipeline, s: &mut Store, dir: &Path, table: &[Want]) {
             .complaint(&ticket.parse::<Ticket>().unwrap())
             .unwrap()
             .unwrap();
+        assert_eq!(row.complainant_name.as_deref(), w.name, "{ctx}");
         assert_eq!(row.complainant_email.as_deref(), w.email, "{ctx}");
         assert_eq!(row.phones.first().map(String::as_str), w.phone, "{ctx}");
         let acks = acks_of(dir, ticket);
@@ -249,8 +309,41 @@ fn real_mail_table() {
         RELAY,
         "dewi.lestari88@yahoo.co.id",
         "hartono@cv-maju-jaya.example.test",
-    ] {
+    ]
+    .iter()
+    .chain(RELAYS)
+    .chain(&[RUDI, SRI, RAHMAT, ANITA, SLAMET, RATNA])
+    {
         assert!(!rcpts.iter().any(|r| r == never), "{never} was answered");
+    }
+    // Machine mail is stored with the reason staff read, in Bahasa Indonesia.
+    let reason_of = |file: &str| -> String {
+        c.query_row(
+            "SELECT reason FROM messages WHERE message_id = ?1",
+            [message_id(&fixture(file))],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    for (file, reason) in [
+        (
+            "21-wordpress-core-notice.eml",
+            "pengirim wordpress@pkmkademangan.bondowosokab.go.id adalah alamat mesin, bukan orang",
+        ),
+        (
+            "22-autoreply-with-reply-to.eml",
+            "balasan otomatis (Auto-Submitted: auto-replied)",
+        ),
+        (
+            "23-bounce-multipart-report.eml",
+            "laporan pengiriman atau tanda dibaca (multipart/report)",
+        ),
+        (
+            "24-newsletter-list-id.eml",
+            "surel massal (Precedence: bulk)",
+        ),
+    ] {
+        assert_eq!(reason_of(file), reason, "{file}");
     }
     // The mention of someone else's ticket is on the record of the new complaint.
     assert!(event_kinds(dir.path(), "ADU-2026-0010").contains(&"ticket_mentioned".to_string()));
@@ -258,7 +351,7 @@ fn real_mail_table() {
     let n: i64 = c
         .query_row("SELECT count(*) FROM complaints", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(n, 10);
+    assert_eq!(n, 16);
 
     // Suspect mail is listed for a person, with its reasons, and so are the two
     // complaints that could not be answered.
@@ -294,6 +387,17 @@ fn real_mail_table() {
         reason("09-kiosk-no-from.eml").ticket,
         Some("ADU-2026-0009".parse().unwrap())
     );
+    // Every form relay is on the list, with its ticket and why a person must look.
+    for (file, relay) in TABLE[14..20].iter().zip(RELAYS) {
+        let f = reason(file.file);
+        assert_eq!(f.ticket.map(|t| t.to_string()).as_deref(), file.ticket);
+        let why = f.reason.unwrap_or_default();
+        assert!(
+            why.contains("formulir situs web") && why.contains(relay),
+            "{}: {why}",
+            file.file
+        );
+    }
 
     // The digest of the next morning names them too.
     let digest = p.digest(&s, t0() + Duration::hours(15)).unwrap();
@@ -304,34 +408,45 @@ fn real_mail_table() {
 }
 
 /// A relay listed in `[intake] trusted_form_senders`: the citizen's Reply-To gets the
-/// acknowledgement, named as the form has it.
+/// acknowledgement, named as the form has it, whatever the plugin and its labels.
 #[test]
 fn a_trusted_form_relay_acknowledges_the_reply_to() {
     let dir = tempfile::tempdir().unwrap();
+    let listed = std::iter::once(RELAY)
+        .chain(RELAYS.iter().copied())
+        .map(|r| format!("\"{r}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
     let (p, mut s) = pipeline(
         dir.path(),
-        &format!("{TEAM}[intake]\ntrusted_form_senders = [\"{RELAY}\"]\n"),
+        &format!("{TEAM}[intake]\ntrusted_form_senders = [{listed}]\n"),
     );
-    run_table(
-        &p,
-        &mut s,
-        dir.path(),
-        &[want(
-            "08-webform-relay.eml",
-            "complaint",
-            Some("ADU-2026-0001"),
-            false,
-            Some("dewi.lestari88@yahoo.co.id"),
-            Some("dewi.lestari88@yahoo.co.id"),
-            Some("+6281331002244"),
-        )],
-    );
-    let raw = &acks_of(dir.path(), "ADU-2026-0001")[0].2;
-    let text = String::from_utf8_lossy(raw);
-    assert!(
-        text.contains("To: \"Dewi Lestari\" <dewi.lestari88@yahoo.co.id>"),
-        "{text}"
-    );
+    #[rustfmt::skip]
+    let table = [
+        want("08-webform-relay.eml", "complaint", Some("ADU-2026-0001"), false, Some("dewi.lestari88@yahoo.co.id"), (Some("Dewi Lestari"), Some("dewi.lestari88@yahoo.co.id"), Some("+6281331002244"))),
+        want("15-cf7-default-template.eml", "complaint", Some("ADU-2026-0002"), false, Some(RUDI), (Some("Rudi Hartanto"), Some(RUDI), Some("+6285744123390"))),
+        want("16-wpforms-html.eml", "complaint", Some("ADU-2026-0003"), false, Some(SRI), (Some("Sri Wahyuni"), Some(SRI), Some("+6283850127744"))),
+        want("17-google-forms-notification.eml", "complaint", Some("ADU-2026-0004"), false, Some(RAHMAT), (Some("Rahmat Hidayat"), Some(RAHMAT), Some("+6282234567788"))),
+        want("18-phpmailer-english-labels.eml", "complaint", Some("ADU-2026-0005"), false, Some(ANITA), (Some("Anita Kusumawardani"), Some(ANITA), Some("+6281390214455"))),
+        want("19-village-site-indonesian-labels.eml", "complaint", Some("ADU-2026-0006"), false, Some(SLAMET), (Some("Slamet Riyadi"), Some(SLAMET), Some("+6282133445566"))),
+        want("20-form-labels-no-list-has.eml", "complaint", Some("ADU-2026-0007"), false, Some(RATNA), (Some("Bu Ratna Sari"), Some(RATNA), Some("+6281355772468"))),
+        // Trusted or not, a relay's own notice is no complaint.
+        machine("21-wordpress-core-notice.eml"),
+    ];
+    run_table(&p, &mut s, dir.path(), &table);
+    for w in &table[..7] {
+        let (ticket, to, name) = (w.ticket.unwrap(), w.ack_to.unwrap(), w.name.unwrap());
+        let raw = &acks_of(dir.path(), ticket)[0].2;
+        let text = String::from_utf8_lossy(raw);
+        assert!(
+            text.contains(&format!("To: \"{name}\" <{to}>")),
+            "{}: {text}",
+            w.file
+        );
+        // Still flagged: the address was typed into a web page, not proved.
+        let row = s.complaint(&ticket.parse().unwrap()).unwrap().unwrap();
+        assert!(row.attention.is_some(), "{}", w.file);
+    }
 }
 
 /// `flagged accept`: a person decides a suspect message is genuine; it is registered and

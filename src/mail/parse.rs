@@ -89,7 +89,7 @@ pub fn parse(raw: &[u8], max_parse_bytes: usize) -> InboundMessage {
     let mut msg = InboundMessage::default();
     if too_large {
         msg.problems.push(format!(
-            "message is {} bytes, above the parse limit of {} bytes: stored raw, body not read",
+            "surel {} bait, di atas batas baca {} bait (parse limit): disimpan utuh, isinya tidak dibaca",
             raw.len(),
             max_parse_bytes
         ));
@@ -101,7 +101,7 @@ pub fn parse(raw: &[u8], max_parse_bytes: usize) -> InboundMessage {
     };
     if let Err(why) = &parsed {
         msg.problems.push(format!(
-            "the mail parser failed on this message ({why}): headers read only, stored raw"
+            "pembaca surel gagal pada pesan ini (mail parser failed: {why}): hanya kepala surel yang dibaca, disimpan utuh"
         ));
         if !too_large {
             too_large = true;
@@ -111,7 +111,7 @@ pub fn parse(raw: &[u8], max_parse_bytes: usize) -> InboundMessage {
     let parsed = parsed.ok().flatten();
     let Some(m) = parsed else {
         msg.problems
-            .push("no mail headers found: stored raw for a person to read".into());
+            .push("tidak ada kepala surel (header): disimpan utuh untuk dibaca petugas".into());
         msg.message_id = synthetic_message_id(raw);
         msg.synthetic_id = true;
         return msg;
@@ -126,8 +126,8 @@ pub fn parse(raw: &[u8], max_parse_bytes: usize) -> InboundMessage {
     }
     msg.from = first_sender(m.from(), "From", &mut msg.problems);
     msg.reply_to = first_sender(m.reply_to(), "Reply-To", &mut msg.problems);
-    if msg.from.is_none() && !msg.problems.iter().any(|p| p.starts_with("From")) {
-        msg.problems.push("no From address".into());
+    if msg.from.is_none() && !msg.problems.iter().any(|p| p.starts_with("alamat From")) {
+        msg.problems.push("tanpa alamat pengirim (From)".into());
     }
     msg.return_path = m
         .header_raw("Return-Path")
@@ -167,7 +167,7 @@ pub fn parse(raw: &[u8], max_parse_bytes: usize) -> InboundMessage {
         let parts = m.parts.len();
         if parts > MAX_PARTS {
             msg.problems.push(format!(
-                "message has {parts} MIME parts, more than {MAX_PARTS}: stored raw for a person to check"
+                "surel terdiri atas {parts} bagian (MIME parts), lebih dari {MAX_PARTS}: disimpan utuh untuk diperiksa petugas"
             ));
         }
         let mut problems = Vec::new();
@@ -182,13 +182,13 @@ pub fn parse(raw: &[u8], max_parse_bytes: usize) -> InboundMessage {
                 msg.links = links;
                 if total > MAX_LISTED_ATTACHMENTS {
                     msg.problems.push(format!(
-                        "{total} attachments: only the first {MAX_LISTED_ATTACHMENTS} are listed; stored raw"
+                        "{total} lampiran: hanya {MAX_LISTED_ATTACHMENTS} yang pertama didaftar; disimpan utuh"
                     ));
                 }
             }
             Err(_) => msg
                 .problems
-                .push("the body could not be read (mail parser failed): stored raw".into()),
+                .push("isi surel tidak dapat dibaca (mail parser failed): disimpan utuh".into()),
         }
     }
     msg
@@ -415,8 +415,8 @@ pub fn html_text(html: &str, problems: &mut Vec<String>) -> String {
         return html2text::from_read(html.as_bytes(), 78).unwrap_or_else(|_| rough_text(html));
     }
     problems.push(format!(
-        "HTML body of {} bytes nested {depth} deep (limits {MAX_HTML_BYTES} bytes, depth \
-         {MAX_HTML_DEPTH}): text extracted roughly; the original is stored raw",
+        "isi HTML {} bait bersarang {depth} tingkat (batas {MAX_HTML_BYTES} bait, \
+         {MAX_HTML_DEPTH} tingkat): teksnya diambil kasar; aslinya disimpan utuh",
         html.len()
     ));
     rough_text(html)
@@ -541,7 +541,7 @@ fn first_sender(
             email,
         }),
         Err(e) => {
-            problems.push(format!("{header} address {raw:?} cannot be used: {e}"));
+            problems.push(format!("alamat {header} {raw:?} tidak dapat dipakai: {e}"));
             None
         }
     }

@@ -2,7 +2,7 @@
 //! a new message from a person, or something a person must look at.
 
 use super::phrases::{normalise, Haystack};
-use super::suspect::suspect_reasons;
+use super::suspect::{aligned, suspect_reasons};
 use crate::config::{Intake, Keywords};
 use crate::domain::{extract_phones, ticket, EmailAddress, Kind, PhoneNumber, Ticket};
 use crate::mail::parse::{InboundMessage, Sender};
@@ -21,6 +21,40 @@ const ROBOT_LOCAL_PARTS: &[&str] = &[
     "mail-daemon",
 ];
 
+/// The users a web server, a CMS or a script runs as: a mail from them carries what a
+/// visitor typed into a page (a relay) or what the software itself has to say, never a
+/// person's own letter. `wordpress@` is WordPress's default sender (`wp_mail`), `www-data`,
+/// `apache`, `nginx`, `httpd`, `nobody` what PHP's `mail()` gets from the system,
+/// `root@localhost` PHPMailer's default From.
+const WEB_PROCESS_LOCAL_PARTS: &[&str] = &[
+    "wordpress",
+    "www-data",
+    "www",
+    "apache",
+    "apache2",
+    "nginx",
+    "httpd",
+    "nobody",
+    "root",
+];
+
+/// RFC 2142 role mailboxes (and the help desks beside them): a Reply-To there is an
+/// organisation's desk, not the visitor of a form.
+const ROLE_LOCAL_PARTS: &[&str] = &[
+    "info",
+    "marketing",
+    "sales",
+    "support",
+    "abuse",
+    "noc",
+    "security",
+    "hostmaster",
+    "webmaster",
+    "helpdesk",
+    "billing",
+    "newsletter",
+];
+
 /// Why a message is machine mail; stored with the message so staff can see the reason.
 pub fn machine_reason(msg: &InboundMessage, own: &EmailAddress) -> Option<String> {
     automatic_headers(msg)
@@ -28,35 +62,48 @@ pub fn machine_reason(msg: &InboundMessage, own: &EmailAddress) -> Option<String
         .or_else(|| robot_sender(msg))
 }
 
-/// What the headers say about automatic mail (RFC 3834, RFC 2919, RFC 3464).
+/// What the headers say about automatic mail (RFC 3834, RFC 2919, RFC 3464). The reason
+/// is what staff read (`pengaduan flagged`, *Surel ditandai*): Bahasa Indonesia, with the
+/// header that decided it in parentheses.
 fn automatic_headers(msg: &InboundMessage) -> Option<String> {
+    // RFC 3464 delivery status notifications and RFC 8098 read receipts (first: a bounce
+    // carries Auto-Submitted too, and "laporan pengiriman" tells staff more).
+    if msg.content_type == "multipart/report" {
+        return Some("laporan pengiriman atau tanda dibaca (multipart/report)".into());
+    }
     // RFC 3834 section 5: any Auto-Submitted value other than "no" marks automatic mail.
     if let Some(v) = &msg.auto_submitted {
         let keyword = v.split(';').next().unwrap_or("").trim();
         if !keyword.is_empty() && keyword != "no" {
-            return Some(format!("Auto-Submitted: {keyword}"));
+            return Some(match keyword {
+                "auto-replied" => format!("balasan otomatis (Auto-Submitted: {keyword})"),
+                _ => format!("surel yang dibuat mesin (Auto-Submitted: {keyword})"),
+            });
         }
     }
     if let Some(p) = &msg.precedence {
         if matches!(p.as_str(), "bulk" | "junk" | "list" | "auto_reply") {
-            return Some(format!("Precedence: {p}"));
+            return Some(match p.as_str() {
+                "auto_reply" => format!("balasan otomatis (Precedence: {p})"),
+                "list" => format!("kiriman milis (Precedence: {p})"),
+                _ => format!("surel massal (Precedence: {p})"),
+            });
         }
     }
     if msg.has_list_id {
-        return Some("List-Id (mailing list)".into());
+        return Some("kiriman milis atau buletin (List-Id)".into());
     }
     if msg.has_x_autoreply {
-        return Some("X-Autoreply".into());
+        return Some("balasan otomatis (X-Autoreply)".into());
     }
     if msg.has_x_auto_response_suppress {
-        return Some("X-Auto-Response-Suppress".into());
-    }
-    // RFC 3464 delivery status notifications and RFC 8098 read receipts.
-    if msg.content_type == "multipart/report" {
-        return Some("delivery or read report (multipart/report)".into());
+        return Some("surel yang dibuat mesin (X-Auto-Response-Suppress)".into());
     }
     if msg.return_path.as_deref() == Some("") {
-        return Some("empty Return-Path (<>)".into());
+        return Some(
+            "alamat pengembalian kosong (Return-Path: <>), ciri surel pantulan atau balasan otomatis"
+                .into(),
+        );
     }
     None
 }
@@ -70,20 +117,23 @@ fn senders(msg: &InboundMessage) -> impl Iterator<Item = &Sender> {
 fn own_address(msg: &InboundMessage, own: &EmailAddress) -> Option<String> {
     senders(msg)
         .any(|s| &s.email == own)
-        .then(|| "sent from our own address".into())
+        .then(|| "dikirim dari alamat puskesmas sendiri".into())
 }
 
 fn is_robot(email: &EmailAddress) -> bool {
     let local = email.local_part();
     ROBOT_LOCAL_PARTS.contains(&local)
-        || local.starts_with("noreply")
-        || local.starts_with("no-reply")
+        || WEB_PROCESS_LOCAL_PARTS.contains(&local)
+        // `noreply-notif@`, `forms-receipts-noreply@`, `notifikasi.noreply@`
+        || ["noreply", "no-reply", "no_reply", "donotreply", "do-not-reply"]
+            .iter()
+            .any(|r| local.contains(r))
 }
 
 fn robot_sender(msg: &InboundMessage) -> Option<String> {
     senders(msg)
         .find(|s| is_robot(&s.email))
-        .map(|s| format!("robot sender {}", s.email))
+        .map(|s| format!("pengirim {} adalah alamat mesin, bukan orang", s.email))
 }
 
 /// Where the message belongs, given the complaint its thread points at (if any), which
@@ -195,8 +245,18 @@ pub fn route(
     thread: Option<i64>,
     intake: &Intake,
 ) -> Route {
-    if let Some(reason) = automatic_headers(msg).or_else(|| own_address(msg, own)) {
+    if let Some(reason) = automatic_headers(msg) {
         return Route::Machine { reason };
+    }
+    // A website form relays a person's message: a complaint, never threaded (anybody can
+    // type into a form), acknowledged only through a trusted relay. A form add-on may send
+    // from our own account (Google Forms notifications), for a visitor in Reply-To.
+    let relay = form_relay(msg, intake).is_some();
+    let own_reply_to = msg.reply_to.as_ref().is_some_and(|r| &r.email == own);
+    if !relay || own_reply_to {
+        if let Some(reason) = own_address(msg, own) {
+            return Route::Machine { reason };
+        }
     }
     let suspect = suspect_reasons(msg, &intake.trusted_authserv_id);
     if !suspect.is_empty() {
@@ -204,9 +264,7 @@ pub fn route(
             reason: suspect.join("; "),
         };
     }
-    // A website form relays a person's message from a robot address: a complaint, never
-    // threaded (anybody can type into a form), acknowledged only through a trusted relay.
-    if form_relay(msg, intake).is_some() {
+    if relay {
         return Route::New;
     }
     if let Some(reason) = robot_sender(msg) {
@@ -222,7 +280,7 @@ pub fn route(
                     .problems
                     .first()
                     .cloned()
-                    .unwrap_or_else(|| "no usable sender address".into()),
+                    .unwrap_or_else(|| "tanpa alamat pengirim yang dapat dipakai".into()),
             }
         } else {
             Route::New
@@ -234,8 +292,8 @@ pub fn route(
     }
 }
 
-/// The fields a website contact form repeats in its mail (`Nama: …`, `Email: …`,
-/// `Telepon: …`, `Pesan: …`).
+/// The fields a website contact form repeats in its mail, found whatever their labels
+/// ([`read_fields`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FormFields {
     pub name: Option<String>,
@@ -244,8 +302,10 @@ pub struct FormFields {
     pub message: Option<String>,
 }
 
-/// Labels as Indonesian and English form plugins write them, lower case.
-const NAME_LABELS: &[&str] = &["nama", "nama lengkap", "name", "your name"];
+/// Labels as Indonesian and English form plugins write them, lower case. They only help:
+/// a label missing here costs at most the field's value, never the mail (see
+/// [`read_fields`] for what is found without them).
+const NAME_LABELS: &[&str] = &["nama", "nama lengkap", "name", "your name", "full name"];
 const EMAIL_LABELS: &[&str] = &["email", "e-mail", "surel", "alamat email", "your email"];
 const PHONE_LABELS: &[&str] = &[
     "telepon",
@@ -268,48 +328,336 @@ const MESSAGE_LABELS: &[&str] = &[
     "isi pengaduan",
     "keluhan",
     "message",
+    "message body",
     "your message",
 ];
 
-/// The form's fields, when at least the message and one way to reach the person are there.
-pub fn form_fields(text: &str) -> Option<FormFields> {
-    let mut f = FormFields::default();
-    let mut lines = text.lines().take(200);
-    while let Some(line) = lines.next() {
-        let Some((label, value)) = line.split_once(':') else {
-            continue;
-        };
-        let label = label.trim().to_lowercase();
-        let value = value.trim();
-        if NAME_LABELS.contains(&label.as_str()) && f.name.is_none() && !value.is_empty() {
-            f.name = Some(value.chars().take(100).collect());
-        } else if EMAIL_LABELS.contains(&label.as_str()) && f.email.is_none() {
-            f.email = EmailAddress::parse(value).ok();
-        } else if PHONE_LABELS.contains(&label.as_str()) && f.phone.is_none() {
-            f.phone = PhoneNumber::parse(value);
-        } else if MESSAGE_LABELS.contains(&label.as_str()) && f.message.is_none() {
-            // The message runs to the end of the form (it is the last field as a rule).
-            let rest: Vec<&str> = std::iter::once(value).chain(lines.by_ref()).collect();
-            f.message = Some(rest.join("\n").trim().to_string()).filter(|m| !m.is_empty());
-        }
-    }
-    (f.message.is_some() && (f.name.is_some() || f.email.is_some() || f.phone.is_some()))
-        .then_some(f)
+/// A line that only separates: a signature or footer delimiter (`-- `, `---`), or a rule
+/// html2text draws between table rows (`───`).
+fn is_rule(line: &str) -> bool {
+    let t = line.trim();
+    !t.is_empty()
+        && t.chars()
+            .all(|c| matches!(c, '-' | '─' | '━' | '═' | '=' | '_'))
 }
 
-/// A website form relay: From a robot address (or one listed in
-/// `[intake] trusted_form_senders`) and a body of form fields. Returns the relay address
-/// and the fields.
-pub fn form_relay<'a>(
-    msg: &'a InboundMessage,
-    intake: &Intake,
-) -> Option<(&'a EmailAddress, FormFields)> {
-    let relay = &msg.from.as_ref()?.email;
-    let listed = intake.trusted_form_senders.contains(relay);
-    if !listed && !is_robot(relay) {
+/// Where the form ends and the plugin's footer begins: `-- ` (CF7, signatures), `---`
+/// (Elementor), a line of dashes.
+fn is_footer_delimiter(line: &str) -> bool {
+    let t = line.trim();
+    t.len() >= 2 && t.chars().all(|c| c == '-')
+}
+
+/// A line as a person reads it: no html2text bold marks, no trailing padding.
+fn clean_line(line: &str) -> &str {
+    let t = line.trim();
+    ["**", "---"]
+        .iter()
+        .find_map(|m| t.strip_prefix(m).and_then(|t| t.strip_suffix(m)))
+        .unwrap_or(t)
+        .trim()
+}
+
+/// `Label: value` on one line, when the part before the colon reads as a label: one to six
+/// words, no address, and a value that is no URL's rest. Returns the lower-case label and
+/// the value.
+fn labelled(line: &str) -> Option<(String, &str)> {
+    let (label, value) = line.split_once(':')?;
+    let label = label.trim();
+    let plausible = (1..=6).contains(&label.split_whitespace().count())
+        && label.chars().count() <= 40
+        && !label.contains(['@', '<', '>'].as_slice())
+        && !value.starts_with("//");
+    plausible.then(|| (label.to_lowercase(), value.trim()))
+}
+
+/// A label alone on its line, its value on the next (WPForms, Google Forms): ends in `:` or
+/// `?`, or is short and was bold in the HTML (`**Nama**`) or framed as WPForms's plain text
+/// frames it (`--- Nama ---`).
+fn label_only(raw: &str) -> bool {
+    let t = raw.trim();
+    let c = clean_line(raw);
+    let framed = c != t;
+    (1..=8).contains(&c.split_whitespace().count())
+        && (c.ends_with(':') || c.ends_with('?') || framed)
+}
+
+/// Lower-case alphabetic runs of at least three letters: the words a name and an address's
+/// local part share (`rahmat.hidayat1990` -> rahmat, hidayat).
+fn name_tokens(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_alphabetic())
+        .filter(|w| w.chars().count() >= 3)
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// The words that name a sender: its display name and its address's local part.
+fn person_tokens(s: &Sender) -> Vec<String> {
+    let mut t = name_tokens(s.name.as_deref().unwrap_or(""));
+    t.extend(name_tokens(s.email.local_part()));
+    t
+}
+
+/// A value that reads as a person's name, with any `<address>` or `(address)` after it
+/// removed: one to five words of letters (and `.`, `'`, `-`).
+fn name_like(value: &str) -> Option<String> {
+    let v = value
+        .split(['<', '('])
+        .next()
+        .unwrap_or("")
+        .trim()
+        .trim_matches('"')
+        .trim();
+    let words: Vec<&str> = v.split_whitespace().collect();
+    let ok = (1..=5).contains(&words.len())
+        && v.chars().count() <= 60
+        && words.iter().all(|w| {
+            w.chars()
+                .all(|c| c.is_alphabetic() || matches!(c, '.' | '\'' | '-' | ','))
+        });
+    ok.then(|| v.chars().take(100).collect())
+}
+
+/// The form's fields, whatever its labels. `person` is whom the form relays (its Reply-To).
+/// - name: a known name label; else a line or labelled value that reads as a name and
+///   shares a word with the person's address or display name (`Dari: Slamet Riyadi` for
+///   `slamet.riyadi62@…`, `From: Rudi Hartanto <rudi…>` in Contact Form 7's template);
+/// - phone: any labelled value, or a line of its own, that is a whole phone number;
+/// - email: a known email label, else any labelled value that is a whole address;
+/// - message: a known message label (to the form's footer); else the longest field or
+///   paragraph, in words.
+///
+/// Only lines before the plugin's footer (`-- `, `---`) count.
+pub fn read_fields(text: &str, person: Option<&Sender>) -> FormFields {
+    let lines: Vec<&str> = text
+        .lines()
+        .take(200)
+        .take_while(|l| !is_footer_delimiter(l))
+        .collect();
+    let tokens = person.map(person_tokens).unwrap_or_default();
+    let shares_a_word = |v: &str| name_tokens(v).iter().any(|w| tokens.contains(w));
+    let mut f = FormFields::default();
+    let (mut echoed_name, mut any_email, mut line_phone) = (None, None, None);
+    // Segments for the message: a labelled value with its continuation lines, or a block.
+    let mut segments: Vec<Vec<&str>> = Vec::new();
+    let mut open = false;
+    let mut i = 0;
+    while i < lines.len() {
+        let raw = lines[i];
+        let line = clean_line(raw);
+        i += 1;
+        if line.is_empty() || is_rule(line) {
+            open = false;
+            continue;
+        }
+        if let Some((label, value)) = labelled(line) {
+            if NAME_LABELS.contains(&label.as_str()) && f.name.is_none() && !value.is_empty() {
+                f.name = Some(value.chars().take(100).collect());
+            }
+            if EMAIL_LABELS.contains(&label.as_str()) && f.email.is_none() {
+                f.email = EmailAddress::parse(value).ok();
+            }
+            if any_email.is_none() {
+                any_email = EmailAddress::parse(value).ok();
+            }
+            if (PHONE_LABELS.contains(&label.as_str()) || f.phone.is_none()) && !value.is_empty() {
+                if let Some(p) = PhoneNumber::parse(value) {
+                    if f.phone.is_none() || PHONE_LABELS.contains(&label.as_str()) {
+                        f.phone.get_or_insert(p);
+                    }
+                }
+            }
+            if echoed_name.is_none() && shares_a_word(value) {
+                echoed_name = name_like(value);
+            }
+            if MESSAGE_LABELS.contains(&label.as_str()) && f.message.is_none() {
+                // The message runs to the form's footer (it is the last field as a rule).
+                let rest: Vec<&str> = std::iter::once(value)
+                    .chain(lines[i..].iter().map(|l| clean_line(l)))
+                    .collect();
+                f.message = Some(rest.join("\n").trim().to_string()).filter(|m| !m.is_empty());
+            }
+            segments.push(vec![value]);
+            open = true;
+            continue;
+        }
+        if label_only(raw) {
+            open = false;
+            continue;
+        }
+        if line_phone.is_none() {
+            line_phone = PhoneNumber::parse(line);
+        }
+        if echoed_name.is_none() && shares_a_word(line) {
+            echoed_name = name_like(line);
+        }
+        match segments.last_mut() {
+            Some(seg) if open => seg.push(line),
+            _ => {
+                segments.push(vec![line]);
+                open = true;
+            }
+        }
+    }
+    f.name = f.name.or(echoed_name);
+    f.email = f.email.or(any_email);
+    f.phone = f.phone.or(line_phone);
+    if f.message.is_none() {
+        let words =
+            |seg: &Vec<&str>| -> usize { seg.iter().map(|l| l.split_whitespace().count()).sum() };
+        f.message = segments
+            .iter()
+            .filter(|s| words(s) > 0)
+            .max_by_key(|s| words(s))
+            .map(|s| s.join("\n").trim().to_string());
+    }
+    f
+}
+
+/// The fields of a form whose labels are known (kiosks, the relays of before): `Some`
+/// when a message label and at least one way to reach the person are there.
+pub fn form_fields(text: &str) -> Option<FormFields> {
+    let known_message = text
+        .lines()
+        .take(200)
+        .take_while(|l| !is_footer_delimiter(l))
+        .filter_map(|l| labelled(clean_line(l)))
+        .any(|(label, _)| MESSAGE_LABELS.contains(&label.as_str()));
+    let f = read_fields(text, None);
+    (known_message
+        && f.message.is_some()
+        && (f.name.is_some() || f.email.is_some() || f.phone.is_some()))
+    .then_some(f)
+}
+
+/// A mail a website form (or a form add-on) relayed for a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormRelay<'a> {
+    /// The address that sent it (From).
+    pub relay: &'a EmailAddress,
+    /// The person who filled in the form: Reply-To, else an address typed in a field.
+    pub person: Option<Sender>,
+    /// Whether the person is the mail's Reply-To (the only address a trusted relay's
+    /// acknowledgement goes to).
+    pub reply_to: bool,
+    pub fields: FormFields,
+}
+
+/// Whether a Reply-To (or a typed address) can be a visitor of the form: not a robot, not
+/// a role desk, not the relay itself.
+fn personal(email: &EmailAddress, relay: &EmailAddress) -> bool {
+    email != relay && !is_robot(email) && !ROLE_LOCAL_PARTS.contains(&email.local_part())
+}
+
+/// Mailbox providers anybody can open an account with: two addresses there share a domain,
+/// not an organisation (a village site's `noreply.desa…@gmail.com` relays a visitor's
+/// `…@gmail.com`).
+const PUBLIC_MAIL_DOMAINS: &[&str] = &[
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.com",
+    "yahoo.co.id",
+    "ymail.com",
+    "rocketmail.com",
+    "outlook.com",
+    "outlook.co.id",
+    "hotmail.com",
+    "live.com",
+    "msn.com",
+    "icloud.com",
+    "me.com",
+    "aol.com",
+    "proton.me",
+    "protonmail.com",
+    "zoho.com",
+    "mail.com",
+    "gmx.com",
+    "yandex.com",
+];
+
+/// Whether two addresses belong to one organisation: aligned domains (RFC 7489 relaxed
+/// alignment) that are not a public mailbox provider's.
+fn same_organisation(a: &EmailAddress, b: &EmailAddress) -> bool {
+    aligned(a.domain(), b.domain()) && !PUBLIC_MAIL_DOMAINS.contains(&a.domain())
+}
+
+/// Whether the text has words a person wrote: at least three words with letters.
+fn written(text: &str) -> bool {
+    text.split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphabetic))
+        .nth(2)
+        .is_some()
+}
+
+/// Whether the text repeats the person's address, or their display name (two words or more).
+fn echoes(text: &str, person: &Sender) -> bool {
+    if text.to_lowercase().contains(person.email.as_str()) {
+        return true;
+    }
+    person.name.as_deref().is_some_and(|name| {
+        let name = normalise(name);
+        name.split(' ').count() >= 2
+            && format!(" {} ", normalise(text)).contains(&format!(" {name} "))
+    })
+}
+
+/// A website form relay, decided by who sent it and for whom, never by its labels:
+/// - From a sender that is no person (`noreply@`, `wordpress@`, `www-data@`, `apache@`, …)
+///   or a relay listed in `[intake] trusted_form_senders`, with text a person wrote, and
+///   - a Reply-To of a personal address outside the sender's organisation (a visitor, not
+///     the site's own desk: [`same_organisation`]), or
+///   - no Reply-To, but a form whose known labels hold a message and a way to reach the
+///     person, or whose fields hold a personal address and a phone number;
+/// - From any other sender (a site's admin account, Elementor's `email@`, a Google Forms
+///   add-on sending from our own account), only on the strong sign: a Reply-To of somebody
+///   else (no word of either name or address in common), repeated in the body, in a mail
+///   that answers nothing (no In-Reply-To, no References).
+///
+/// The labels only help find name, phone and message ([`read_fields`]).
+pub fn form_relay<'a>(msg: &'a InboundMessage, intake: &Intake) -> Option<FormRelay<'a>> {
+    let from = msg.from.as_ref()?;
+    let relay = &from.email;
+    if !written(&msg.text) {
         return None;
     }
-    form_fields(&msg.text).map(|f| (relay, f))
+    let machine_sender = is_robot(relay) || intake.trusted_form_senders.contains(relay);
+    let reply_to = msg.reply_to.as_ref().filter(|r| personal(&r.email, relay));
+    match reply_to {
+        Some(person) => {
+            let relayed = if machine_sender {
+                !same_organisation(&person.email, relay)
+            } else {
+                let tokens = person_tokens(person);
+                let stranger = !person_tokens(from).iter().any(|t| tokens.contains(t));
+                stranger
+                    && echoes(&msg.text, person)
+                    && msg.in_reply_to.is_empty()
+                    && msg.references.is_empty()
+            };
+            relayed.then(|| FormRelay {
+                relay,
+                person: Some(person.clone()),
+                reply_to: true,
+                fields: read_fields(&msg.text, Some(person)),
+            })
+        }
+        None if machine_sender => {
+            let fields = read_fields(&msg.text, None);
+            let typed = fields
+                .email
+                .clone()
+                .filter(|e| personal(e, relay) && !same_organisation(e, relay));
+            let form =
+                form_fields(&msg.text).is_some() || (typed.is_some() && fields.phone.is_some());
+            form.then(|| FormRelay {
+                relay,
+                person: typed.map(|email| Sender { name: None, email }),
+                reply_to: false,
+                fields,
+            })
+        }
+        None => None,
+    }
 }
 
 /// The number typed into a form's phone field comes first: it is the one the person chose.
@@ -358,8 +706,9 @@ pub struct Contact {
 }
 
 /// The contact of a message [`route`] sent to `New`. Rules, in order:
-/// - a form relay: the person is Reply-To (else the form's Email field), name and phone
-///   from the fields; acknowledged to Reply-To only when the relay is listed in
+/// - a form relay ([`form_relay`]): the person is Reply-To (else an address typed in the
+///   form), name and phone from the fields whatever their labels ([`read_fields`]), else
+///   Reply-To's display name; acknowledged to Reply-To only when the relay is listed in
 ///   `[intake] trusted_form_senders`; flagged either way (the address was typed into a
 ///   web page, not proved);
 /// - no From, or a From on a local network name (a kiosk): the phone number in the text
@@ -373,17 +722,23 @@ pub struct Contact {
 ///   `received` event for staff, who answer by hand where it matters.
 pub fn contact(msg: &InboundMessage, intake: &Intake) -> Contact {
     let mut phones = extract_phones(&format!("{}\n{}", msg.subject, msg.text));
-    if let Some((relay, fields)) = form_relay(msg, intake) {
+    if let Some(FormRelay {
+        relay,
+        person,
+        reply_to,
+        fields,
+    }) = form_relay(msg, intake)
+    {
         typed_first(&mut phones, fields.phone.as_ref());
-        let person = msg.reply_to.clone().filter(|r| &r.email != relay);
-        let email = person
-            .as_ref()
-            .map(|p| p.email.clone())
-            .or(fields.email.clone());
         let trusted = intake.trusted_form_senders.contains(relay);
+        let name = fields
+            .name
+            .clone()
+            .or(person.as_ref().and_then(|p| p.name.clone()));
+        let email = person.as_ref().map(|p| p.email.clone()).or(fields.email);
         let ack_to = match person {
-            Some(p) if trusted => Ok(Sender {
-                name: fields.name.clone().or(p.name),
+            Some(p) if trusted && reply_to => Ok(Sender {
+                name: name.clone(),
                 email: p.email,
             }),
             _ if trusted => Err(format!(
@@ -394,7 +749,7 @@ pub fn contact(msg: &InboundMessage, intake: &Intake) -> Contact {
             )),
         };
         return Contact {
-            name: fields.name,
+            name,
             email,
             phones,
             ack_to,
@@ -575,6 +930,15 @@ mod tests {
             ("From: no-reply@bank.example.test", true),
             ("From: noreply-notif@example.test", true),
             ("From: Puskesmas <Kademangan.Puskesmas@gmail.com>", true),
+            // What a web server, a CMS or a script sends as is no person.
+            ("From: WordPress <wordpress@desa.example.test>", true),
+            ("From: www-data@web1.example.test", true),
+            ("From: apache@web1.example.test", true),
+            ("From: Root User <root@localhost>", true),
+            ("From: Google Forms <forms-receipts-noreply@google.com>", true),
+            // A person whose name merely contains such a word is a person.
+            ("From: Wordsworth <wordsworth@example.test>", false),
+            ("From: Apache Santoso <apache.santoso@gmail.com>", false),
             (
                 &format!("{person}\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b"),
                 true,
@@ -728,6 +1092,389 @@ mod tests {
         assert!(form_fields("Pesan: halo").is_none());
         assert!(form_fields("Nama: Dewi\nEmail: dewi@yahoo.co.id").is_none());
         assert!(form_fields("Yth. Bapak,\nSaya ingin bertanya: kapan buka?").is_none());
+    }
+
+    /// Every reason staff read for machine mail is Bahasa Indonesia, naming the header.
+    #[test]
+    fn machine_reasons_are_indonesian() {
+        let person = "From: Budi <budi@example.test>";
+        let cases = [
+            (
+                format!("{person}\r\nAuto-Submitted: auto-replied"),
+                "balasan otomatis (Auto-Submitted: auto-replied)",
+            ),
+            (
+                format!("{person}\r\nAuto-Submitted: auto-generated"),
+                "surel yang dibuat mesin (Auto-Submitted: auto-generated)",
+            ),
+            (
+                format!("{person}\r\nPrecedence: bulk"),
+                "surel massal (Precedence: bulk)",
+            ),
+            (
+                format!("{person}\r\nList-Id: <berita.example.test>"),
+                "kiriman milis atau buletin (List-Id)",
+            ),
+            (
+                format!("{person}\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b"),
+                "laporan pengiriman atau tanda dibaca (multipart/report)",
+            ),
+            (
+                format!("{person}\r\nReturn-Path: <>"),
+                "alamat pengembalian kosong (Return-Path: <>), ciri surel pantulan atau balasan otomatis",
+            ),
+            (
+                "From: kademangan.puskesmas@gmail.com".to_string(),
+                "dikirim dari alamat puskesmas sendiri",
+            ),
+            (
+                "From: noreply@bank.example.test".to_string(),
+                "pengirim noreply@bank.example.test adalah alamat mesin, bukan orang",
+            ),
+        ];
+        for (headers, want) in cases {
+            assert_eq!(
+                machine_reason(&msg(&headers), &own()).as_deref(),
+                Some(want),
+                "{headers}"
+            );
+        }
+        let nobody = parse(b"X-Nothing: 1\r\n\r\n", 1 << 20);
+        let Route::Unreadable { reason } = route(&nobody, &own(), None, &intake()) else {
+            panic!("unreadable")
+        };
+        assert_eq!(reason, "tanpa alamat pengirim (From)");
+    }
+
+    /// What each form plugin's mail looks like, as it arrives (headers and body as the
+    /// plugin writes them), and what it must come to: the route, the contact's name,
+    /// address and phone, and where the acknowledgement goes when the relay is trusted
+    /// (`Err`: none, and why). Untrusted, none of them is acknowledged.
+    #[test]
+    fn form_relays_whatever_their_labels() {
+        struct Case {
+            plugin: &'static str,
+            raw: String,
+            name: Option<&'static str>,
+            email: Option<&'static str>,
+            phone: Option<&'static str>,
+            trusted_ack: Result<&'static str, &'static str>,
+        }
+        let mail = |from: &str, reply_to: Option<&str>, subject: &str, body: &str| {
+            let reply_to = reply_to
+                .map(|r| format!("Reply-To: {r}\r\n"))
+                .unwrap_or_default();
+            format!(
+                "From: {from}\r\n{reply_to}To: kademangan.puskesmas@gmail.com\r\nSubject: {subject}\r\n\
+                 Message-ID: <{}@relay.example.test>\r\nMIME-Version: 1.0\r\n\
+                 Content-Type: text/plain; charset=UTF-8\r\n\r\n{}\r\n",
+                subject.len(),
+                body.replace('\n', "\r\n")
+            )
+        };
+        let cases = [
+            Case {
+                plugin: "WordPress Contact Form 7, default template",
+                raw: mail(
+                    "Puskesmas Kademangan <wordpress@pkm.example.test>",
+                    Some("rudi.hartanto.bws@gmail.com"),
+                    "Puskesmas Kademangan \"Antrean BPJS\"",
+                    "From: Rudi Hartanto <rudi.hartanto.bws@gmail.com>\nSubject: Antrean BPJS\n\n\
+                     Message Body:\nSaya antre dari jam 7 sampai jam 12. Nomor saya 0857-4412-3390.\n\n\
+                     -- \nThis e-mail was sent from a contact form on Puskesmas Kademangan (https://pkm.example.test)",
+                ),
+                name: Some("Rudi Hartanto"),
+                email: Some("rudi.hartanto.bws@gmail.com"),
+                phone: Some("+6285744123390"),
+                trusted_ack: Ok("rudi.hartanto.bws@gmail.com"),
+            },
+            Case {
+                plugin: "WPForms, plain text, sent as the site's admin account",
+                raw: mail(
+                    "Website Desa <admin@desa.example.test>",
+                    Some("sri.wahyuni.kdm@gmail.com"),
+                    "Entri Baru: Formulir Aduan",
+                    "--- Nama ---\n\nSri Wahyuni\n\n--- Email ---\n\nsri.wahyuni.kdm@gmail.com\n\n\
+                     --- Nomor HP ---\n\n+62 838-5012-7744\n\n--- Keluhan atau Saran ---\n\n\
+                     Vaksin campak habis di posyandu dan di puskesmas juga kosong, mohon informasinya.",
+                ),
+                name: Some("Sri Wahyuni"),
+                email: Some("sri.wahyuni.kdm@gmail.com"),
+                phone: Some("+6283850127744"),
+                trusted_ack: Ok("sri.wahyuni.kdm@gmail.com"),
+            },
+            Case {
+                plugin: "Google Forms notification add-on, from our own account",
+                raw: mail(
+                    "Formulir Pengaduan <kademangan.puskesmas@gmail.com>",
+                    Some("rahmat.hidayat1990@gmail.com"),
+                    "Tanggapan baru: Formulir Pengaduan",
+                    "Nama lengkap\nRahmat Hidayat\n\nAlamat email\nrahmat.hidayat1990@gmail.com\n\n\
+                     Nomor WhatsApp yang bisa dihubungi\n0822 3456 7788\n\n\
+                     Apa yang ingin Anda sampaikan?\nHasil laboratorium ayah saya terlambat tiga jam.",
+                ),
+                name: Some("Rahmat Hidayat"),
+                email: Some("rahmat.hidayat1990@gmail.com"),
+                phone: Some("+6282234567788"),
+                trusted_ack: Ok("rahmat.hidayat1990@gmail.com"),
+            },
+            Case {
+                plugin: "Jotform, English labels",
+                raw: mail(
+                    "Jotform <noreply@jotform.example.test>",
+                    Some("\"Anita K.\" <anita.kusuma@outlook.co.id>"),
+                    "Re: Complaint Form",
+                    "Full Name: Anita Kusumawardani\nMobile Number: 0813-9021-4455\n\
+                     Describe the problem: The dental clinic was locked on Friday morning.",
+                ),
+                name: Some("Anita Kusumawardani"),
+                email: Some("anita.kusuma@outlook.co.id"),
+                phone: Some("+6281390214455"),
+                trusted_ack: Ok("anita.kusuma@outlook.co.id"),
+            },
+            Case {
+                plugin: "a village site's PHPMailer script, Indonesian labels",
+                raw: mail(
+                    "Website Desa Kademangan <noreply@kademangan.desa.example.test>",
+                    Some("slamet.riyadi62@gmail.com"),
+                    "Pesan warga",
+                    "Dari: Slamet Riyadi\nNo. HP/WA: 0821-3344-5566\n\
+                     Isi pesan: Ambulans desa dipakai untuk hajatan.",
+                ),
+                name: Some("Slamet Riyadi"),
+                email: Some("slamet.riyadi62@gmail.com"),
+                phone: Some("+6282133445566"),
+                trusted_ack: Ok("slamet.riyadi62@gmail.com"),
+            },
+            Case {
+                plugin: "WP Mail SMTP through a Gmail account, visitor on Gmail too",
+                raw: mail(
+                    "Website Desa <noreply.desakademangan@gmail.com>",
+                    Some("Yanti Rahayu <yanti.rahayu.77@gmail.com>"),
+                    "Pesan dari website",
+                    "Nama Anda: Yanti Rahayu\nNo WA aktif: 0852-1234-0099\n\
+                     Tulis pesan: Air di toilet ruang tunggu mati sejak kemarin.",
+                ),
+                name: Some("Yanti Rahayu"),
+                email: Some("yanti.rahayu.77@gmail.com"),
+                phone: Some("+6285212340099"),
+                trusted_ack: Ok("yanti.rahayu.77@gmail.com"),
+            },
+            Case {
+                plugin: "PHP mail() as www-data, labels no list has, no Reply-To",
+                raw: mail(
+                    "www-data <www-data@web1.example.test>",
+                    None,
+                    "Laporan warga",
+                    "Jenengan: Bu Ratna Sari\nAlamat kanggo bales: ratna.sari.77@yahoo.com\n\
+                     Nomer sing iso dihubungi: 0813 5577 2468\n\
+                     Uneg-uneg: Timbangan bayi di posyandu rusak sejak bulan lalu.",
+                ),
+                name: None,
+                email: Some("ratna.sari.77@yahoo.com"),
+                phone: Some("+6281355772468"),
+                trusted_ack: Err("tanpa Reply-To"),
+            },
+        ];
+        let plain = intake();
+        for c in &cases {
+            let m = parse(c.raw.as_bytes(), 1 << 20);
+            let relay = m.from.clone().unwrap().email;
+            let trusted = Intake {
+                trusted_form_senders: vec![relay.clone()],
+                ..intake()
+            };
+            for (i, trusted_relay) in [(&plain, false), (&trusted, true)] {
+                let ctx = format!("{} (trusted: {trusted_relay})", c.plugin);
+                assert_eq!(route(&m, &own(), None, i), Route::New, "{ctx}");
+                // Never threaded: anybody can type a ticket number into a form.
+                assert_eq!(route(&m, &own(), Some(7), i), Route::New, "{ctx}");
+                let k = contact(&m, i);
+                assert_eq!(k.name.as_deref(), c.name, "{ctx}");
+                assert_eq!(k.email.as_ref().map(EmailAddress::as_str), c.email, "{ctx}");
+                assert_eq!(
+                    k.phones.first().map(PhoneNumber::to_string).as_deref(),
+                    c.phone,
+                    "{ctx}"
+                );
+                let flag = k.flag.as_deref().unwrap_or_default();
+                assert!(flag.contains("formulir situs web"), "{ctx}: {flag}");
+                assert!(flag.contains(relay.as_str()), "{ctx}: {flag}");
+                match (&k.ack_to, trusted_relay, c.trusted_ack) {
+                    (Ok(to), true, Ok(want)) => assert_eq!(to.email.as_str(), want, "{ctx}"),
+                    (Err(why), true, Err(want)) => assert!(why.contains(want), "{ctx}: {why}"),
+                    (Err(why), false, _) => {
+                        assert!(why.contains("trusted_form_senders"), "{ctx}: {why}")
+                    }
+                    (got, _, want) => panic!("{ctx}: ack {got:?}, want {want:?}"),
+                }
+            }
+        }
+    }
+
+    /// What stays what it was: machine mail that carries a Reply-To, a person's own mail
+    /// with a Reply-To of their own, a reply in a thread, role desks.
+    #[test]
+    fn not_form_relays() {
+        let i = intake();
+        let cases: &[(&str, &str)] = &[
+            // A bank's notification with its help desk as Reply-To (same domain, a role).
+            (
+                "From: noreply@bank.example.test\r\nReply-To: cs@bank.example.test\r\nSubject: Transaksi\r\n\r\n\
+                 Transaksi Anda berhasil. Pertanyaan: cs@bank.example.test\r\n",
+                "machine",
+            ),
+            // A shop's notification with a help desk elsewhere as Reply-To.
+            (
+                "From: no-reply@toko.example.test\r\nReply-To: support@helpdesk.example.test\r\nSubject: Pesanan dikirim\r\n\r\n\
+                 Pesanan Anda sudah dikirim hari ini.\r\n",
+                "machine",
+            ),
+            // Google Forms' own notification: no answers in it, nobody to reach.
+            (
+                "From: Google Forms <forms-receipts-noreply@google.com>\r\nSubject: Formulir Pengaduan: tanggapan baru\r\n\r\n\
+                 Formulir Pengaduan has a new response. View response\r\n",
+                "machine",
+            ),
+            // WordPress telling the admin about itself.
+            (
+                "From: WordPress <wordpress@pkm.example.test>\r\nSubject: [Puskesmas] Situs diperbarui\r\n\r\n\
+                 Situs Anda telah diperbarui secara otomatis ke WordPress 6.7.1.\r\n",
+                "machine",
+            ),
+            // A robot with a personal Reply-To but nothing a person wrote.
+            (
+                "From: noreply@desa.example.test\r\nReply-To: budi@gmail.com\r\nSubject: x\r\n\r\nOK\r\n",
+                "machine",
+            ),
+            // Our own mail, and a mail that asks replies to go to us.
+            (
+                "From: kademangan.puskesmas@gmail.com\r\nSubject: catatan\r\n\r\nRapat staf hari Senin jam 8.\r\n",
+                "machine",
+            ),
+            (
+                "From: Formulir <kademangan.puskesmas@gmail.com>\r\nReply-To: kademangan.puskesmas@gmail.com\r\nSubject: x\r\n\r\n\
+                 Nama: Budi\r\nEmail: kademangan.puskesmas@gmail.com\r\nPesan: uji coba formulir\r\n",
+                "machine",
+            ),
+            // A person with a second address of their own, named in the text: theirs.
+            (
+                "From: Hartono <hartono_bdw@yahoo.co.id>\r\nReply-To: Hartono Kantor <hartono@cv-maju-jaya.example.test>\r\nSubject: Lab\r\n\r\n\
+                 Petugas lab tidak ramah. Balas ke hartono@cv-maju-jaya.example.test saja.\r\n",
+                "person",
+            ),
+            // A reply in a thread that quotes the other address: a reply, not a form.
+            (
+                "From: Budi <budi.santoso@gmail.com>\r\nReply-To: siti.aminah87@gmail.com\r\nIn-Reply-To: <ack-1@pengaduan>\r\nSubject: Re: [ADU-2026-0001]\r\n\r\n\
+                 Sudah saya teruskan ke siti.aminah87@gmail.com, terima kasih.\r\n",
+                "reply",
+            ),
+            // A person whose Reply-To is someone else they do not mention: a person's mail.
+            (
+                "From: Budi <budi.santoso@gmail.com>\r\nReply-To: sekretariat.rt03@gmail.com\r\nSubject: Sampah\r\n\r\n\
+                 Sampah di depan puskesmas belum diangkut seminggu.\r\n",
+                "person",
+            ),
+        ];
+        for (raw, want) in cases {
+            let m = parse(raw.as_bytes(), 1 << 20);
+            assert!(form_relay(&m, &i).is_none(), "{raw}");
+            let r = route(&m, &own(), Some(3), &i);
+            let got = match &r {
+                Route::Machine { .. } => "machine",
+                Route::Reply { .. } => "reply",
+                Route::New | Route::Suspect { .. } | Route::Unreadable { .. } => "person",
+            };
+            let got = if got == "reply" && !raw.contains("In-Reply-To") {
+                "person"
+            } else {
+                got
+            };
+            assert_eq!(got, *want, "{raw}: {r:?}");
+            if *want == "person" {
+                let c = contact(&m, &i);
+                assert_eq!(
+                    c.ack_to.map(|s| s.email),
+                    Ok(m.from.unwrap().email),
+                    "{raw}"
+                );
+            }
+        }
+    }
+
+    /// The fields found in the shapes plugins write, with labels no list has.
+    #[test]
+    fn read_fields_table() {
+        let ratna = Sender {
+            name: None,
+            email: EmailAddress::parse("ratna.sari.77@yahoo.com").unwrap(),
+        };
+        type Want = (
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
+        );
+        let cases: &[(&str, Option<&Sender>, Want)] = &[
+            // Elementor's `[all-fields]` with Javanese labels and its footer.
+            (
+                "Jenengan: Bu Ratna Sari\nNomer sing iso dihubungi: 0813 5577 2468\n\
+                 Uneg-uneg: Timbangan bayi rusak,\nmohon diganti sebelum Desember.\n\n---\n\n\
+                 Date: November 24, 2026\nUser Agent: Mozilla/5.0 (Linux; Android 13; SM-A145F) AppleWebKit/537.36 (KHTML, like Gecko)\nPowered by: Elementor",
+                Some(&ratna),
+                (
+                    Some("Bu Ratna Sari"),
+                    None,
+                    Some("+6281355772468"),
+                    Some("Timbangan bayi rusak,\nmohon diganti sebelum Desember."),
+                ),
+            ),
+            // An HTML table as html2text draws it: bold labels, rules between rows.
+            (
+                "────\n**Nama Pelapor**\n────\nRatna Sari\n────\n**Surel**\n────\nratna.sari.77@yahoo.com\n────\n\
+                 **Ceritakan kejadiannya**\n────\nTimbangan bayi di posyandu rusak sejak bulan lalu dan belum diganti.\n────",
+                Some(&ratna),
+                (
+                    Some("Ratna Sari"),
+                    None,
+                    None,
+                    Some("Timbangan bayi di posyandu rusak sejak bulan lalu dan belum diganti."),
+                ),
+            ),
+            // Known labels still give what they gave.
+            (
+                "Nama: Dewi\nEmail: dewi@yahoo.co.id\nNo. HP: 0813 3100 2244\nPesan: Obat habis.\nTolong.",
+                None,
+                (
+                    Some("Dewi"),
+                    Some("dewi@yahoo.co.id"),
+                    Some("+6281331002244"),
+                    Some("Obat habis.\nTolong."),
+                ),
+            ),
+            // A letter is no form: no fields, its longest paragraph is the message.
+            (
+                "Yth. Bapak,\n\nSaya ingin bertanya: kapan poli gigi buka hari Sabtu?\n\nSalam, Ratna",
+                Some(&ratna),
+                (
+                    Some("Salam, Ratna"),
+                    None,
+                    None,
+                    Some("kapan poli gigi buka hari Sabtu?"),
+                ),
+            ),
+        ];
+        for (text, person, (name, email, phone, message)) in cases {
+            let f = read_fields(text, *person);
+            assert_eq!(f.name.as_deref(), *name, "{text}");
+            assert_eq!(f.email.as_ref().map(EmailAddress::as_str), *email, "{text}");
+            assert_eq!(
+                f.phone.as_ref().map(PhoneNumber::to_string).as_deref(),
+                *phone,
+                "{text}"
+            );
+            assert_eq!(f.message.as_deref(), *message, "{text}");
+        }
     }
 
     #[test]
