@@ -291,7 +291,7 @@ async fn smtp_4xx_for_hours_then_5xx_for_one_recipient() {
     let out = String::from_utf8_lossy(&check.stdout).into_owned();
     assert!(!check.status.success(), "{out}");
     assert!(
-        out.contains("GAGAL kotak keluar") && out.contains("failed: 1"),
+        out.contains("GAGAL kotak keluar") && out.contains("gagal: 1"),
         "{out}"
     );
     let digest = d.run_cli(&["digest", "--dry-run"]);

@@ -295,7 +295,10 @@ fn csv_register_opens_with_the_same_rows_as_the_workbook() {
                 .collect()
         })
         .collect();
-    assert_eq!(parse_csv(std::str::from_utf8(&csv.bytes).unwrap()), workbook);
+    assert_eq!(
+        parse_csv(std::str::from_utf8(&csv.bytes).unwrap()),
+        workbook
+    );
 }
 
 #[test]
