@@ -48,8 +48,12 @@ pub fn execute(
                 );
                 return Ok(ExitCode::from(2));
             }
-            let mut store = Store::open(&config.storage.database)?;
             let by = by.unwrap_or_default();
+            if yes && by.trim().is_empty() {
+                eprintln!("--by kosong: tulis nama petugas yang mengubah, mis. --by \"Rina\"");
+                return Ok(ExitCode::from(2));
+            }
+            let mut store = Store::open(&config.storage.database)?;
             let found = pipeline.recompute_deadlines(&mut store, &by, yes, now)?;
             let changes: Vec<Change> = found
                 .changes

@@ -18,8 +18,9 @@ use crate::workflow::intake::{recompute, DeadlineChange};
 /// What a recomputation found (and, unless it was a dry run, applied).
 #[derive(Debug, Clone)]
 pub struct Recomputed {
-    /// Why, for people: what changed in the calendar since the last run (empty when it
-    /// did not change or was never stored before).
+    /// Why, for people: what changed in the calendar since it was last stored ("daftar
+    /// libur 2027 ditambahkan"), or, when none was stored or nothing that counts changed,
+    /// which lists the deadlines are counted with now.
     pub reason: String,
     pub changes: Vec<DeadlineChange>,
 }
