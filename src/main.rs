@@ -35,7 +35,7 @@ async fn run() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
 
-    match pengaduan::commands::execute(cli).await {
+    match pengaduan::cli::execute(cli).await {
         Ok(code) => code,
         Err(e) => {
             eprintln!("galat: {e:#}");

@@ -15,10 +15,11 @@ use chrono::{DateTime, TimeZone, Utc};
 use mail_parser::MimeHeaders;
 use pengaduan::calendar::WIB;
 use pengaduan::clock::Clock;
+use pengaduan::daemon::jobs;
 use pengaduan::ingest::Pipeline;
 use pengaduan::mail::smtp::Transport;
+use pengaduan::outbox;
 use pengaduan::store::SharedStore;
-use pengaduan::{jobs, outbox};
 use support::lab::Lab;
 use support::offline;
 

@@ -22,11 +22,11 @@ pub fn emit(text: &str) {
 /// `print!` through [`emit`].
 #[macro_export]
 macro_rules! out {
-    ($($arg:tt)*) => { $crate::cli_output::emit(&format!($($arg)*)) };
+    ($($arg:tt)*) => { $crate::cli::output::emit(&format!($($arg)*)) };
 }
 
 /// `println!` through [`emit`].
 #[macro_export]
 macro_rules! outln {
-    ($($arg:tt)*) => { $crate::cli_output::emit(&format!("{}\n", format_args!($($arg)*))) };
+    ($($arg:tt)*) => { $crate::cli::output::emit(&format!("{}\n", format_args!($($arg)*))) };
 }
