@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike, Utc};
 use pengaduan::app::load_pipeline;
+use pengaduan::app::Pipeline;
 use pengaduan::calendar::WIB;
 use pengaduan::clock::to_db;
 use pengaduan::config::Config;
-use pengaduan::ingest::Pipeline;
 use pengaduan::store::{ListFilter, Store};
 use pengaduan::workflow::intake::deadlines;
 use rusqlite::{params, Connection};

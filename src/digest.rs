@@ -10,11 +10,11 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use crate::app::Pipeline;
 use crate::calendar::{local_date, Calendar};
 use crate::clock::to_wib_rfc3339;
 use crate::domain::Status;
 use crate::health::{Facts, LimitView, ProblemView, Thresholds};
-use crate::ingest::Pipeline;
 use crate::mail::compose::{self, MailSpec, PuskesmasView, Recipient};
 use crate::store::health::SystemState;
 use crate::store::{FlaggedMessage, Store};

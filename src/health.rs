@@ -8,9 +8,9 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use crate::app::Pipeline;
 use crate::clock::{to_db, to_wib_rfc3339};
 use crate::config::Config;
-use crate::ingest::Pipeline;
 use crate::mail::compose::{self, MailSpec, OutgoingMail, PuskesmasView, Recipient};
 use crate::store::health::keys::ALERT;
 use crate::store::health::{ImapLimit, Limited, PauseCause, SystemState};

@@ -8,9 +8,9 @@ use anyhow::Result;
 use chrono::{DateTime, Duration, Utc};
 use tokio::sync::{watch, Notify};
 
+use crate::app::Pipeline;
 use crate::clock::Clock;
 use crate::health::hold_after;
-use crate::ingest::Pipeline;
 use crate::mail::smtp::{SendError, Transport};
 use crate::store::{OutboxRow, SharedStore};
 

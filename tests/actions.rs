@@ -8,9 +8,9 @@ mod support;
 use std::path::Path;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use pengaduan::app::ingest::Outcome;
 use pengaduan::app::{views, ActionError, Pipeline};
 use pengaduan::domain::{Status, Ticket};
-use pengaduan::ingest::Outcome;
 use pengaduan::mail::smtp::Transport;
 use pengaduan::store::{SharedStore, Store};
 use support::offline;

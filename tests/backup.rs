@@ -5,7 +5,7 @@ mod support;
 use support::offline;
 
 use chrono::{TimeZone, Utc};
-use pengaduan::ingest::Outcome;
+use pengaduan::app::ingest::Outcome;
 use pengaduan::store::{restore, Store};
 
 #[test]

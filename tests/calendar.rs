@@ -10,11 +10,12 @@ use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};
 use pengaduan::app::actions::ManualComplaint;
+use pengaduan::app::ingest::Outcome;
 use pengaduan::app::load_pipeline;
+use pengaduan::app::Pipeline;
 use pengaduan::calendar::WIB;
 use pengaduan::config::Config;
 use pengaduan::domain::{Channel, Ticket};
-use pengaduan::ingest::{Outcome, Pipeline};
 use pengaduan::store::Store;
 use support::offline::arrive;
 

@@ -9,7 +9,7 @@ mod support;
 use support::offline;
 
 use chrono::{TimeZone, Utc};
-use pengaduan::ingest::{Arrival, Outcome};
+use pengaduan::app::ingest::{Arrival, Outcome};
 use pengaduan::store::MailboxPosition;
 
 fn complaint(n: u32) -> Vec<u8> {

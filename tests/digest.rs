@@ -10,8 +10,9 @@ use support::offline;
 use std::path::Path;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use pengaduan::app::ingest::{Arrival, Outcome};
+use pengaduan::app::Pipeline;
 use pengaduan::domain::Ticket;
-use pengaduan::ingest::{Arrival, Outcome, Pipeline};
 use pengaduan::store::{MailboxPosition, Store};
 
 fn setup(dir: &Path, team: &str) -> (Pipeline, Store) {

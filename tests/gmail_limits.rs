@@ -8,9 +8,10 @@ mod support;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use pengaduan::app::ingest::Outcome;
 use pengaduan::app::load_pipeline;
+use pengaduan::app::Pipeline;
 use pengaduan::config::Config;
-use pengaduan::ingest::{Outcome, Pipeline};
 use pengaduan::mail::compose::OutgoingMail;
 use pengaduan::mail::smtp::Transport;
 use pengaduan::outbox::{send_next, Step};

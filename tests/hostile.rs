@@ -8,8 +8,9 @@ mod support;
 use std::path::Path;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use pengaduan::app::ingest::Outcome;
+use pengaduan::app::Pipeline;
 use pengaduan::domain::Ticket;
-use pengaduan::ingest::{Outcome, Pipeline};
 use pengaduan::workflow::classify::Route;
 use support::hostile::{big_complaint, many_parts};
 use support::offline::{arrive, pipeline};
@@ -558,7 +559,7 @@ fn fuzz_seeds_pass_the_fuzz_target_checks() {
 }
 
 /// What fuzz/fuzz_targets/inbound.rs does with one input.
-fn examine_like_the_fuzz_target(p: &Pipeline, raw: &[u8]) -> pengaduan::ingest::Examination {
+fn examine_like_the_fuzz_target(p: &Pipeline, raw: &[u8]) -> pengaduan::app::ingest::Examination {
     let e = p.examine(raw, t0(), t0());
     if let Some(Ok(mail)) = &e.ack {
         if let Err(why) = check_headers(&mail.raw) {

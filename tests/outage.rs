@@ -12,9 +12,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use pengaduan::app::ingest::Outcome;
 use pengaduan::app::load_pipeline;
 use pengaduan::config::Config;
-use pengaduan::ingest::Outcome;
 use pengaduan::mail::smtp::Transport;
 use pengaduan::outbox::{try_send_next, Step};
 use pengaduan::store::{SharedStore, Store};

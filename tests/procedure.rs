@@ -10,9 +10,10 @@ use std::path::Path;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use pengaduan::app::actions::ManualComplaint;
+use pengaduan::app::ingest::Outcome;
+use pengaduan::app::Pipeline;
 use pengaduan::clock::to_wib_rfc3339;
 use pengaduan::domain::{Channel, CloseOutcome, Heard, Kind, Status, Ticket};
-use pengaduan::ingest::{Outcome, Pipeline};
 use pengaduan::mail::smtp::Transport;
 use pengaduan::store::{SharedStore, Store};
 

@@ -7,9 +7,9 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use pengaduan::app::Pipeline;
 use pengaduan::calendar::{self, local_date, Calendar};
 use pengaduan::domain::{extract_phones, PhoneNumber, Ticket};
-use pengaduan::ingest::Pipeline;
 use proptest::prelude::*;
 
 // ---- phone numbers -------------------------------------------------------------------

@@ -12,10 +12,10 @@ use std::process::{Command, Output};
 use chrono::{DateTime, TimeZone, Utc};
 use pengaduan::app::load_pipeline;
 use pengaduan::app::retention;
+use pengaduan::app::Pipeline;
 use pengaduan::clock::Clock;
 use pengaduan::config::Config;
 use pengaduan::domain::{CloseOutcome, Heard, Ticket};
-use pengaduan::ingest::Pipeline;
 use pengaduan::mail::smtp::Transport;
 use pengaduan::store::{SharedStore, Store};
 
@@ -88,7 +88,7 @@ impl Register {
         let mut store = self.store();
         let outcome =
             support::offline::arrive(&self.pipeline, &mut store, &mail(n, received), received);
-        let pengaduan::ingest::Outcome::New { ticket, .. } = outcome else {
+        let pengaduan::app::ingest::Outcome::New { ticket, .. } = outcome else {
             panic!("{outcome:?}");
         };
         self.send(received);

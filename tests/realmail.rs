@@ -21,8 +21,9 @@ mod support;
 use std::path::Path;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use pengaduan::app::ingest::Outcome;
+use pengaduan::app::Pipeline;
 use pengaduan::domain::Ticket;
-use pengaduan::ingest::{Outcome, Pipeline};
 use pengaduan::mail::parse::parse;
 use pengaduan::store::Store;
 use pengaduan::workflow::classify::Route;

@@ -10,10 +10,11 @@ use std::process::Command;
 
 use chrono::{DateTime, TimeZone, Utc};
 use pengaduan::app::actions::ManualComplaint;
+use pengaduan::app::ingest::Outcome;
 use pengaduan::app::register;
+use pengaduan::app::Pipeline;
 use pengaduan::calendar::WIB;
 use pengaduan::domain::{Channel, Ticket};
-use pengaduan::ingest::{Outcome, Pipeline};
 use pengaduan::reports::register::{Period, HEADERS};
 use pengaduan::reports::sheet::SheetFormat;
 use pengaduan::store::Store;

@@ -13,10 +13,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use mail_parser::MimeHeaders;
+use pengaduan::app::Pipeline;
 use pengaduan::calendar::WIB;
 use pengaduan::clock::Clock;
 use pengaduan::daemon::jobs;
-use pengaduan::ingest::Pipeline;
 use pengaduan::mail::smtp::Transport;
 use pengaduan::outbox;
 use pengaduan::store::SharedStore;

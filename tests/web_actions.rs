@@ -8,9 +8,9 @@
 mod support;
 
 use chrono::Duration;
+use pengaduan::app::ingest::Outcome;
 use pengaduan::app::Pipeline;
 use pengaduan::domain::Ticket;
-use pengaduan::ingest::Outcome;
 use support::web::{Client, Site};
 
 const PW: &str = "kata-sandi-rina-123";

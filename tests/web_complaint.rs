@@ -282,7 +282,7 @@ fn hostile_mail_is_shown_as_escaped_text() {
         Content-Type: text/html; charset=utf-8\r\n\r\n<p>Obat habis</p><a href=\"javascript:alert(1)\">klik</a><script>alert(2)</script>\r\n--b--\r\n";
     let mut store = site.store();
     let outcome = support::offline::arrive(&pipeline, &mut store, raw.as_bytes(), site.clock_now());
-    let pengaduan::ingest::Outcome::New { ticket, .. } = outcome else {
+    let pengaduan::app::ingest::Outcome::New { ticket, .. } = outcome else {
         panic!("{outcome:?}")
     };
     let mut c = site.login("rina", PW);

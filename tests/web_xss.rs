@@ -99,10 +99,10 @@ fn script_in_a_complaint_mail_never_runs_on_the_pages() {
         let outcome =
             support::offline::arrive(&pipeline, &mut store, raw.as_bytes(), site.clock_now());
         match outcome {
-            pengaduan::ingest::Outcome::New { ticket, .. } if registered => {
+            pengaduan::app::ingest::Outcome::New { ticket, .. } if registered => {
                 tickets.push(ticket.to_string())
             }
-            pengaduan::ingest::Outcome::Suspect { reason } if !registered => {
+            pengaduan::app::ingest::Outcome::Suspect { reason } if !registered => {
                 assert!(reason.contains("skrip"), "{reason}")
             }
             other => panic!("unexpected outcome (registered: {registered}): {other:?}"),

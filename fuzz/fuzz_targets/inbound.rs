@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 
 use chrono::{TimeZone, Utc};
 use libfuzzer_sys::fuzz_target;
+use pengaduan::app::Pipeline;
 use pengaduan::config::Config;
-use pengaduan::ingest::Pipeline;
 
 #[path = "../../tests/support/outgoing.rs"]
 #[allow(dead_code)]

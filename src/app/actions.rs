@@ -7,12 +7,12 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 
 use crate::app::intake::{MailArrival, Registration, Stored};
+use crate::app::procedure::transition;
 use crate::app::Pipeline;
 use crate::domain::{
     extract_phones, Channel, CloseOutcome, EmailAddress, Heard, Kind, LaporNumber, MessageClass,
     PhoneNumber, Status, Ticket,
 };
-use crate::procedure::transition;
 use crate::store::{CaseRecord, Store, Tx};
 use crate::workflow::classify::{contact, guess_kind, guess_unit, Words};
 use crate::workflow::state::{self, Action, TransitionError};
@@ -222,7 +222,7 @@ impl Pipeline {
                 tx.add_event(
                     Some(case.id),
                     now,
-                    crate::procedure::SYSTEM,
+                    crate::app::procedure::SYSTEM,
                     "answer_offline",
                     "pengadu tidak punya alamat surel: sampaikan jawaban lewat telepon/WA/surat",
                 )?;

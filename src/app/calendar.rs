@@ -7,10 +7,10 @@
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
+use crate::app::procedure::note_calendar_warning;
 use crate::app::Pipeline;
 use crate::calendar::{describe_change, Calendar};
 use crate::clock::to_db;
-use crate::procedure::note_calendar_warning;
 use crate::store::{Store, Tx};
 use crate::templates::format_date;
 use crate::workflow::intake::{recompute, DeadlineChange};

@@ -6,11 +6,11 @@
 use anyhow::Result;
 use chrono::{DateTime, Datelike, Duration, Utc};
 
+use crate::app::procedure::SYSTEM;
 use crate::app::Pipeline;
 use crate::calendar::WIB;
 use crate::domain::{Channel, Kind, LaporNumber, Status, Ticket};
 use crate::mail::parse::{InboundMessage, Sender};
-use crate::procedure::SYSTEM;
 use crate::store::{NewComplaint, NewMessage, Tx};
 use crate::workflow::classify::{guess_kind, guess_unit, Contact, Words};
 use crate::workflow::intake::{deadlines, decide_ack, AckDecision, AckFacts, Deadlines};
@@ -57,7 +57,7 @@ impl Pipeline {
             tx.set_attention(complaint_id, Some(why))?;
         }
         tx.add_event(Some(complaint_id), now, r.by, "received", r.detail)?;
-        crate::procedure::note_calendar_warning(tx, complaint_id, &ticket, &due, now)?;
+        crate::app::procedure::note_calendar_warning(tx, complaint_id, &ticket, &due, now)?;
         Ok(Registered {
             complaint_id,
             ticket,

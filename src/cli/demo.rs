@@ -8,11 +8,11 @@ use anyhow::{Context, Result};
 use tokio::sync::watch;
 
 use super::ingest::Tally;
+use crate::app::ingest::{Arrival, Outcome};
 use crate::app::{load_pipeline, views};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::daemon::wait_for_signal;
-use crate::ingest::{Arrival, Outcome};
 use crate::mail::smtp::Transport;
 use crate::outbox;
 use crate::store::{ListFilter, MailboxPosition, SharedStore, Store};

@@ -8,10 +8,10 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::app::ingest::{Arrival, Outcome};
 use crate::app::load_pipeline;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::ingest::{Arrival, Outcome};
 use crate::mail::mbox;
 use crate::store::{MailboxPosition, Store};
 

@@ -14,9 +14,9 @@ use croner::parser::{CronParser, Seconds};
 use tokio::sync::Notify;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
+use crate::app::Pipeline;
 use crate::calendar::{local_date, WIB};
 use crate::clock::Clock;
-use crate::ingest::Pipeline;
 use crate::store::SharedStore;
 
 /// The deadline job: reminders and escalations due now, then closes answered cases whose

@@ -50,7 +50,7 @@ pub async fn run(
         let pipeline = pipeline.clone();
         let now = clock.now();
         ingest_store
-            .run(move |s| pipeline.recompute_deadlines(s, crate::procedure::SYSTEM, true, now))
+            .run(move |s| pipeline.recompute_deadlines(s, crate::app::procedure::SYSTEM, true, now))
             .await
             .context("cannot recompute the answer deadlines against the holiday calendar")?
     };

@@ -21,10 +21,11 @@ use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
+use crate::app::ingest::{Arrival, Outcome};
+use crate::app::Pipeline;
 use crate::clock::Clock;
 use crate::config::{Imap, Login, Security};
 use crate::health::hold_after;
-use crate::ingest::{Arrival, Outcome, Pipeline};
 use crate::mail::oauth;
 use crate::mail::parse::InboundMessage;
 use crate::store::health::keys::{IMAP_BUDGET, IMAP_LIMIT};

@@ -4,9 +4,10 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
+use pengaduan::app::ingest::{Arrival, Outcome};
 use pengaduan::app::load_pipeline;
+use pengaduan::app::Pipeline;
 use pengaduan::config::Config;
-use pengaduan::ingest::{Arrival, Outcome, Pipeline};
 use pengaduan::store::{MailboxPosition, Store};
 
 /// The 2026 holiday list and the shipped templates; `extra` is appended TOML

@@ -6,9 +6,9 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::ingest::Pipeline;
+use crate::app::procedure::CaseView;
+use crate::app::Pipeline;
 use crate::mail::compose::{self, MailSpec, PuskesmasView, Recipient};
-use crate::procedure::CaseView;
 use crate::store::Store;
 use crate::workflow::reminders::{due_notices, Audience, Notice, OpenCase};
 

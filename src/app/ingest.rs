@@ -6,11 +6,11 @@ use anyhow::Result;
 use chrono::{DateTime, Datelike, Utc};
 
 use crate::app::intake::{MailArrival, Stored};
+use crate::app::procedure::SYSTEM;
 use crate::calendar::WIB;
 use crate::domain::{extract_phones, Kind, MessageClass, PhoneNumber, Ticket};
 use crate::mail::compose::{self, AckInput, OutgoingMail, Recipient, ThreadOf};
 use crate::mail::parse::{parse, InboundMessage, Sender};
-use crate::procedure::SYSTEM;
 use crate::store::{MailboxPosition, NewMessage, Seen, Store, Tx};
 use crate::workflow::classify::{
     contact, guess_kind, guess_unit, pick_thread, route, thread_hints, Contact, Route, ThreadFacts,
@@ -18,7 +18,7 @@ use crate::workflow::classify::{
 };
 use crate::workflow::intake::deadlines;
 
-pub use crate::app::Pipeline;
+use crate::app::Pipeline;
 
 /// The flag of a message whose Message-ID a stored message already has, with other bytes.
 pub const SAME_ID_OTHER_BYTES: &str =
