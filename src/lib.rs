@@ -7,7 +7,6 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod daemon;
-pub mod digest;
 pub mod domain;
 pub mod health;
 pub mod mail;

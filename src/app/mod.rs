@@ -7,6 +7,7 @@ pub mod actions;
 pub mod board;
 pub mod calendar;
 pub mod casefile;
+pub mod digest;
 pub mod ingest;
 pub mod intake;
 pub mod notices;

@@ -108,7 +108,7 @@ pub(crate) async fn check(path: &Path, now: DateTime<Utc>) -> Result<ExitCode> {
                     .err()
                     .map(|e| format!("{e:#}"))
             }));
-            let empty_digest = crate::digest::build(now, None, &[], &p.calendar);
+            let empty_digest = crate::reports::digest::build(now, None, &[], &p.calendar);
             if let Err(e) = p.render_digest(&empty_digest) {
                 broken.push(format!("{e:#}"));
             }
