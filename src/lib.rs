@@ -8,7 +8,6 @@ pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod domain;
-pub mod health;
 pub mod mail;
 pub mod memory;
 pub mod outbox;

@@ -10,9 +10,9 @@ use tokio::sync::{watch, Notify};
 
 use crate::app::Pipeline;
 use crate::clock::Clock;
-use crate::health::hold_after;
 use crate::mail::smtp::{SendError, Transport};
 use crate::store::{OutboxRow, SharedStore};
+use crate::workflow::health::hold_after;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {

@@ -96,7 +96,7 @@ impl Templates {
         env.add_filter("tanggal_jam", |s: String| format_date(&s, true));
         // What a limit Gmail set means for staff (`health::limit_meaning`), by its cause.
         env.add_filter("batas_gmail", |s: String| {
-            crate::health::limit_meaning(&s).to_string()
+            crate::workflow::health::limit_meaning(&s).to_string()
         });
         Templates { env, dir }
     }

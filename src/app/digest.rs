@@ -6,10 +6,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::app::Pipeline;
-use crate::health::Thresholds;
 use crate::mail::compose::{self, MailSpec, PuskesmasView, Recipient};
 use crate::reports::digest::{build, digest_since, idem_key, unregistered, Digest, SystemView};
 use crate::store::Store;
+use crate::workflow::health::Thresholds;
 
 /// What the digest templates see: the digest's fields plus `puskesmas`.
 #[derive(Serialize)]

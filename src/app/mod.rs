@@ -8,6 +8,7 @@ pub mod board;
 pub mod calendar;
 pub mod casefile;
 pub mod digest;
+pub mod health;
 pub mod ingest;
 pub mod intake;
 pub mod notices;

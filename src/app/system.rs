@@ -11,10 +11,10 @@ use crate::calendar::{local_date, Calendar};
 use crate::clock::to_wib_rfc3339;
 use crate::config::Config;
 use crate::domain::Delivery;
-use crate::health::{self, Facts, LimitView, Problem, ProblemView, Thresholds};
 use crate::outbox::SENDING_WINDOW;
 use crate::store::health::{OutboxEntry, SystemState};
 use crate::store::Store;
+use crate::workflow::health::{self, Facts, LimitView, Problem, ProblemView, Thresholds};
 
 /// Everything the judgement looks at, read at `now`, and its verdict.
 #[derive(Debug, Clone)]
@@ -52,7 +52,8 @@ pub fn read_health(
         Some(c) => super::calendar::stale_deadlines(store, c)?,
         None => 0,
     };
-    let free_disk = health::free_bytes(health::database_dir(&config.storage.database));
+    let free_disk =
+        crate::app::health::free_bytes(crate::app::health::database_dir(&config.storage.database));
     let problems = health::judge(
         &Facts {
             state: &state,
@@ -238,7 +239,7 @@ pub fn page_of(
         outbox_failed: s.outbox_failed,
         mails,
         free_disk_mb: r.free_disk.map(mb),
-        database_dir: health::database_dir(&config.storage.database)
+        database_dir: crate::app::health::database_dir(&config.storage.database)
             .display()
             .to_string(),
         holidays: calendar.map_or_else(Vec::new, |calendar| {

@@ -12,11 +12,11 @@ use crate::app::load_pipeline;
 use crate::calendar::{self};
 use crate::clock::to_wib_rfc3339;
 use crate::config::Config;
-use crate::health::{self, Problem, Severity};
 use crate::mail::imap::{self};
 use crate::mail::smtp::Transport;
 use crate::store::Store;
 use crate::templates::{self, Templates};
+use crate::workflow::health::{self, Problem, Severity};
 
 #[derive(Serialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -172,7 +172,9 @@ pub(crate) async fn check(path: &Path, now: DateTime<Utc>) -> Result<ExitCode> {
             push(Level::Fail, "basis data", format!("{e:#}"));
             // Judged without the database too: a full disk may be the cause.
             let state = crate::store::health::SystemState::default();
-            let free = health::free_bytes(health::database_dir(&config.storage.database));
+            let free = crate::app::health::free_bytes(crate::app::health::database_dir(
+                &config.storage.database,
+            ));
             let missing = pipeline
                 .as_ref()
                 .map_or_else(Vec::new, |p| calendar::missing_lists(now, &p.calendar));
@@ -235,9 +237,9 @@ pub(crate) async fn check(path: &Path, now: DateTime<Utc>) -> Result<ExitCode> {
                         "IMAP",
                         format!(
                             "{}: {msg}",
-                            crate::health::limit_meaning(&crate::health::LimitView::cause_of(
-                                &limit
-                            ))
+                            crate::workflow::health::limit_meaning(
+                                &crate::workflow::health::LimitView::cause_of(&limit)
+                            )
                         ),
                     ),
                     None => push(Level::Fail, "IMAP", msg),
@@ -326,6 +328,6 @@ fn disk_detail(free: u64, config: &Config) -> String {
     format!(
         "{} MB bebas di {}",
         free / (1024 * 1024),
-        health::database_dir(&config.storage.database).display()
+        crate::app::health::database_dir(&config.storage.database).display()
     )
 }

@@ -25,12 +25,12 @@ use crate::app::ingest::{Arrival, Outcome};
 use crate::app::Pipeline;
 use crate::clock::Clock;
 use crate::config::{Imap, Login, Security};
-use crate::health::hold_after;
 use crate::mail::oauth;
 use crate::mail::parse::InboundMessage;
 use crate::store::health::keys::{IMAP_BUDGET, IMAP_LIMIT};
 use crate::store::health::{DownloadHold, ImapHold, ImapLimit};
 use crate::store::{Cursor, MailboxPosition, SharedStore};
+use crate::workflow::health::hold_after;
 
 /// Bytes fetched per UID FETCH at most (a fetched chunk is held whole in memory, and one
 /// more is fetched while it is ingested).

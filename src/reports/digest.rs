@@ -12,9 +12,9 @@ use serde::Serialize;
 use crate::calendar::{local_date, Calendar};
 use crate::clock::to_wib_rfc3339;
 use crate::domain::Status;
-use crate::health::{Facts, LimitView, ProblemView, Thresholds};
 use crate::store::health::SystemState;
 use crate::store::FlaggedMessage;
+use crate::workflow::health::{Facts, LimitView, ProblemView, Thresholds};
 use crate::workflow::state;
 
 /// A complaint as the digest needs it (read by `Store::digest_cases`).
@@ -137,9 +137,9 @@ impl SystemView {
     /// The stored facts as the digest shows them, judged by `health::judge` (the holiday
     /// lists are said on top of the digest, not here).
     pub fn of(state: &SystemState, limits: &Thresholds, now: DateTime<Utc>) -> SystemView {
-        let problems = crate::health::judge(&Facts::of(state), limits, now);
+        let problems = crate::workflow::health::judge(&Facts::of(state), limits, now);
         let stuck = problems.iter().find_map(|p| match p {
-            crate::health::Problem::OutboxStuck { since } => Some(*since),
+            crate::workflow::health::Problem::OutboxStuck { since } => Some(*since),
             _ => None,
         });
         SystemView {
@@ -158,7 +158,7 @@ impl SystemView {
                 backfill: h.backfill,
                 new: h.new,
             }),
-            problems: crate::health::shown(&problems),
+            problems: crate::workflow::health::shown(&problems),
         }
     }
 }

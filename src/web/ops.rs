@@ -49,7 +49,7 @@ pub async fn healthz(State(app): State<AppState>) -> Response {
             );
         }
     };
-    let (problems, warnings): (Vec<_>, Vec<_>) = crate::health::shown(&reading.problems)
+    let (problems, warnings): (Vec<_>, Vec<_>) = crate::workflow::health::shown(&reading.problems)
         .into_iter()
         .partition(|p| p.unhealthy);
     let read = reading
