@@ -29,6 +29,29 @@ fn write_config(dir: &Path, extra: &str) -> PathBuf {
     path
 }
 
+/// `pengaduan register --month 2026-11 --format csv` into `dir`, read back.
+fn register_csv(config: &Path, dir: &Path) -> String {
+    let csv = dir.join("register.csv");
+    let out = pengaduan(
+        config,
+        &[
+            "register",
+            "--month",
+            "2026-11",
+            "--format",
+            "csv",
+            "--out",
+            csv.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(&csv).unwrap()
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -431,25 +454,7 @@ fn a_lapor_complaint_keeps_its_report_number() {
     let phoned = stdout(&out).split(':').next().unwrap().trim().to_string();
     assert_eq!(show(&phoned)["lapor_number"], serde_json::Value::Null);
 
-    let csv = dir.path().join("register.csv");
-    let out = pengaduan(
-        &config,
-        &[
-            "register",
-            "--month",
-            "2026-11",
-            "--format",
-            "csv",
-            "--out",
-            csv.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let csv = std::fs::read_to_string(&csv).unwrap();
+    let csv = register_csv(&config, dir.path());
     let line = |t: &str| csv.lines().find(|l| l.contains(t)).unwrap().to_string();
     assert!(line(&ticket).contains("SP4N-LAPOR! (No. 1916449)"), "{csv}");
     assert!(!line(&phoned).contains("LAPOR"), "{csv}");
@@ -692,25 +697,7 @@ fn closing_from_the_command_line_asks_what_the_complainant_said() {
     ok(&["close", &saran, "--by", "Rina"]);
     assert_eq!(status(&saran)["status"], "closed_without_answer");
 
-    let csv = dir.path().join("register.csv");
-    let out = pengaduan(
-        &config,
-        &[
-            "register",
-            "--month",
-            "2026-11",
-            "--format",
-            "csv",
-            "--out",
-            csv.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let csv = std::fs::read_to_string(&csv).unwrap();
+    let csv = register_csv(&config, dir.path());
     let line = |t: &str| csv.lines().find(|l| l.contains(t)).unwrap().to_string();
     assert!(
         line(&complaint).contains("\"puas (dicatat petugas: langsung)\""),
